@@ -1,0 +1,1 @@
+"""The application core: factory, configuration, extensions, errors, roles and the import machinery."""

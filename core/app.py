@@ -1,0 +1,133 @@
+"""The application factory: a table of contents of named steps."""
+
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, send_from_directory
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from core.config import load_config
+from core.database import configure_sqlite
+from core.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+GOVUK_DIST = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Make the Right Support app; ``config`` overrides settings (tests pass a mapping)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+    )
+    configure_settings(app, config)
+    register_extensions(app)
+    configure_templates(app)
+    register_features(app)
+    register_error_handlers(app)
+    configure_security_headers(app)
+    return app
+
+
+def configure_settings(app: Flask, overrides: dict | None) -> None:
+    environ = None
+    if overrides and overrides.get("TESTING"):
+        environ = {"RIGHT_SUPPORT_ENV": "testing"}
+    app.config.update(load_config(app.instance_path, environ))
+    if overrides:
+        app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "people.login"
+    login_manager.login_message = "Sign in to see this page."
+    login_manager.login_message_category = "info"
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+
+def configure_templates(app: Flask) -> None:
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from core import timefmt
+    from core.navigation import navigation_for
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+    app.jinja_env.filters["uk_date"] = timefmt.uk_date
+    app.jinja_env.filters["uk_datetime"] = timefmt.uk_datetime
+
+    @app.context_processor
+    def _layout():
+        return {
+            "council_name": app.config["COUNCIL_NAME"],
+            "service_name": app.config["SERVICE_NAME"],
+            "navigation_for": navigation_for,
+            "csp_nonce": g.get("csp_nonce", ""),
+        }
+
+    @app.route("/assets/<path:filename>", endpoint="govuk_assets")
+    def govuk_assets(filename):
+        return send_from_directory(GOVUK_DIST / "assets", filename, max_age=86400)
+
+    @app.route("/vendor/govuk-frontend.min.js", endpoint="govuk_script")
+    def govuk_script():
+        return send_from_directory(GOVUK_DIST, "govuk-frontend.min.js", max_age=86400)
+
+    govuk_assets.access = "public"
+    govuk_script.access = "public"
+
+
+def register_features(app: Flask) -> None:
+    """Each feature package brings its blueprint, CLI commands and import kinds."""
+    import core.pages
+    import people
+
+    for feature in (core.pages, people):
+        feature.init_app(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from core.errors import init_app
+
+    init_app(app)
+
+
+def configure_security_headers(app: Flask) -> None:
+    @app.before_request
+    def _nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.after_request
+    def _headers(response):
+        nonce = g.get("csp_nonce", "")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

@@ -1,0 +1,153 @@
+"""Upload an import file, see what it would do, then confirm. Admins and evaluators."""
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+import pandas as pd
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput
+from sqlalchemy import select
+from wtforms import HiddenField, RadioField, SelectChoice, SubmitField
+from wtforms.validators import InputRequired
+
+from core.auth import ADMIN, EVALUATOR, roles_required
+from core.extensions import db
+from core.imports import MAX_ERRORS_SHOWN, apply_plan, import_kinds, kinds_for_role, plan_import
+from core.models import ImportBatch
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+UPLOAD_LIFETIME_SECONDS = 24 * 3600
+PREVIEW_ROWS = 20
+
+
+class UploadForm(FlaskForm):
+    kind = RadioField("What does the file hold?", widget=GovRadioInput(), validators=[InputRequired("Choose what the file holds")])
+    file = FileField("File", widget=GovFileInput(), description="CSV or Excel (.xlsx), with a header row",
+                     validators=[FileRequired("Choose a CSV or Excel file to upload")])
+    submit = SubmitField("Check the file", widget=GovSubmitInput())
+
+    def __init__(self, kinds, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [SelectChoice(k.name, k.label) for k in kinds]
+
+
+class ConfirmForm(FlaskForm):
+    upload = HiddenField()
+    submit = SubmitField("Import the file", widget=GovSubmitInput())
+
+
+def _upload_dir() -> Path:
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _store(kind: str, filename: str, data: bytes) -> str:
+    folder = _upload_dir()
+    cutoff = time.time() - UPLOAD_LIFETIME_SECONDS
+    for old in folder.glob("*"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(16)
+    (folder / f"{token}.bin").write_bytes(data)
+    (folder / f"{token}.json").write_text(json.dumps({"kind": kind, "filename": filename, "user_id": current_user.id}))
+    return token
+
+
+def _load(token: str) -> tuple[dict, bytes]:
+    """The upload this user made under ``token``; 404 for anyone else's or an expired one."""
+    if not token or not token.replace("-", "").replace("_", "").isalnum():
+        abort(404)
+    folder = _upload_dir()
+    meta_path, data_path = folder / f"{token}.json", folder / f"{token}.bin"
+    if not meta_path.exists() or not data_path.exists():
+        abort(404)
+    meta = json.loads(meta_path.read_text())
+    if meta.get("user_id") != current_user.id:
+        abort(404)
+    return meta, data_path.read_bytes()
+
+
+def _discard(token: str) -> None:
+    for suffix in (".bin", ".json"):
+        (_upload_dir() / f"{token}{suffix}").unlink(missing_ok=True)
+
+
+def preview_tables(plan) -> list[dict]:
+    """The first rows to create and to update, as GOV.UK table parameters."""
+    columns = [c.name for c in plan.kind.columns]
+    tables = []
+    for title, frame in (("Records to create", plan.create), ("Records to update", plan.update)):
+        if not len(frame):
+            continue
+        caption = title if len(frame) <= PREVIEW_ROWS else f"{title} (first {PREVIEW_ROWS} of {len(frame)})"
+        head = [{"text": "Row"}] + [{"text": name} for name in columns]
+        rows = [
+            [{"text": int(record["_row"])}] + [{"text": _cell(record.get(name))} for name in columns]
+            for record in frame.head(PREVIEW_ROWS).to_dict("records")
+        ]
+        tables.append({"caption": caption, "head": head, "rows": rows})
+    return tables
+
+
+def _cell(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _render_preview(plan, token: str):
+    return render_template("core/import_preview.html", plan=plan, tables=preview_tables(plan) if plan.ok else [],
+                           confirm=ConfirmForm(upload=token) if token else None, max_errors=MAX_ERRORS_SHOWN)
+
+
+def _allowed_kind(name: str):
+    kind = import_kinds().get(name)
+    if kind is None or current_user.role not in kind.roles:
+        abort(403)
+    return kind
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required(ADMIN, EVALUATOR)
+def upload():
+    kinds = kinds_for_role(current_user.role)
+    form = UploadForm(kinds)
+    if form.validate_on_submit():
+        kind = _allowed_kind(form.kind.data)
+        data = form.file.data.read()
+        filename = (form.file.data.filename or "upload.csv").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+        plan = plan_import(kind, data, filename)
+        db.session.rollback()
+        token = _store(kind.name, filename, data) if plan.ok else ""
+        return _render_preview(plan, token)
+    batches = db.session.scalars(select(ImportBatch).order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()).limit(20))
+    return render_template("core/import_upload.html", form=form, kinds=kinds, batches=list(batches))
+
+
+@bp.route("/confirm", methods=["POST"])
+@roles_required(ADMIN, EVALUATOR)
+def confirm():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    meta, data = _load(form.upload.data)
+    kind = _allowed_kind(meta["kind"])
+    plan = plan_import(kind, data, meta["filename"])
+    if not plan.ok:
+        # The register changed since the preview: show the new problems, write nothing.
+        db.session.rollback()
+        return _render_preview(plan, "")
+    batch = apply_plan(plan, current_user.id, "web")
+    db.session.commit()
+    _discard(form.upload.data)
+    if batch is None:
+        flash(f"Nothing to import from {plan.filename}: every row is already stored unchanged.", "success")
+        return redirect(url_for("imports.upload"))
+    flash(f"Imported {batch.filename}: {batch.created} created, {batch.updated} updated, {batch.unchanged} unchanged.", "success")
+    return redirect(url_for("imports.upload"))

@@ -1,0 +1,447 @@
+"""One import machinery for every kind of file: read, validate, preview (plan), write.
+
+A kind (schools, dsls, attendance, contacts, early-help) declares its columns, its key and
+how it reads and writes the database; everything else is shared. Work is done column by column
+with pandas so a million-row file costs no Python loop per record.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+from flask import current_app
+
+from core.extensions import db
+from core.models import ImportBatch
+
+MAX_ERRORS_SHOWN = 100
+FIRST_DATA_ROW = 2  # the header is row 1, as a spreadsheet numbers it
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+DATETIME_FORMATS = (
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+)
+EMAIL_PATTERN = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"
+
+
+@dataclass(frozen=True)
+class RowError:
+    """What was wrong, and where: a row of the file (as a spreadsheet numbers it) and a column."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"Row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class RejectedFile(Exception):
+    """The file cannot be imported; nothing was written."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors[:5]))
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of an import file and how its text becomes a value."""
+
+    name: str
+    kind: str = "text"  # text, email, integer, decimal, date, datetime, choice
+    required: bool = True
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()  # canonical spellings; matched case-insensitively
+    default: object = None
+    description: str = ""
+
+
+@dataclass
+class Plan:
+    """What an import would do, worked out before anything is written."""
+
+    kind: "ImportKind"
+    filename: str
+    checksum: str
+    rows: int
+    create: pd.DataFrame
+    update: pd.DataFrame
+    unchanged: int
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def counts(self) -> dict:
+        return {"rows": self.rows, "created": len(self.create), "updated": len(self.update), "unchanged": self.unchanged}
+
+
+class ImportKind:
+    """A kind of import file. Subclasses declare columns and key and do the database work."""
+
+    name: str = ""
+    label: str = ""
+    roles: tuple[str, ...] = ()
+    columns: tuple[Column, ...] = ()
+    key: tuple[str, ...] = ()
+    # Columns compared with the database to tell an update from an unchanged row.
+    compared: tuple[str, ...] = ()
+
+    def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
+        """Check references to other records and add the columns the write needs."""
+        return frame
+
+    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Rows already stored for the keys in ``frame``: key columns, compared columns and ``id``."""
+        raise NotImplementedError
+
+    def write(self, create: pd.DataFrame, update: pd.DataFrame, batch: ImportBatch) -> None:
+        """Insert ``create`` and update ``update`` (which carries ``id``); flush, never commit."""
+        raise NotImplementedError
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+# -- registry ---------------------------------------------------------------------------------
+
+
+def register_import_kind(app, kind: ImportKind) -> None:
+    app.extensions.setdefault("right_support_imports", {})[kind.name] = kind
+
+
+def import_kinds() -> dict[str, ImportKind]:
+    return current_app.extensions.get("right_support_imports", {})
+
+
+def kinds_for_role(role: str) -> list[ImportKind]:
+    return [kind for kind in import_kinds().values() if role in kind.roles]
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def read_table(data: bytes, filename: str) -> pd.DataFrame:
+    """Read a CSV or XLSX file into a frame of trimmed strings, headers normalised."""
+    lower = filename.lower()
+    is_zip = data[:4] == b"PK\x03\x04"
+    if lower.endswith(".xlsx"):
+        if not is_zip:
+            raise RejectedFile([RowError(None, None, f"{filename} is not an Excel workbook (.xlsx).")])
+        frame = _read_xlsx(data, filename)
+    elif lower.endswith(".csv") or lower.endswith(".txt"):
+        if is_zip or b"\x00" in data[:4096]:
+            raise RejectedFile([RowError(None, None, f"{filename} is not a CSV text file.")])
+        frame = _read_csv(data, filename)
+    else:
+        raise RejectedFile([RowError(None, None, "Choose a CSV (.csv) or Excel (.xlsx) file.")])
+    return _normalise_headers(frame)
+
+
+def _decode(data: bytes, filename: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise RejectedFile([RowError(None, None, f"{filename} is not text in UTF-8 or Windows-1252 encoding.")])
+
+
+def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
+    text = _decode(data, filename)
+    if not text.strip():
+        raise RejectedFile([RowError(None, None, f"{filename} is empty.")])
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=False,
+            skip_blank_lines=True,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        row = _parser_row(str(exc))
+        raise RejectedFile([RowError(row, None, f"the file is not valid CSV ({exc}).")])
+
+
+def _parser_row(message: str) -> int | None:
+    found = re.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else None
+
+
+def _read_xlsx(data: bytes, filename: str) -> pd.DataFrame:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise RejectedFile([RowError(None, None, f"{filename} could not be read as an Excel workbook ({exc}).")])
+    try:
+        sheet = workbook.worksheets[0]
+        rows = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    while rows and all(value == "" for value in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise RejectedFile([RowError(None, None, f"{filename} is empty.")])
+    header, body = rows[0], rows[1:]
+    width = len(header)
+    body = [(row + [""] * width)[:width] for row in body]
+    return pd.DataFrame(body, columns=header, dtype=str)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ") if (value.hour, value.minute, value.second) != (0, 0, 0) else value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _normalise_headers(frame: pd.DataFrame) -> pd.DataFrame:
+    headers = [str(h).strip().lower() for h in frame.columns]
+    seen, duplicated = set(), []
+    for header in headers:
+        if header in seen and header:
+            duplicated.append(header)
+        seen.add(header)
+    if duplicated:
+        raise RejectedFile([RowError(1, h, "this column heading appears more than once.") for h in duplicated])
+    frame.columns = headers
+    return frame
+
+
+# -- validating -------------------------------------------------------------------------------
+
+
+def validate(kind: ImportKind, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError]]:
+    """Turn the text of every declared column into typed values, collecting every error."""
+    missing = [c.name for c in kind.columns if c.required and c.name not in raw.columns]
+    if missing:
+        found = ", ".join(c for c in raw.columns if c) or "none"
+        return raw, [RowError(1, name, f"this required column is missing (columns found: {found}).") for name in missing]
+
+    raw = raw.reset_index(drop=True)
+    rows = pd.Series(np.arange(len(raw)) + FIRST_DATA_ROW, index=raw.index)
+    typed = pd.DataFrame(index=raw.index)
+    typed["_row"] = rows
+    errors: list[RowError] = []
+    for column in kind.columns:
+        if column.name in raw.columns:
+            text = raw[column.name].fillna("").astype(str).str.strip()
+        else:
+            text = pd.Series("", index=raw.index)
+        values, problems = parse_column(column, text)
+        typed[column.name] = values
+        for mask, message in problems:
+            errors.extend(_errors_at(rows[mask], column.name, text[mask], message))
+
+    if kind.key and not errors:
+        keys = list(kind.key)
+        doubled = typed.duplicated(subset=keys, keep="first")
+        if doubled.any():
+            first_rows = typed.drop_duplicates(subset=keys, keep="first").set_index(keys)["_row"]
+            for _, row in typed[doubled].iterrows():
+                first = first_rows.loc[tuple(row[k] for k in keys) if len(keys) > 1 else row[keys[0]]]
+                errors.append(RowError(int(row["_row"]), keys[-1] if len(keys) == 1 else " + ".join(keys),
+                                       f"the same key appears in row {int(first)}; each record may appear once."))
+    return typed, sorted(errors, key=lambda e: (e.row or 0))
+
+
+def _errors_at(rows: pd.Series, column: str, texts: pd.Series, message: str) -> list[RowError]:
+    out = []
+    for row, text in zip(rows.tolist(), texts.tolist()):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        out.append(RowError(int(row), column, message.format(value=shown)))
+    return out
+
+
+def parse_column(column: Column, text: pd.Series) -> tuple[pd.Series, list[tuple[pd.Series, str]]]:
+    """Parse one column. Returns the values and a list of (bad-row mask, message) pairs."""
+    blank = text == ""
+    problems: list[tuple[pd.Series, str]] = []
+    if column.required:
+        problems.append((blank, "this value is required and is blank."))
+    filled = ~blank
+
+    if column.kind in ("text", "email"):
+        values = text.where(filled, None)
+        if column.kind == "email":
+            values = values.str.lower()
+            bad = filled & ~text.str.match(EMAIL_PATTERN)
+            problems.append((bad, "'{value}' is not an email address."))
+        limit = column.max_length
+        if limit:
+            problems.append((filled & (text.str.len() > limit), f"is longer than {limit} characters."))
+        return values, problems
+
+    if column.kind in ("integer", "decimal"):
+        cleaned = text.str.replace(",", "", regex=False).str.rstrip("%")
+        numbers = pd.to_numeric(cleaned.where(filled, None), errors="coerce")
+        not_number = filled & numbers.isna()
+        if column.kind == "integer":
+            whole = numbers.notna() & (numbers % 1 != 0)
+            problems.append((not_number | whole, "'{value}' is not a whole number."))
+        else:
+            problems.append((not_number, "'{value}' is not a number."))
+        if column.minimum is not None:
+            problems.append((numbers.notna() & (numbers < column.minimum), f"'{{value}}' is less than {column.minimum:g}."))
+        if column.maximum is not None:
+            problems.append((numbers.notna() & (numbers > column.maximum), f"'{{value}}' is more than {column.maximum:g}."))
+        if column.kind == "integer":
+            usable = numbers.where(numbers.notna() & (numbers % 1 == 0))
+            return usable.astype("Int64"), problems
+        return numbers.astype("Float64"), problems
+
+    if column.kind in ("date", "datetime"):
+        formats = DATE_FORMATS + (DATETIME_FORMATS if column.kind == "datetime" else ())
+        parsed = parse_dates(text.where(filled, None), formats)
+        problems.append((filled & parsed.isna(),
+                         "'{value}' is not a real date in the form 2020-09-17 or 17/09/2020"
+                         + (" (with an optional time such as 10:30)." if column.kind == "datetime" else ".")))
+        if column.kind == "date":
+            return parsed.dt.date.where(parsed.notna(), None), problems
+        return parsed, problems
+
+    if column.kind == "choice":
+        canonical = {choice.lower(): choice for choice in column.choices}
+        values = text.str.lower().map(canonical)
+        if column.default is not None:
+            values = values.where(filled, column.default)
+        allowed = ", ".join(column.choices)
+        problems.append((filled & values.isna(), f"'{{value}}' is not one of: {allowed}."))
+        return values, problems
+
+    raise ValueError(f"unknown column kind {column.kind!r}")
+
+
+def parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """Parse each value by the first of ``formats`` it matches exactly; never guess day or month."""
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    remaining = text.notna()
+    for fmt in formats:
+        if not remaining.any():
+            break
+        attempt = pd.to_datetime(text[remaining], format=fmt, errors="coerce")
+        hit = attempt.notna()
+        result.loc[attempt.index[hit]] = attempt[hit]
+        remaining.loc[attempt.index[hit]] = False
+    return result
+
+
+# -- planning and writing ---------------------------------------------------------------------
+
+
+def plan_import(kind: ImportKind, data: bytes, filename: str) -> Plan:
+    """Work out what importing ``data`` would do, without writing anything."""
+    checksum = hashlib.sha256(data).hexdigest()
+    empty = pd.DataFrame()
+    try:
+        raw = read_table(data, filename)
+    except RejectedFile as rejected:
+        return Plan(kind, filename, checksum, 0, empty, empty, 0, rejected.errors)
+    typed, errors = validate(kind, raw)
+    if not errors:
+        typed = kind.resolve(typed, errors)
+    if errors:
+        return Plan(kind, filename, checksum, len(raw), empty, empty, 0, errors)
+    create, update, unchanged = diff_with_database(kind, typed)
+    return Plan(kind, filename, checksum, len(typed), create, update, unchanged, [])
+
+
+def diff_with_database(kind: ImportKind, typed: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Split rows into new, changed and unchanged against what is stored."""
+    stored = kind.existing(typed)
+    keys = list(kind.key)
+    if stored.empty:
+        return typed, typed.iloc[0:0].assign(id=pd.Series(dtype="int64")), 0
+    stored = stored.rename(columns={c: f"{c}__stored" for c in kind.compared})
+    merged = typed.merge(stored, on=keys, how="left", validate="one_to_one")
+    is_new = merged["id"].isna()
+    changed = pd.Series(False, index=merged.index)
+    for name in kind.compared:
+        changed |= ~_same(merged[name], merged[f"{name}__stored"])
+    existing_rows = merged[~is_new]
+    changed_rows = existing_rows[changed[~is_new]]
+    stored_columns = [f"{c}__stored" for c in kind.compared]
+    create = merged[is_new].drop(columns=stored_columns + ["id"])
+    update = changed_rows.drop(columns=stored_columns).astype({"id": "int64"})
+    return create, update, int(len(existing_rows) - len(changed_rows))
+
+
+def _same(new: pd.Series, old: pd.Series) -> pd.Series:
+    both_missing = new.isna() & old.isna()
+    new_values = new.astype(object).where(new.notna(), None)
+    old_values = old.astype(object).where(old.notna(), None)
+    if pd.api.types.is_float_dtype(new.dtype) or pd.api.types.is_float_dtype(old.dtype):
+        equal = np.isclose(pd.to_numeric(new, errors="coerce").astype(float),
+                           pd.to_numeric(old, errors="coerce").astype(float), rtol=0, atol=1e-9)
+        return pd.Series(equal, index=new.index) | both_missing
+    return pd.Series([a == b for a, b in zip(new_values, old_values)], index=new.index) | both_missing
+
+
+def apply_plan(plan: Plan, user_id: int | None, source: str) -> ImportBatch | None:
+    """Write a clean plan and record its batch. Flushes; the caller commits once.
+
+    A plan that would change nothing writes nothing, not even a batch, and returns None:
+    the rows it holds are already traced to the batches that first brought them in.
+    """
+    if plan.errors:
+        raise RejectedFile(plan.errors)
+    if not len(plan.create) and not len(plan.update):
+        return None
+    batch = ImportBatch(
+        kind=plan.kind.name,
+        filename=plan.filename[:255],
+        checksum=plan.checksum,
+        user_id=user_id,
+        source=source,
+        rows=plan.rows,
+        created=len(plan.create),
+        updated=len(plan.update),
+        unchanged=plan.unchanged,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    plan.kind.write(plan.create, plan.update, batch)
+    db.session.flush()
+    return batch
+
+
+def records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """Rows of ``frame`` as dicts of plain Python values, ready for a bulk insert or update."""
+    subset = frame[columns].astype(object)
+    subset = subset.where(subset.notna(), None)
+    return subset.to_dict("records")

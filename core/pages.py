@@ -1,0 +1,51 @@
+"""The service's own pages: home, accessibility statement, health check, favicon, imports."""
+
+from flask import Blueprint, current_app, render_template, send_from_directory
+from flask_login import current_user
+from sqlalchemy import text
+
+from core.auth import ADMIN, EVALUATOR, public
+from core.extensions import db
+from core.navigation import add_nav_item
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+@public
+def home():
+    if not current_user.is_authenticated:
+        return render_template("core/start.html")
+    return render_template("core/home.html")
+
+
+@bp.route("/accessibility")
+@public
+def accessibility():
+    return render_template("core/accessibility.html")
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    return send_from_directory(current_app.static_folder + "/images", "favicon.ico", max_age=86400)
+
+
+@bp.route("/healthz")
+@public
+def health():
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+def init_app(app) -> None:
+    from core import import_views
+    from core.cli import import_command
+    from core.demo import demo_command
+
+    app.register_blueprint(bp)
+    app.register_blueprint(import_views.bp)
+    app.cli.add_command(import_command)
+    app.cli.add_command(demo_command)
+    add_nav_item(app, "core.home", "Home", {"admin", "trainer", "evaluator", "dsl"}, order=0, section="core.home")
+    add_nav_item(app, "imports.upload", "Imports", {ADMIN, EVALUATOR}, order=80, section="imports.")

@@ -1,0 +1,23 @@
+"""People: schools, the DSL register, user accounts, roles and sign-in."""
+
+from core.auth import ADMIN
+from core.demo import register_demo_step
+from core.extensions import login_manager
+from core.imports import register_import_kind
+from core.navigation import add_nav_item
+
+
+def init_app(app) -> None:
+    from people import cli, demo, services
+    from people.importers import DslsImport, SchoolsImport
+    from people.views import bp
+
+    app.register_blueprint(bp)
+    login_manager.user_loader(services.load_session_user)
+    app.cli.add_command(cli.users)
+    register_import_kind(app, SchoolsImport())
+    register_import_kind(app, DslsImport())
+    register_demo_step(app, 10, "county", demo.load_county)
+    add_nav_item(app, "people.schools", "Schools", {ADMIN}, order=20, section="people.school")
+    add_nav_item(app, "people.dsls", "DSL register", {ADMIN}, order=21, section="people.dsl")
+    add_nav_item(app, "people.users", "Users", {ADMIN}, order=22, section="people.user")

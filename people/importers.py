@@ -1,0 +1,95 @@
+"""The schools and dsls import files, on the shared import machinery."""
+
+import pandas as pd
+from sqlalchemy import insert, select, update
+
+from core.auth import ADMIN, EVALUATOR
+from core.extensions import db
+from core.imports import Column, ImportKind, RowError, records
+from core.timefmt import utcnow
+from people.models import DSL_ROLES, PHASES, Dsl, School
+
+NAME_LENGTH = 200
+EMAIL_LENGTH = 254
+CHUNK = 5000
+
+
+def _in_chunks(values: list, size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class SchoolsImport(ImportKind):
+    name = "schools"
+    label = "Schools"
+    roles = (ADMIN, EVALUATOR)
+    key = ("urn",)
+    columns = (
+        Column("urn", "integer", minimum=1, description="DfE unique reference number"),
+        Column("name", "text", max_length=NAME_LENGTH),
+        Column("pupils", "integer", minimum=0, description="pupils on roll"),
+        Column("fsm_percent", "decimal", minimum=0, maximum=100, description="% eligible for free school meals"),
+        Column("phase", "choice", required=False, choices=PHASES),
+        Column("district", "text", required=False, max_length=NAME_LENGTH),
+    )
+    compared = ("name", "pupils", "fsm_percent", "phase", "district")
+
+    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
+        urns = [int(u) for u in frame["urn"].dropna().unique()]
+        rows = []
+        for chunk in _in_chunks(urns):
+            rows += db.session.execute(
+                select(School.id, School.urn, School.name, School.pupils, School.fsm_percent, School.phase,
+                       School.district).where(School.urn.in_(chunk))
+            ).all()
+        stored = pd.DataFrame(rows, columns=["id", "urn", *self.compared])
+        return stored.astype({"urn": "Int64", "pupils": "Int64", "fsm_percent": "Float64"})
+
+    def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
+        fields = ["urn", "name", "pupils", "fsm_percent", "phase", "district"]
+        now = utcnow()
+        if len(create):
+            db.session.execute(insert(School), [dict(r, created_at=now, updated_at=now) for r in records(create, fields)])
+        if len(update_rows):
+            db.session.execute(update(School), [dict(r, updated_at=now) for r in records(update_rows, ["id", *fields])])
+
+
+class DslsImport(ImportKind):
+    name = "dsls"
+    label = "DSL register"
+    roles = (ADMIN, EVALUATOR)
+    key = ("email",)
+    columns = (
+        Column("email", "email", max_length=EMAIL_LENGTH, description="work email"),
+        Column("name", "text", max_length=NAME_LENGTH),
+        Column("school_urn", "integer", minimum=1, description="URN of a school already imported"),
+        Column("role", "choice", required=False, choices=DSL_ROLES, default="DSL"),
+    )
+    compared = ("name", "school_id", "role")
+
+    def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
+        urns = [int(u) for u in frame["school_urn"].dropna().unique()]
+        known = {}
+        for chunk in _in_chunks(urns):
+            known.update(dict(db.session.execute(select(School.urn, School.id).where(School.urn.in_(chunk))).all()))
+        school_ids = frame["school_urn"].map(lambda urn: known.get(int(urn)) if pd.notna(urn) else None)
+        for row, urn in zip(frame.loc[school_ids.isna(), "_row"], frame.loc[school_ids.isna(), "school_urn"]):
+            errors.append(RowError(int(row), "school_urn", f"no school with URN {urn} has been imported."))
+        return frame.assign(school_id=school_ids.astype("Int64"))
+
+    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
+        emails = frame["email"].dropna().unique().tolist()
+        rows = []
+        for chunk in _in_chunks(emails):
+            rows += db.session.execute(
+                select(Dsl.id, Dsl.email, Dsl.name, Dsl.school_id, Dsl.role).where(Dsl.email.in_(chunk))
+            ).all()
+        return pd.DataFrame(rows, columns=["id", "email", *self.compared]).astype({"school_id": "Int64"})
+
+    def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
+        fields = ["email", "name", "school_id", "role"]
+        now = utcnow()
+        if len(create):
+            db.session.execute(insert(Dsl), [dict(r, created_at=now, updated_at=now) for r in records(create, fields)])
+        if len(update_rows):
+            db.session.execute(update(Dsl), [dict(r, updated_at=now) for r in records(update_rows, ["id", *fields])])

@@ -1,0 +1,237 @@
+"""Accounts, sign-in and the register of schools and DSLs. Functions flush, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, or_, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.auth import ROLES
+from core.extensions import db
+from core.timefmt import utcnow
+from people.models import Dsl, Invitation, School, User
+
+MIN_PASSWORD_LENGTH = 12
+# Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out, with a message for the person."""
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """A slow, salted hash (scrypt)."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Password must be {MIN_PASSWORD_LENGTH} characters or more")
+
+
+# -- users ------------------------------------------------------------------------------------
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    user = find_user(email)
+    if user is None or user.password_hash is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    user.last_signed_in_at = utcnow()
+    return user
+
+
+def load_session_user(session_id: str) -> User | None:
+    """The user for a session cookie's id ``"<id>:<version>"``, if that session is still current."""
+    try:
+        user_id, version = (int(part) for part in session_id.split(":", 1))
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session of this user, on every device, stops working."""
+    user.session_version += 1
+
+
+def create_user(email: str, role: str, name: str = "", password: str | None = None) -> User:
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of {', '.join(ROLES)}")
+    if find_user(email) is not None:
+        raise AccountError("There is already an account with this email address")
+    if password is not None:
+        check_password_strength(password)
+    user = User(email=email, role=role, name=name.strip() or email.split("@")[0],
+                password_hash=hash_password(password) if password else None, active=True, session_version=1)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(user: User, name: str, role: str, active: bool) -> None:
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of {', '.join(ROLES)}")
+    if user.role != role or (user.active and not active):
+        end_all_sessions(user)
+    user.name, user.role, user.active = name.strip(), role, active
+    db.session.flush()
+
+
+def set_password(user: User, password: str) -> None:
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    end_all_sessions(user)
+    db.session.flush()
+
+
+def search_users(query: str = "", role: str = "") -> list[User]:
+    statement = select(User).order_by(User.email)
+    if query:
+        like = f"%{query.strip().lower()}%"
+        statement = statement.where(or_(User.email.like(like), func.lower(User.name).like(like)))
+    if role:
+        statement = statement.where(User.role == role)
+    return list(db.session.scalars(statement.limit(500)))
+
+
+# -- invitations --------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(user: User, created_by: User | None, days: int = 7) -> str:
+    """Make a one-time set-password token for ``user``; earlier unused ones stop working."""
+    now = utcnow()
+    for old in db.session.scalars(select(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None))):
+        old.used_at = now
+    token = secrets.token_urlsafe(32)
+    db.session.add(Invitation(user_id=user.id, token_hash=_token_hash(token),
+                              created_by_id=created_by.id if created_by else None,
+                              expires_at=now + timedelta(days=days)))
+    db.session.flush()
+    return token
+
+
+def open_invitation(token: str) -> Invitation | None:
+    """The unused, unexpired invitation for ``token``, or None."""
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token or "")))
+    if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
+        return None
+    return invitation
+
+
+def accept_invitation(token: str, password: str) -> User:
+    invitation = open_invitation(token)
+    if invitation is None:
+        raise AccountError("This link has expired or has already been used. Ask an admin for a new one.")
+    set_password(invitation.user, password)
+    invitation.used_at = utcnow()
+    db.session.flush()
+    return invitation.user
+
+
+# -- safe redirects -----------------------------------------------------------------------------
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """``target`` if it is a path on this site, otherwise ``fallback``."""
+    if not target:
+        return fallback
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+# -- schools and DSLs -------------------------------------------------------------------------
+
+
+def search_schools(query: str = "", district: str = "", page: int = 1, per_page: int = 50):
+    statement = select(School).order_by(School.name)
+    if query:
+        text = query.strip()
+        like = f"%{text.lower()}%"
+        condition = func.lower(School.name).like(like)
+        if text.isdigit():
+            condition = or_(condition, School.urn == int(text))
+        statement = statement.where(condition)
+    if district:
+        statement = statement.where(School.district == district)
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def districts() -> list[str]:
+    return [d for d in db.session.scalars(select(School.district).distinct().order_by(School.district)) if d]
+
+
+def search_dsls(query: str = "", school_id: int | None = None, district: str = "", page: int = 1, per_page: int = 50):
+    statement = select(Dsl).join(Dsl.school).order_by(Dsl.name)
+    if query:
+        like = f"%{query.strip().lower()}%"
+        statement = statement.where(or_(func.lower(Dsl.name).like(like), Dsl.email.like(like),
+                                        func.lower(School.name).like(like)))
+    if school_id:
+        statement = statement.where(Dsl.school_id == school_id)
+    if district:
+        statement = statement.where(School.district == district)
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def school_by_urn(urn: int) -> School | None:
+    return db.session.scalar(select(School).where(School.urn == urn))
+
+
+def save_school(school: School | None, *, urn: int, name: str, pupils: int, fsm_percent: float,
+                phase: str | None, district: str | None) -> School:
+    other = school_by_urn(urn)
+    if other is not None and other is not school:
+        raise AccountError("Another school already has this URN")
+    if school is None:
+        school = School()
+        db.session.add(school)
+    school.urn, school.name, school.pupils = urn, name.strip(), pupils
+    school.fsm_percent, school.phase = fsm_percent, phase or None
+    school.district = (district or "").strip() or None
+    db.session.flush()
+    return school
+
+
+def dsl_by_email(email: str) -> Dsl | None:
+    return db.session.scalar(select(Dsl).where(Dsl.email == normalise_email(email)))
+
+
+def save_dsl(dsl: Dsl | None, *, email: str, name: str, school: School, role: str) -> Dsl:
+    email = normalise_email(email)
+    other = dsl_by_email(email)
+    if other is not None and other is not dsl:
+        raise AccountError("Another DSL on the register already has this email address")
+    if dsl is None:
+        dsl = Dsl()
+        db.session.add(dsl)
+    dsl.email, dsl.name, dsl.school, dsl.role = email, name.strip(), school, role
+    db.session.flush()
+    return dsl

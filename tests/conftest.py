@@ -1,0 +1,149 @@
+"""Fixtures that read like the domain: the app, a client, a runner, signing in as a role, factories.
+
+The schema is built once per test session through the migrations; each test runs inside a
+transaction that is rolled back, so tests never see each other's rows.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+
+from core.app import create_app
+from core.extensions import db
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FORMATS = SHARED / "formats"
+
+
+def _database_url(tmp_root: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return _database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "right-support.test",
+    })
+    app.instance_path = str(instance)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def db_session(app):
+    """Each test inside one outer transaction, rolled back at the end; commits become savepoints."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db_session):
+    return app.test_cli_runner()
+
+
+_counter = {"n": 0}
+
+
+def _next() -> int:
+    _counter["n"] += 1
+    return _counter["n"]
+
+
+@pytest.fixture
+def make_school(db_session):
+    from people.models import School
+
+    def make(**fields):
+        n = _next()
+        values = {"urn": 900000 + n, "name": f"Test School {n}", "pupils": 300, "fsm_percent": 15.0,
+                  "phase": "Primary", "district": "Warwick"}
+        values.update(fields)
+        school = School(**values)
+        db_session.add(school)
+        db_session.flush()
+        return school
+
+    return make
+
+
+@pytest.fixture
+def make_dsl(db_session, make_school):
+    from people.models import Dsl
+
+    def make(school=None, **fields):
+        n = _next()
+        values = {"email": f"dsl{n}@school.example.org", "name": f"Dsl Person {n}", "role": "DSL"}
+        values.update(fields)
+        dsl = Dsl(school=school or make_school(), **values)
+        db_session.add(dsl)
+        db_session.flush()
+        return dsl
+
+    return make
+
+
+@pytest.fixture
+def make_user(db_session):
+    from people.models import User
+    from people.services import hash_password
+
+    def make(role="admin", email=None, password=None, **fields):
+        n = _next()
+        user = User(email=email or f"{role}{n}@council.example.org", name=f"{role.title()} {n}", role=role,
+                    password_hash=hash_password(password) if password else None, active=True, session_version=1,
+                    **fields)
+        db_session.add(user)
+        db_session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login_as(client, make_user, make_dsl):
+    """Sign the test client in as a new user with ``role``; returns the user."""
+
+    def login(role, **fields):
+        user = make_user(role, **fields)
+        if role == "dsl" and "email" not in fields:
+            make_dsl(email=user.email)
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return login
+
+
+@pytest.fixture
+def formats():
+    return FORMATS
