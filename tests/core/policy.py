@@ -1,0 +1,15 @@
+"""Who may use each route of the core package. Read by tests/core/test_permissions.py."""
+
+IMPORTERS = {"admin", "evaluator"}
+
+POLICY = {
+    "static": {"GET": "public"},
+    "govuk_assets": {"GET": "public"},
+    "govuk_script": {"GET": "public"},
+    "core.home": {"GET": "public"},
+    "core.accessibility": {"GET": "public"},
+    "core.favicon": {"GET": "public"},
+    "core.health": {"GET": "public"},
+    "imports.upload": {"GET": IMPORTERS, "POST": IMPORTERS},
+    "imports.confirm": {"POST": IMPORTERS},
+}
