@@ -9,19 +9,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, DecimalField, IntegerField, PasswordField, RadioField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.auth import ROLE_LABELS, ROLES
+from core.forms import NumberField, WholeNumberField, choice_list
 from people.models import DSL_ROLES, PHASES
 from people.services import MIN_PASSWORD_LENGTH
-
-
-def choice_list(values, labels=None, blank: str | None = None) -> list[SelectChoice]:
-    """Choices for a select or radios, in the form WTForms 3.3 expects."""
-    labels = labels or {}
-    out = [SelectChoice("", blank)] if blank is not None else []
-    return out + [SelectChoice(v, labels.get(v, v)) for v in values]
 
 
 class LoginForm(FlaskForm):
@@ -48,20 +42,20 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField("Current password", widget=GovPasswordInput(),
                             validators=[InputRequired("Enter your current password")])
 
-    class Meta:
-        pass
-
 
 class SchoolForm(FlaskForm):
-    urn = IntegerField("URN", widget=GovTextInput(), description="DfE unique reference number",
+    urn = WholeNumberField("URN", widget=GovTextInput(), description="DfE unique reference number",
+                           invalid_message="Enter the URN as a whole number",
                        validators=[InputRequired("Enter the URN as a whole number"),
                                    NumberRange(min=1, message="URN must be a positive whole number")])
     name = StringField("School name", widget=GovTextInput(),
                        validators=[InputRequired("Enter the school name"), Length(max=200, message="Name must be 200 characters or fewer")])
-    pupils = IntegerField("Pupils on roll", widget=GovTextInput(),
+    pupils = WholeNumberField("Pupils on roll", widget=GovTextInput(),
+                              invalid_message="Enter the number of pupils as a whole number",
                           validators=[InputRequired("Enter the number of pupils as a whole number"),
                                       NumberRange(min=0, message="Pupils must be 0 or more")])
-    fsm_percent = DecimalField("Free school meals (%)", widget=GovTextInput(), places=None,
+    fsm_percent = NumberField("Free school meals (%)", widget=GovTextInput(),
+                              invalid_message="Enter the free school meals percentage as a number, like 14.5",
                                description="Percentage of pupils eligible for free school meals, 0 to 100",
                                validators=[InputRequired("Enter the free school meals percentage"),
                                            NumberRange(min=0, max=100, message="Free school meals must be between 0 and 100")])
@@ -79,7 +73,8 @@ class DslForm(FlaskForm):
                                     Email("Enter an email address in the correct format, like name@school.example.org",
                                           check_deliverability=False),
                                     Length(max=254)])
-    school_urn = IntegerField("School URN", widget=GovTextInput(),
+    school_urn = WholeNumberField("School URN", widget=GovTextInput(),
+                                  invalid_message="Enter the school's URN as a whole number",
                               description="The URN of the school, as on the schools list",
                               validators=[InputRequired("Enter the school's URN as a whole number")])
     role = RadioField("Role", widget=GovRadioInput(), choices=choice_list(DSL_ROLES), default="DSL",

@@ -1,0 +1,86 @@
+"""Each demo role signs in through the form, visits every page its navigation offers and a few
+more, and every page is screenshotted and passes axe-core's WCAG 2.2 AA rules."""
+
+import re
+
+import pytest
+
+from tests.conftest import FORMATS
+
+ROLE_EMAILS = {
+    "admin": "admin@demo.test",
+    "trainer": "trainer@demo.test",
+    "evaluator": "evaluator@demo.test",
+    "dsl": "dsl@demo.test",
+}
+EXTRA_PAGES = {
+    "admin": ["/admin/schools/new", "/admin/dsls/new", "/admin/users/new", "/admin/schools?q=primary",
+              "/account/password", "/accessibility"],
+    "trainer": ["/account/password"],
+    "evaluator": ["/imports/"],
+    "dsl": ["/account/password"],
+}
+
+
+def test_pages_without_signing_in(new_page, check_page):
+    page = new_page()
+    for path, name in (("/", "start"), ("/login", "login"), ("/accessibility", "accessibility"),
+                       ("/no-such-page", "not-found")):
+        page.goto(path)
+        check_page(page, f"anonymous-{name}")
+    page.goto("/admin/users")
+    assert "/login" in page.url
+
+
+@pytest.mark.parametrize("role", list(ROLE_EMAILS))
+def test_each_role_signs_in_and_every_page_passes_axe(role, sign_in, check_page):
+    page = sign_in(ROLE_EMAILS[role])
+    check_page(page, f"{role}-home")
+    links = page.locator(".govuk-service-navigation__list a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    visited = set()
+    for href in links + EXTRA_PAGES[role]:
+        if href in visited:
+            continue
+        visited.add(href)
+        response = page.goto(href)
+        assert response.status == 200, f"{role} {href}: {response.status}"
+        check_page(page, f"{role}-{re.sub(r'[^a-z0-9]+', '-', href.lower()).strip('-') or 'home'}")
+    if role != "dsl":
+        page.goto("/admin/users")
+        expected = "Users" if role == "admin" else "You do not have permission"
+        assert expected in page.content()
+        if role != "admin":
+            check_page(page, f"{role}-forbidden")
+
+
+def test_admin_form_errors_are_summarised_and_accessible(sign_in, check_page):
+    page = sign_in("admin@demo.test")
+    page.goto("/admin/schools/new")
+    page.get_by_label("URN").fill("not a number")
+    page.get_by_role("button", name="Save school").click()
+    summary = page.locator(".govuk-error-summary")
+    assert summary.is_visible()
+    assert "Enter the URN as a whole number" in summary.inner_text()
+    assert page.title().startswith("Error:")
+    check_page(page, "admin-school-form-errors")
+
+
+def test_admin_uploads_schools_file_with_preview(sign_in, check_page):
+    page = sign_in("admin@demo.test")
+    page.goto("/imports/")
+    page.get_by_label("Schools").check()
+    page.set_input_files("input[type=file]", str(FORMATS / "schools.csv"))
+    page.get_by_role("button", name="Check the file").click()
+    assert "Check the import" in page.content()
+    check_page(page, "admin-import-preview")
+    page.get_by_role("button", name="Import the file").click()
+    assert "Imported schools.csv" in page.content()
+    check_page(page, "admin-import-done")
+
+
+def test_sign_out_ends_the_session(sign_in):
+    page = sign_in("trainer@demo.test")
+    page.get_by_role("button", name="Sign out").click()
+    assert "You have signed out" in page.content()
+    page.goto("/account/password")
+    assert "/login" in page.url
