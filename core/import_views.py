@@ -123,7 +123,6 @@ def upload():
         data = form.file.data.read()
         filename = (form.file.data.filename or "upload.csv").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
         plan = plan_import(kind, data, filename)
-        db.session.rollback()
         token = _store(kind.name, filename, data) if plan.ok else ""
         return _render_preview(plan, token)
     batches = db.session.scalars(select(ImportBatch).order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()).limit(20))
@@ -141,7 +140,6 @@ def confirm():
     plan = plan_import(kind, data, meta["filename"])
     if not plan.ok:
         # The register changed since the preview: show the new problems, write nothing.
-        db.session.rollback()
         return _render_preview(plan, "")
     batch = apply_plan(plan, current_user.id, "web")
     db.session.commit()

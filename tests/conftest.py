@@ -1,15 +1,21 @@
 """Fixtures that read like the domain: the app, a client, a runner, signing in as a role, factories.
 
+Factories commit (inside the test's outer transaction), as the rows a request finds would be.
+
 The schema is built once per test session through the migrations; each test runs inside a
 transaction that is rolled back, so tests never see each other's rows.
 """
 
+import contextvars
 import os
 import tempfile
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from core.app import create_app
 from core.extensions import db
@@ -50,7 +56,9 @@ def db_session(app):
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        # A plain Session: Flask-SQLAlchemy's own would pick the engine and ignore this connection.
+        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        db.session = scoped_session(factory, scopefunc=_app_ctx_id)
         try:
             yield db.session
         finally:
@@ -60,8 +68,17 @@ def db_session(app):
             connection.close()
 
 
+class RequestClient(FlaskClient):
+    """A test client whose requests each get their own app context, ``g`` and database session,
+    as in production, rather than borrowing the test's."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app, db_session):
+    app.test_client_class = RequestClient
     return app.test_client()
 
 
@@ -89,7 +106,7 @@ def make_school(db_session):
         values.update(fields)
         school = School(**values)
         db_session.add(school)
-        db_session.flush()
+        db_session.commit()
         return school
 
     return make
@@ -105,7 +122,7 @@ def make_dsl(db_session, make_school):
         values.update(fields)
         dsl = Dsl(school=school or make_school(), **values)
         db_session.add(dsl)
-        db_session.flush()
+        db_session.commit()
         return dsl
 
     return make
@@ -122,7 +139,7 @@ def make_user(db_session):
                     password_hash=hash_password(password) if password else None, active=True, session_version=1,
                     **fields)
         db_session.add(user)
-        db_session.flush()
+        db_session.commit()
         return user
 
     return make
