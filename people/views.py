@@ -205,11 +205,12 @@ def edit_user(user_id):
             db.session.commit()
             flash(f"{user.email} has been saved.", "success")
             return redirect(url_for("people.users"))
-    link = None
+    invitation_link = None
     stashed = session.pop("invitation_link", None)
     if stashed and stashed.get("user_id") == user.id:
-        link = stashed["url"]
-    return render_template("people/user_edit.html", form=form, user=user, link=link, invite_form=ActionForm())
+        invitation_link = stashed["url"]
+    return render_template("people/user_edit.html", form=form, user=user, invitation_link=invitation_link,
+                           invite_form=ActionForm())
 
 
 @bp.route("/admin/users/<int:user_id>/invite", methods=["POST"])

@@ -41,7 +41,6 @@ def app(database_url, tmp_path_factory):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "right-support.test",
     })
     app.instance_path = str(instance)
     with app.app_context():
@@ -135,9 +134,10 @@ def make_user(db_session):
 
     def make(role="admin", email=None, password=None, **fields):
         n = _next()
-        user = User(email=email or f"{role}{n}@council.example.org", name=f"{role.title()} {n}", role=role,
-                    password_hash=hash_password(password) if password else None, active=True, session_version=1,
-                    **fields)
+        values = {"email": email or f"{role}{n}@council.example.org", "name": f"{role.title()} {n}", "role": role,
+                  "password_hash": hash_password(password) if password else None, "active": True, "session_version": 1}
+        values.update(fields)
+        user = User(**values)
         db_session.add(user)
         db_session.commit()
         return user
