@@ -18,6 +18,10 @@ from people.models import DSL_ROLES, PHASES
 from people.services import MIN_PASSWORD_LENGTH
 
 
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class LoginForm(FlaskForm):
     email = StringField("Email address", widget=GovTextInput(),
                         validators=[InputRequired("Enter your email address"), Length(max=254)])
@@ -68,7 +72,7 @@ class SchoolForm(FlaskForm):
 class DslForm(FlaskForm):
     name = StringField("Full name", widget=GovTextInput(),
                        validators=[InputRequired("Enter the person's full name"), Length(max=200)])
-    email = StringField("Work email address", widget=GovTextInput(),
+    email = StringField("Work email address", widget=GovTextInput(), filters=[strip],
                         validators=[InputRequired("Enter a work email address"),
                                     Email("Enter an email address in the correct format, like name@school.example.org",
                                           check_deliverability=False),
@@ -83,7 +87,7 @@ class DslForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    email = StringField("Email address", widget=GovTextInput(),
+    email = StringField("Email address", widget=GovTextInput(), filters=[strip],
                         validators=[InputRequired("Enter an email address"),
                                     Email("Enter an email address in the correct format, like name@council.example.org",
                                           check_deliverability=False),

@@ -1,0 +1,56 @@
+"""Configuration comes from the environment and fails fast when it is unsafe."""
+
+import pytest
+
+from core.config import ConfigError, load_config
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(str(tmp_path), {"RIGHT_SUPPORT_ENV": "production"})
+
+
+def test_production_defaults(tmp_path):
+    config = load_config(str(tmp_path), {"SECRET_KEY": "s" * 32})
+    assert config["SESSION_COOKIE_SECURE"] and config["SESSION_COOKIE_HTTPONLY"]
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/right-support.db"
+    assert config["MAX_CONTENT_LENGTH"] == 50 * 1024 * 1024
+
+
+def test_database_url_and_pool_for_postgresql(tmp_path):
+    url = "postgresql+psycopg://u:p@db/rs"
+    config = load_config(str(tmp_path), {"SECRET_KEY": "x", "DATABASE_URL": url, "DB_POOL_SIZE": "8"})
+    assert config["SQLALCHEMY_DATABASE_URI"] == url
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 8
+
+
+def test_development_runs_without_a_secret_but_not_with_secure_cookies(tmp_path):
+    config = load_config(str(tmp_path), {"RIGHT_SUPPORT_ENV": "development"})
+    assert config["SECRET_KEY"] and not config["SESSION_COOKIE_SECURE"]
+
+
+def test_unknown_environment_is_refused(tmp_path):
+    with pytest.raises(ConfigError):
+        load_config(str(tmp_path), {"RIGHT_SUPPORT_ENV": "staging"})
+
+
+def test_oversized_upload_gets_a_page_not_a_crash(app, client, login_as):
+    login_as("admin")
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    try:
+        response = client.post("/imports/", data={"kind": "schools", "file": (__import__("io").BytesIO(b"x" * 5000), "a.csv")},
+                                content_type="multipart/form-data")
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 50 * 1024 * 1024
+    assert response.status_code == 413
+    assert "The file is too large" in response.get_data(as_text=True)
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    assert f'nonce="{nonce}"' in response.get_data(as_text=True)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
