@@ -45,7 +45,9 @@ def app(database_url, tmp_path_factory):
     app.instance_path = str(instance)
     with app.app_context():
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
