@@ -1,9 +1,10 @@
 """The schools and dsls import files, on the shared import machinery."""
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from core.auth import ADMIN, EVALUATOR
+from core.bulk import bulk_insert
 from core.extensions import db
 from core.imports import Column, ImportKind, RowError, records
 from core.timefmt import utcnow
@@ -48,8 +49,7 @@ class SchoolsImport(ImportKind):
     def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
         fields = ["urn", "name", "pupils", "fsm_percent", "phase", "district"]
         now = utcnow()
-        if len(create):
-            db.session.execute(insert(School), [dict(r, created_at=now, updated_at=now) for r in records(create, fields)])
+        bulk_insert(School.__table__, create.assign(created_at=now, updated_at=now), fields + ["created_at", "updated_at"])
         if len(update_rows):
             db.session.execute(update(School), [dict(r, updated_at=now) for r in records(update_rows, ["id", *fields])])
 
@@ -89,7 +89,6 @@ class DslsImport(ImportKind):
     def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
         fields = ["email", "name", "school_id", "role"]
         now = utcnow()
-        if len(create):
-            db.session.execute(insert(Dsl), [dict(r, created_at=now, updated_at=now) for r in records(create, fields)])
+        bulk_insert(Dsl.__table__, create.assign(created_at=now, updated_at=now), fields + ["created_at", "updated_at"])
         if len(update_rows):
             db.session.execute(update(Dsl), [dict(r, updated_at=now) for r in records(update_rows, ["id", *fields])])
