@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 BOOTSTRAP_PYTHON ?= python3
 
-.PHONY: install run test test-browser css clean
+.PHONY: install run test test-browser css clean bench
 
 install: $(VENV)/.installed node_modules/.installed static/css/app.css
 
@@ -39,3 +39,7 @@ test-browser: install
 
 clean:
 	rm -rf $(VENV) node_modules static/css .pytest_cache
+
+# National-scale benchmarks on SQLite and PostgreSQL (minutes); BENCH_ARGS="--scale 0.01 --runs 1" for a quick pass.
+bench: install
+	$(PYTHON) -m bench.run $(BENCH_ARGS)

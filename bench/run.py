@@ -1,0 +1,65 @@
+"""``make bench``: national-scale benchmarks on SQLite and PostgreSQL, printed as one table.
+
+    python -m bench.run [--scale 1.0] [--runs 5] [--databases sqlite,postgresql] [--check]
+
+``--check`` exits non-zero when a target is missed. CI runs ``--scale 0.01 --runs 1`` so the
+benchmarks cannot rot; only the full scale is held to the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.generate import generate
+from bench.harness import ROOT, Databases, format_table
+from bench.imports import bench_import
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def data_dir(scale: float, seed: int) -> Path:
+    """Generated files are kept under instance/ and reused while scale and seed are unchanged."""
+    folder = ROOT / "instance" / f"bench-data-{scale:g}-{seed}"
+    if not (folder / "early-help.csv").exists():
+        generate(folder, scale, seed)
+    return folder
+
+
+def benchmarks():
+    """Each benchmark: (name, function(databases, data, runs) -> [Result])."""
+    yield "import", lambda dbs, data, runs: bench_import(
+        dbs, data, "dsls", "dsls.csv", [("schools", "schools.csv")], runs)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Right Support benchmarks")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+
+    data = data_dir(args.scale, args.seed)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rs-bench-") as workdir:
+        for kind in args.databases.split(","):
+            databases = Databases(kind, Path(workdir), os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
+            try:
+                for name, function in benchmarks():
+                    print(f"... {name} on {kind}", file=sys.stderr, flush=True)
+                    results.extend(function(databases, data, args.runs))
+            finally:
+                databases.drop_all()
+    print(f"Right Support benchmarks: scale {args.scale:g}, {args.runs} runs each, medians")
+    print(format_table(results))
+    missed = [r for r in results if r.met is False]
+    return 1 if (args.check and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
