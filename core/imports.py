@@ -18,6 +18,8 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 from flask import current_app
+from sqlalchemy import any_, bindparam, select
+from sqlalchemy.dialects import postgresql
 
 from core.extensions import db
 from core.models import ImportBatch
@@ -438,6 +440,25 @@ def apply_plan(plan: Plan, user_id: int | None, source: str) -> ImportBatch | No
     plan.kind.write(plan.create, plan.update, batch)
     db.session.flush()
     return batch
+
+
+SQLITE_KEYS_PER_QUERY = 5000
+
+
+def stored_rows(columns: list, key_column, values) -> list:
+    """Stored rows whose ``key_column`` is one of ``values``: one array query on PostgreSQL,
+    chunks of IN lists on SQLite (which limits how many parameters one statement may bind)."""
+    values = list(values)
+    if not values:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        keys = bindparam("keys", values, type_=postgresql.ARRAY(key_column.type))
+        return db.session.execute(select(*columns).where(key_column == any_(keys))).all()
+    rows = []
+    for start in range(0, len(values), SQLITE_KEYS_PER_QUERY):
+        chunk = values[start:start + SQLITE_KEYS_PER_QUERY]
+        rows += db.session.execute(select(*columns).where(key_column.in_(chunk))).all()
+    return rows
 
 
 def records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
