@@ -437,6 +437,7 @@ def apply_plan(plan: Plan, user_id: int | None, source: str) -> ImportBatch | No
 
 
 SQLITE_KEYS_PER_QUERY = 5000
+WHOLE_TABLE_ABOVE = 20_000
 
 
 def stored_rows(columns: list, key_column, values) -> list:
@@ -445,6 +446,11 @@ def stored_rows(columns: list, key_column, values) -> list:
     values = list(values)
     if not values:
         return []
+    if len(values) > WHOLE_TABLE_ABOVE:
+        # Asking for this many keys costs more than reading the table once and keeping the matches.
+        wanted = set(values)
+        key_index = next(i for i, c in enumerate(columns) if c is key_column)
+        return [row for row in db.session.execute(select(*columns)) if row[key_index] in wanted]
     if db.session.get_bind().dialect.name == "postgresql":
         keys = bindparam("keys", values, type_=postgresql.ARRAY(key_column.type))
         return db.session.execute(select(*columns).where(key_column == any_(keys))).all()
