@@ -124,7 +124,7 @@ def test_pages_work_without_javascript(browser, live_server):
         page.get_by_label("Email address").fill("admin@demo.test")
         page.get_by_label("Password", exact=True).fill("demo-password")
         page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("link", name="Schools").click()
+        page.get_by_role("navigation", name="Menu").get_by_role("link", name="Schools").click()
         page.get_by_label("Search by name or URN").fill("primary")
         page.get_by_role("button", name="Search").click()
         assert "schools" in page.locator("caption").inner_text()
