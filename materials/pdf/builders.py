@@ -7,7 +7,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A3, A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Frame, KeepInFrame, PageBreak, PageTemplate, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Frame, KeepInFrame, PageBreak, PageTemplate, Paragraph, Spacer, Table
 
 from materials.content import (
     FOLLOW_UP,
@@ -30,6 +30,7 @@ from materials.pdf.layout import (
     poster_story,
     remember_box,
     stacked_panel,
+    styled,
     texts,
 )
 from materials.pdf.text import markup, plain
@@ -84,21 +85,21 @@ def _services_table(content: dict, styles: SlideStyles, width: float) -> Table:
     column = (width - 2 * gap) / 3
     small = Styles(1.25)
     cells = [panel_flowables(s, small, parts=("call", "when")) for s in content["services"]]
-    table = Table([[cells[0], "", cells[1], "", cells[2]]], colWidths=[column, gap, column, gap, column])
+    table = Table([[cells[0], None, cells[1], None, cells[2]]], colWidths=[column, gap, column, gap, column])
     commands = [("VALIGN", (0, 0), (-1, -1), "TOP")]
     for index, s in enumerate(content["services"]):
         cell = (index * 2, 0)
         background = colors.HexColor(PANELS[SERVICE_COLOURS[s["key"]]]["background"])
         commands += [("BACKGROUND", cell, cell, background), ("LEFTPADDING", cell, cell, 10),
                      ("RIGHTPADDING", cell, cell, 10), ("TOPPADDING", cell, cell, 10), ("BOTTOMPADDING", cell, cell, 10)]
-    table.setStyle(TableStyle(commands))
+    styled(table, (commands))
     return table
 
 
 def _service_slide(content: dict, key: str, width: float) -> Table:
     table = Table([[panel_flowables(service(content, key), Styles(1.6))]], colWidths=[width])
     background = colors.HexColor(PANELS[SERVICE_COLOURS[key]]["background"])
-    table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), background), ("LEFTPADDING", (0, 0), (-1, -1), 16),
+    styled(table, ([("BACKGROUND", (0, 0), (-1, -1), background), ("LEFTPADDING", (0, 0), (-1, -1), 16),
                                ("RIGHTPADDING", (0, 0), (-1, -1), 16), ("TOPPADDING", (0, 0), (-1, -1), 12),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 12)]))
     return table
@@ -115,7 +116,7 @@ def _scenario(content: dict, number: int, styles: SlideStyles, width: float) -> 
         answer_style = ParagraphStyle("answer", parent=styles.slide_text, fontName=fonts.BOLD,
                                       textColor=colors.HexColor(colour["text"]), spaceAfter=0)
         band = Table([[Paragraph(markup(call), answer_style)]], colWidths=[width])
-        band.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(colour["background"])),
+        styled(band, ([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(colour["background"])),
                                   ("LEFTPADDING", (0, 0), (-1, -1), 12), ("TOPPADDING", (0, 0), (-1, -1), 8),
                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 10)]))
         out += [Paragraph("WHEN: which service?", styles.label), band, Spacer(1, 12)]

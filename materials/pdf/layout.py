@@ -34,7 +34,7 @@ def document(buffer: io.BytesIO, pagesize, title: str, subject: str, meta: Meta,
     fonts.register()
     return BaseDocTemplate(
         buffer, pagesize=pagesize, title=plain(title), author=meta.council, subject=subject,
-        creator="Right Support", lang="en-GB",
+        creator="Right Support", lang="en-GB", initialFontName=fonts.REGULAR,
         leftMargin=margin, rightMargin=margin, topMargin=margin, bottomMargin=margin,
     )
 
@@ -71,6 +71,13 @@ class Styles:
         }
 
 
+def styled(table: Table, commands) -> Table:
+    """Apply ``commands`` to ``table``, its cells in the embedded font (the default is Helvetica,
+    which would be referenced without being embedded)."""
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR)] + list(commands)))
+    return table
+
+
 def texts(text: str, style: ParagraphStyle) -> list[Paragraph]:
     """One Paragraph per paragraph of user text, each escaped."""
     return [Paragraph(markup(p), style) for p in paragraphs(text)]
@@ -80,7 +87,7 @@ def remember_box(content: dict, styles: Styles, width: float) -> Table:
     cell = [Paragraph("REMEMBER", styles.remember_heading)] + texts(content["remember"], styles.body)
     box = Table([[cell]], colWidths=[width])
     pad = 8 * styles.scale
-    box.setStyle(TableStyle([
+    styled(box, ([
         ("BOX", (0, 0), (-1, -1), 2 * styles.scale, colors.HexColor(REMEMBER_BORDER)),
         ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
         ("TOPPADDING", (0, 0), (-1, -1), pad), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
@@ -102,19 +109,6 @@ def panel_flowables(service: dict, styles: Styles, parts=("call", "when", "why")
     return out
 
 
-def panel_style(colours: list[str], scale: float, rows: int = 1) -> TableStyle:
-    """Backgrounds for a table whose column i is a panel of colours[i]."""
-    pad = 7 * scale
-    commands = [
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
-        ("TOPPADDING", (0, 0), (-1, -1), pad), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
-    ]
-    for column, colour in enumerate(colours):
-        commands.append(("BACKGROUND", (column, 0), (column, rows - 1), colors.HexColor(PANELS[colour]["background"])))
-    return TableStyle(commands)
-
-
 def service_panels(content: dict, styles: Styles, width: float, gap: float = 8) -> Table:
     """The three panels side by side, 'Only call MASH...' above the red one."""
     gap *= styles.scale
@@ -123,8 +117,8 @@ def service_panels(content: dict, styles: Styles, width: float, gap: float = 8) 
     lead = ParagraphStyle("mash-lead", parent=styles.heading, textColor=colors.HexColor(PANELS["red"]["background"]))
     cells = [panel_flowables(s, styles) for s in services]
     table = Table(
-        [["", "", "", "", Paragraph(markup(content["mash_lead"]), lead)],
-         [cells[0], "", cells[1], "", cells[2]]],
+        [[None, None, None, None, Paragraph(markup(content["mash_lead"]), lead)],
+         [cells[0], None, cells[1], None, cells[2]]],
         colWidths=[column, gap, column, gap, column],
     )
     commands = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, 0), 0),
@@ -137,7 +131,7 @@ def service_panels(content: dict, styles: Styles, width: float, gap: float = 8) 
                      ("RIGHTPADDING", (index * 2, 1), (index * 2, 1), pad),
                      ("TOPPADDING", (index * 2, 1), (index * 2, 1), pad),
                      ("BOTTOMPADDING", (index * 2, 1), (index * 2, 1), pad)]
-    table.setStyle(TableStyle(commands))
+    styled(table, (commands))
     return table
 
 
@@ -147,7 +141,7 @@ def stacked_panel(service: dict, styles: Styles, width: float) -> Table:
     table = Table(rows, colWidths=[width])
     colour = PANELS[SERVICE_COLOURS[service["key"]]]["background"]
     pad = 8 * styles.scale
-    table.setStyle(TableStyle([
+    styled(table, ([
         ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(colour)),
         ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
         ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
