@@ -3,7 +3,6 @@ panels found by colour in a rendering, the contrast of every panel's text, and h
 
 import io
 import os
-import shutil
 import socket
 import subprocess
 from datetime import date
