@@ -17,6 +17,7 @@ from pathlib import Path
 from bench.generate import generate
 from bench.harness import ROOT, Databases, format_table
 from bench.imports import bench_import
+from bench.poster import bench_poster
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -29,10 +30,12 @@ def data_dir(scale: float, seed: int) -> Path:
     return folder
 
 
-def benchmarks():
+def benchmarks(scale: float):
     """Each benchmark: (name, function(databases, data, runs) -> [Result])."""
     yield "import", lambda dbs, data, runs: bench_import(
         dbs, data, "dsls", "dsls.csv", [("schools", "schools.csv")], runs)
+    seconds = 5.0 if scale >= 1 else 1.0
+    yield "poster", lambda dbs, data, runs: bench_poster(dbs, dbs.workdir, runs, seconds)
 
 
 def main(argv=None) -> int:
@@ -50,7 +53,7 @@ def main(argv=None) -> int:
         for kind in args.databases.split(","):
             databases = Databases(kind, Path(workdir), os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
             try:
-                for name, function in benchmarks():
+                for name, function in benchmarks(args.scale):
                     print(f"... {name} on {kind}", file=sys.stderr, flush=True)
                     results.extend(function(databases, data, args.runs))
             finally:

@@ -57,11 +57,12 @@ class MaterialVersion(db.Model):
     published_at: Mapped[datetime | None]
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The PDF, built once when the version is published; its SHA-256 is the download's ETag.
-    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Deferred: loaded only when the bytes are needed, and then kept in memory (services.current_pdf).
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     pdf_size: Mapped[int | None] = mapped_column(Integer)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     # The poster also at A3, built at the same time; null for the other materials.
-    pdf_a3: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pdf_a3: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     pdf_a3_size: Mapped[int | None] = mapped_column(Integer)
     pdf_a3_sha256: Mapped[str | None] = mapped_column(String(64))
 

@@ -3,8 +3,9 @@ never commit."""
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 
 from core.extensions import db
 from core.timefmt import to_london, utcnow
@@ -114,28 +115,58 @@ def publish_draft(material: Material, council: str, user=None) -> MaterialVersio
     return publish(draft, council, user)
 
 
+# Published PDFs never change, so each worker keeps the bytes it has served, keyed by their hash.
+_served: dict[str, bytes] = {}
+
+
 @dataclass(frozen=True)
-class PdfFile:
-    data: bytes
+class ServedPdf:
+    """A published PDF as a download sends it."""
+
+    version_id: int
+    number: int
+    published_at: datetime
     sha256: str
     filename: str
+    data: bytes
+    size: str  # "A4", or "A3" for the poster's large copy
 
 
-def pdf_file(version: MaterialVersion, size: str = "A4") -> PdfFile:
-    """A published version's stored PDF; the poster also at A3."""
-    kind = version.material.kind
+def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf | None:
+    """The current (or numbered) published PDF of ``kind``: one light query, then bytes from memory."""
+    a3 = size == "A3" and kind == POSTER
+    blob = MaterialVersion.pdf_a3 if a3 else MaterialVersion.pdf
+    digest = MaterialVersion.pdf_a3_sha256 if a3 else MaterialVersion.pdf_sha256
+    query = (select(MaterialVersion.id, MaterialVersion.number, MaterialVersion.published_at, digest)
+             .join(Material).where(Material.kind == kind, MaterialVersion.status == PUBLISHED))
+    query = query.where(MaterialVersion.number == number) if number else query.order_by(MaterialVersion.number.desc())
+    row = db.session.execute(query.limit(1)).first()
+    if row is None or row[3] is None:
+        return None
+    version_id, version_number, published_at, sha256 = row
+    data = _served.get(sha256)
+    if data is None:
+        data = _served[sha256] = db.session.scalar(select(blob).where(MaterialVersion.id == version_id))
     stem = FILENAMES[kind].removesuffix(".pdf")
-    if size == "A3" and kind == POSTER:
-        return PdfFile(version.pdf_a3, version.pdf_a3_sha256, f"{stem}-A3-v{version.number}.pdf")
-    return PdfFile(version.pdf, version.pdf_sha256, f"{stem}-v{version.number}.pdf")
+    filename = f"{stem}-A3-v{version_number}.pdf" if a3 else f"{stem}-v{version_number}.pdf"
+    return ServedPdf(version_id, version_number, published_at, sha256, filename, data, "A3" if a3 else "A4")
 
 
-def record_download(version: MaterialVersion, user=None, size: str = "A4") -> Download:
-    download = Download(version=version, user_id=user.id if user else None,
-                        size="A3" if size == "A3" and version.material.kind == POSTER else "A4")
-    db.session.add(download)
-    db.session.flush()
-    return download
+def current_pdf(kind: str, size: str = "A4") -> ServedPdf | None:
+    return _published_pdf(kind, size)
+
+
+def version_pdf(kind: str, number: int, size: str = "A4") -> ServedPdf | None:
+    return _published_pdf(kind, size, number)
+
+
+def record_download(version_id: int, user=None, size: str = "A4") -> None:
+    """Log a download. On PostgreSQL its commit does not wait for the disk: a crash can lose the
+    last fraction of a second of download records, never corrupt them, and downloads stay fast."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.execute(insert(Download).values(user_id=user.id if user else None, version_id=version_id,
+                                               size=size, downloaded_at=utcnow()))
 
 
 def download_counts() -> dict[int, int]:

@@ -45,19 +45,20 @@ def _render(kind: str, content: dict, version=None, **extra):
                            colours=SERVICE_COLOURS, panels=PANELS, service_labels=SERVICE_LABELS, **extra)
 
 
-def _send_pdf(version, size: str, user=None) -> Response:
-    """The stored PDF with its ETag and Last-Modified; 304 to a matching conditional request.
+def _send_pdf(file, user=None) -> Response:
+    """A stored PDF with its ETag and Last-Modified; 304 to a matching conditional request.
     Only a full download is logged."""
-    file = services.pdf_file(version, size)
+    if file is None:
+        abort(404)
     response = Response(file.data, mimetype="application/pdf")
     response.set_etag(file.sha256)
-    response.last_modified = version.published_at.replace(tzinfo=timezone.utc, microsecond=0)
+    response.last_modified = file.published_at.replace(tzinfo=timezone.utc, microsecond=0)
     response.cache_control.private = True
     response.cache_control.no_cache = True
     response.headers["Content-Disposition"] = f'inline; filename="{file.filename}"'
     response = response.make_conditional(request)
     if response.status_code == 200:
-        services.record_download(version, user, size)
+        services.record_download(file.version_id, user, file.size)
         db.session.commit()
     return response
 
@@ -90,15 +91,17 @@ def read(kind):
 @bp.route("/materials/<kind>.pdf")
 @signed_in
 def download(kind):
-    version = services.current_version(_material(kind)) or abort(404)
-    return _send_pdf(version, _size(), current_user._get_current_object())
+    if kind not in KINDS:
+        abort(404)
+    return _send_pdf(services.current_pdf(kind, _size()), current_user._get_current_object())
 
 
 @bp.route("/materials/<kind>/v<int:number>.pdf")
 @signed_in
 def download_version(kind, number):
-    version = services.published_version(_material(kind), number) or abort(404)
-    return _send_pdf(version, _size(), current_user._get_current_object())
+    if kind not in KINDS:
+        abort(404)
+    return _send_pdf(services.version_pdf(kind, number, _size()), current_user._get_current_object())
 
 
 # -- the poster without signing in, when an admin allows it -------------------------------------
@@ -122,9 +125,10 @@ def public_poster():
 @bp.route("/poster.pdf")
 @public
 def public_poster_pdf():
-    version = _public_poster()
+    if not services.poster_is_public():
+        abort(404)
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    return _send_pdf(version, _size(), user)
+    return _send_pdf(services.current_pdf(POSTER, _size()), user)
 
 
 # -- admin: edit, preview, publish, settings ----------------------------------------------------
