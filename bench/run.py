@@ -55,7 +55,12 @@ def main(argv=None) -> int:
                     results.extend(function(databases, data, args.runs))
             finally:
                 databases.drop_all()
-    print(f"Right Support benchmarks: scale {args.scale:g}, {args.runs} runs each, medians")
+    if args.scale < 1:
+        # Targets are set for the national-scale data; a small pass only proves the benchmarks run.
+        for result in results:
+            result.check = None
+    print(f"Right Support benchmarks: scale {args.scale:g}, {args.runs} runs each, medians"
+          + ("" if args.scale >= 1 else " (targets are judged at scale 1 only)"))
     print(format_table(results))
     missed = [r for r in results if r.met is False]
     return 1 if (args.check and missed) else 0

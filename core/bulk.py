@@ -62,11 +62,15 @@ def _python_rows(frame: pd.DataFrame):
 
 
 def _python_values(series: pd.Series) -> list:
+    """One column as plain Python values; only columns that need converting are touched per value."""
     if pd.api.types.is_datetime64_any_dtype(series):
         text = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
         return text.astype(object).where(series.notna(), None).tolist()
     values = series.astype(object).where(series.notna(), None).tolist()
-    return [_plain(v) for v in values]
+    sample = next((v for v in values if v is not None), None)
+    if isinstance(sample, (np.generic, date)):
+        return [_plain(v) for v in values]
+    return values
 
 
 def _plain(value):

@@ -41,6 +41,8 @@ def load_config(instance_path: str, environ=None) -> dict:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, env),
+        # An optional read replica for reports (see core/replica.py).
+        "SQLALCHEMY_BINDS": {"reports": env["REPORTS_DATABASE_URL"]} if env.get("REPORTS_DATABASE_URL") else {},
         "COUNCIL_NAME": env.get("COUNCIL_NAME", "Demo County Council"),
         "SERVICE_NAME": "Right Support",
         # Uploads: the whole request is capped; an import file may use nearly all of it.

@@ -18,6 +18,8 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 from flask import current_app
+from sqlalchemy import any_, bindparam, select
+from sqlalchemy.dialects import postgresql
 
 from core.extensions import db
 from core.models import ImportBatch
@@ -25,15 +27,6 @@ from core.models import ImportBatch
 MAX_ERRORS_SHOWN = 100
 FIRST_DATA_ROW = 2  # the header is row 1, as a spreadsheet numbers it
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-DATETIME_FORMATS = (
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-)
 EMAIL_PATTERN = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"
 
 
@@ -162,33 +155,19 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
     return _normalise_headers(frame)
 
 
-def _decode(data: bytes, filename: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise RejectedFile([RowError(None, None, f"{filename} is not text in UTF-8 or Windows-1252 encoding.")])
-
-
 def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
-    text = _decode(data, filename)
-    if not text.strip():
+    """Parse CSV bytes as UTF-8 (with or without a byte-order mark), else as Windows-1252."""
+    if not data.strip():
         raise RejectedFile([RowError(None, None, f"{filename} is empty.")])
-    try:
-        return pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=False,
-            skip_blank_lines=True,
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        row = _parser_row(str(exc))
-        raise RejectedFile([RowError(row, None, f"the file is not valid CSV ({exc}).")])
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding=encoding,
+                               skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise RejectedFile([RowError(_parser_row(str(exc)), None, f"the file is not valid CSV ({exc}).")])
+    raise RejectedFile([RowError(None, None, f"{filename} is not text in UTF-8 or Windows-1252 encoding.")])
 
 
 def _parser_row(message: str) -> int | None:
@@ -326,8 +305,7 @@ def parse_column(column: Column, text: pd.Series) -> tuple[pd.Series, list[tuple
         return numbers.astype("Float64"), problems
 
     if column.kind in ("date", "datetime"):
-        formats = DATE_FORMATS + (DATETIME_FORMATS if column.kind == "datetime" else ())
-        parsed = parse_dates(text.where(filled, None), formats)
+        parsed = parse_dates(text.where(filled, None), with_time=column.kind == "datetime")
         problems.append((filled & parsed.isna(),
                          "'{value}' is not a real date in the form 2020-09-17 or 17/09/2020"
                          + (" (with an optional time such as 10:30)." if column.kind == "datetime" else ".")))
@@ -347,17 +325,35 @@ def parse_column(column: Column, text: pd.Series) -> tuple[pd.Series, list[tuple
     raise ValueError(f"unknown column kind {column.kind!r}")
 
 
-def parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
-    """Parse each value by the first of ``formats`` it matches exactly; never guess day or month."""
+DATE_SHAPE = r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}"
+TIME_SHAPE = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)"
+
+
+def parse_dates(text: pd.Series, with_time: bool) -> pd.Series:
+    """Parse ISO 8601 (2020-09-17, 2020-09-17T10:30, 2020-09-17 10:30:00) or UK day-first
+    (17/09/2020, 17/09/2020 10:30) dates; never guess day or month.
+
+    Each value's shape is checked first; then each shape is parsed with its exact format, so a
+    million values cost a few vectorised passes and an impossible date (31/02/2020) becomes NaT.
+    """
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    remaining = text.notna()
-    for fmt in formats:
-        if not remaining.any():
-            break
-        attempt = pd.to_datetime(text[remaining], format=fmt, errors="coerce")
-        hit = attempt.notna()
-        result.loc[attempt.index[hit]] = attempt[hit]
-        remaining.loc[attempt.index[hit]] = False
+    present = text.notna()
+    if not present.any():
+        return result
+    values = text[present]
+    shape = rf"^(?:{DATE_SHAPE}){TIME_SHAPE + '?' if with_time else ''}$"
+    values = values[values.str.match(shape)]
+    day_first = values.str.contains("/", regex=False)
+    colons = values.str.count(":")
+    separator_t = values.str.contains("T", regex=False)
+    for uk, count, t, fmt in (
+        (False, 0, False, "%Y-%m-%d"), (False, 1, True, "%Y-%m-%dT%H:%M"), (False, 2, True, "%Y-%m-%dT%H:%M:%S"),
+        (False, 1, False, "%Y-%m-%d %H:%M"), (False, 2, False, "%Y-%m-%d %H:%M:%S"),
+        (True, 0, False, "%d/%m/%Y"), (True, 1, False, "%d/%m/%Y %H:%M"), (True, 2, False, "%d/%m/%Y %H:%M:%S"),
+    ):
+        chosen = (day_first == uk) & (colons == count) & (separator_t == t)
+        if chosen.any():
+            result.loc[values.index[chosen]] = pd.to_datetime(values[chosen], format=fmt, errors="coerce")
     return result
 
 
@@ -438,6 +434,31 @@ def apply_plan(plan: Plan, user_id: int | None, source: str) -> ImportBatch | No
     plan.kind.write(plan.create, plan.update, batch)
     db.session.flush()
     return batch
+
+
+SQLITE_KEYS_PER_QUERY = 5000
+WHOLE_TABLE_ABOVE = 20_000
+
+
+def stored_rows(columns: list, key_column, values) -> list:
+    """Stored rows whose ``key_column`` is one of ``values``: one array query on PostgreSQL,
+    chunks of IN lists on SQLite (which limits how many parameters one statement may bind)."""
+    values = list(values)
+    if not values:
+        return []
+    if len(values) > WHOLE_TABLE_ABOVE:
+        # Asking for this many keys costs more than reading the table once and keeping the matches.
+        wanted = set(values)
+        key_index = next(i for i, c in enumerate(columns) if c is key_column)
+        return [row for row in db.session.execute(select(*columns)) if row[key_index] in wanted]
+    if db.session.get_bind().dialect.name == "postgresql":
+        keys = bindparam("keys", values, type_=postgresql.ARRAY(key_column.type))
+        return db.session.execute(select(*columns).where(key_column == any_(keys))).all()
+    rows = []
+    for start in range(0, len(values), SQLITE_KEYS_PER_QUERY):
+        chunk = values[start:start + SQLITE_KEYS_PER_QUERY]
+        rows += db.session.execute(select(*columns).where(key_column.in_(chunk))).all()
+    return rows
 
 
 def records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:

@@ -1,23 +1,17 @@
 """The schools and dsls import files, on the shared import machinery."""
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from core.auth import ADMIN, EVALUATOR
 from core.bulk import bulk_insert
 from core.extensions import db
-from core.imports import Column, ImportKind, RowError, records
+from core.imports import Column, ImportKind, RowError, records, stored_rows
 from core.timefmt import utcnow
 from people.models import DSL_ROLES, PHASES, Dsl, School
 
 NAME_LENGTH = 200
 EMAIL_LENGTH = 254
-CHUNK = 5000
-
-
-def _in_chunks(values: list, size: int = CHUNK):
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 class SchoolsImport(ImportKind):
@@ -37,12 +31,8 @@ class SchoolsImport(ImportKind):
 
     def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
         urns = [int(u) for u in frame["urn"].dropna().unique()]
-        rows = []
-        for chunk in _in_chunks(urns):
-            rows += db.session.execute(
-                select(School.id, School.urn, School.name, School.pupils, School.fsm_percent, School.phase,
-                       School.district).where(School.urn.in_(chunk))
-            ).all()
+        rows = stored_rows([School.id, School.urn, School.name, School.pupils, School.fsm_percent, School.phase,
+                            School.district], School.urn, urns)
         stored = pd.DataFrame(rows, columns=["id", "urn", *self.compared])
         return stored.astype({"urn": "Int64", "pupils": "Int64", "fsm_percent": "Float64"})
 
@@ -69,9 +59,7 @@ class DslsImport(ImportKind):
 
     def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
         urns = [int(u) for u in frame["school_urn"].dropna().unique()]
-        known = {}
-        for chunk in _in_chunks(urns):
-            known.update(dict(db.session.execute(select(School.urn, School.id).where(School.urn.in_(chunk))).all()))
+        known = dict(stored_rows([School.urn, School.id], School.urn, urns))
         school_ids = frame["school_urn"].map(lambda urn: known.get(int(urn)) if pd.notna(urn) else None)
         for row, urn in zip(frame.loc[school_ids.isna(), "_row"], frame.loc[school_ids.isna(), "school_urn"]):
             errors.append(RowError(int(row), "school_urn", f"no school with URN {urn} has been imported."))
@@ -79,11 +67,7 @@ class DslsImport(ImportKind):
 
     def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
         emails = frame["email"].dropna().unique().tolist()
-        rows = []
-        for chunk in _in_chunks(emails):
-            rows += db.session.execute(
-                select(Dsl.id, Dsl.email, Dsl.name, Dsl.school_id, Dsl.role).where(Dsl.email.in_(chunk))
-            ).all()
+        rows = stored_rows([Dsl.id, Dsl.email, Dsl.name, Dsl.school_id, Dsl.role], Dsl.email, emails)
         return pd.DataFrame(rows, columns=["id", "email", *self.compared]).astype({"school_id": "Int64"})
 
     def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:

@@ -54,3 +54,24 @@ def test_security_headers(client):
     nonce = policy.split("'nonce-")[1].split("'")[0]
     assert f'nonce="{nonce}"' in response.get_data(as_text=True)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_reports_read_from_a_replica_when_one_is_configured(tmp_path):
+    from core.app import create_app
+    from core.replica import report_engine
+
+    main_url, replica_url = f"sqlite:///{tmp_path}/main.db", f"sqlite:///{tmp_path}/replica.db"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": main_url,
+                      "SQLALCHEMY_BINDS": {"reports": replica_url}})
+    with app.app_context():
+        assert str(report_engine().url) == replica_url
+        from core.extensions import db
+
+        for engine in db.engines.values():
+            engine.dispose()
+    plain = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": main_url})
+    with plain.app_context():
+        assert str(report_engine().url) == main_url
+        from core.extensions import db
+
+        db.engine.dispose()

@@ -103,12 +103,14 @@ def test_a_key_twice_in_one_file_is_an_error(app, db_session):
 def test_dates_parse_iso_and_uk_day_first_strictly():
     text = pd.Series(["2020-09-17", "17/09/2020", "2020-09-17T10:30", "17/09/2020 10:30", "2020-09-17 10:30:00",
                       "09/17/2020", "31/02/2020", "2020-13-01", "29/02/2020", "29/02/2021", "17.09.2020"])
-    from core.imports import DATE_FORMATS, DATETIME_FORMATS
-
-    parsed = parse_dates(text, DATE_FORMATS + DATETIME_FORMATS)
+    parsed = parse_dates(text, with_time=True)
     shown = [None if pd.isna(v) else v.strftime("%Y-%m-%d %H:%M") for v in parsed]
     assert shown == ["2020-09-17 00:00", "2020-09-17 00:00", "2020-09-17 10:30", "2020-09-17 10:30",
                      "2020-09-17 10:30", None, None, None, "2020-02-29 00:00", None, None]
+    dates_only = parse_dates(pd.Series(["2020-09-17", "2020-09-17 10:30", "1/9/2020", "2020-9-1", "2020-09"]),
+                             with_time=False)
+    assert [None if pd.isna(v) else v.strftime("%Y-%m-%d") for v in dates_only] == [
+        "2020-09-17", None, "2020-09-01", None, None]
 
 
 def test_a_rejected_file_writes_nothing(app, db_session):

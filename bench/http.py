@@ -1,0 +1,107 @@
+"""Requests per second against a server on loopback, with wrk when it is installed.
+
+The same client, settings and duration measure our app and its baseline, so the ratio is fair
+even where the client itself is the limit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.harness import ROOT
+
+BASELINE_APP = Path(__file__).resolve().parent / "baseline_app.py"
+
+
+def ensure_wrk() -> str | None:
+    """wrk's path; installs Debian's package when running as root with apt, else None."""
+    found = shutil.which("wrk")
+    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return found
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    return shutil.which("wrk")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT):
+    """Serve ``app_spec`` under gunicorn on a free loopback port; yields the base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+         "--access-logfile", "/dev/null", "--error-logfile", "/dev/null", app_spec],
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{app_spec} did not start")
+                time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def requests_per_second(url: str, seconds: float = 5.0, connections: int = 8, headers: dict | None = None) -> float:
+    """Measured throughput of GET ``url``; wrk if available, else a threaded Python client."""
+    wrk = ensure_wrk()
+    headers = headers or {}
+    if wrk:
+        command = [wrk, "-t2", f"-c{connections}", f"-d{max(1, int(seconds))}s"]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+        non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+        if non_2xx:
+            raise RuntimeError(f"{url} answered {non_2xx.group(1)} errors under load")
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return _python_client(url, seconds, connections, headers)
+
+
+def _python_client(url: str, seconds: float, connections: int, headers: dict) -> float:
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    counts = [0] * connections
+    deadline = time.perf_counter() + seconds
+
+    def worker(index):
+        connection = http.client.HTTPConnection(parts.hostname, parts.port)
+        while time.perf_counter() < deadline:
+            connection.request("GET", parts.path or "/", headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{url} answered {response.status}")
+            counts[index] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - start)
