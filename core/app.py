@@ -99,10 +99,11 @@ def configure_templates(app: Flask) -> None:
 
 def register_features(app: Flask) -> None:
     """Each feature package brings its blueprint, CLI commands and import kinds."""
+    import cohorts
     import core.pages
     import people
 
-    for feature in (core.pages, people):
+    for feature in (core.pages, people, cohorts):
         feature.init_app(app)
 
 
