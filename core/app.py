@@ -101,9 +101,10 @@ def register_features(app: Flask) -> None:
     """Each feature package brings its blueprint, CLI commands and import kinds."""
     import cohorts
     import core.pages
+    import materials
     import people
 
-    for feature in (core.pages, people, cohorts):
+    for feature in (core.pages, people, materials, cohorts):
         feature.init_app(app)
 
 

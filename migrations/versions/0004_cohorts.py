@@ -1,7 +1,7 @@
 """mash records, early help consultations, cohorts
 
 Revision ID: 0004_cohorts
-Revises: 0001
+Revises: 0003_materials
 Create Date: 2026-11-26 18:21:38.960477
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0004_cohorts"
-down_revision = "0001"
+down_revision = "0003_materials"
 branch_labels = None
 depends_on = None
 

@@ -84,3 +84,51 @@ def test_sign_out_ends_the_session(sign_in):
     assert "You have signed out" in page.content()
     page.goto("/account/password")
     assert "/login" in page.url
+
+
+def test_invitation_flow_pages_pass_axe(sign_in, new_page, check_page):
+    admin = sign_in("admin@demo.test")
+    admin.goto("/admin/users/new")
+    admin.get_by_label("Email address").fill("new.evaluator@council.example.org")
+    admin.get_by_label("Full name").fill("Nia Evaluator")
+    admin.get_by_label("Evaluator").check()
+    admin.get_by_role("button", name="Add user and create invitation link").click()
+    link = admin.locator("#invitation-link").input_value()
+    check_page(admin, "admin-user-invited")
+    admin.goto("/admin/schools")
+    admin.locator("table a.govuk-link").first.click()
+    check_page(admin, "admin-school-edit")
+    admin.goto("/admin/dsls")
+    admin.locator("table a.govuk-link").first.click()
+    check_page(admin, "admin-dsl-edit")
+    admin.goto("/logout")
+    check_page(admin, "admin-logout-confirm")
+
+    invited = new_page()
+    invited.goto(link)
+    check_page(invited, "invited-set-password")
+    invited.get_by_label("New password", exact=True).fill("a long enough passphrase")
+    invited.get_by_label("Confirm new password", exact=True).fill("a long enough passphrase")
+    invited.get_by_role("button", name="Save password").click()
+    check_page(invited, "invited-password-set")
+    invited.goto(link)
+    check_page(invited, "invited-link-used")
+    sign_in("new.evaluator@council.example.org", "a long enough passphrase")
+
+
+def test_pages_work_without_javascript(browser, live_server):
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email address").fill("admin@demo.test")
+        page.get_by_label("Password", exact=True).fill("demo-password")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("navigation", name="Menu").get_by_role("link", name="Schools").click()
+        page.get_by_label("Search by name or URN").fill("primary")
+        page.get_by_role("button", name="Search").click()
+        assert "schools" in page.locator("caption").inner_text()
+        page.get_by_role("button", name="Sign out").click()
+        assert "You have signed out" in page.content()
+    finally:
+        context.close()

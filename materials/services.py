@@ -1,0 +1,179 @@
+"""What the materials pages and commands do: seed, edit drafts, publish, serve and log. Functions flush,
+never commit."""
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.timefmt import to_london, utcnow
+from materials import pdf
+from materials.content import FILENAMES, KINDS, POSTER, first_version
+from materials.models import DRAFT, PUBLISHED, Download, Material, MaterialSettings, MaterialVersion
+
+
+class MaterialError(ValueError):
+    """A request the materials cannot carry out, in words for the person who made it."""
+
+
+def ensure_materials() -> list[Material]:
+    """Make any missing material, each with a version 1 draft holding the report's text and numbers."""
+    existing = {m.kind: m for m in db.session.scalars(select(Material))}
+    for kind in KINDS:
+        if kind not in existing:
+            material = Material(kind=kind)
+            db.session.add(material)
+            existing[kind] = material
+        material = existing[kind]
+        if not material.versions:
+            material.versions.append(MaterialVersion(number=1, content=first_version(kind), status=DRAFT))
+    db.session.flush()
+    return [existing[kind] for kind in KINDS]
+
+
+def material_by_kind(kind: str) -> Material | None:
+    if kind not in KINDS:
+        return None
+    return db.session.scalar(select(Material).where(Material.kind == kind))
+
+
+def current_version(material: Material) -> MaterialVersion | None:
+    """The latest published version, or None before the first is published."""
+    return db.session.scalar(
+        select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.status == PUBLISHED)
+        .order_by(MaterialVersion.number.desc()).limit(1))
+
+
+def draft_of(material: Material) -> MaterialVersion | None:
+    return db.session.scalar(
+        select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.status == DRAFT)
+        .order_by(MaterialVersion.number.desc()).limit(1))
+
+
+def published_version(material: Material, number: int) -> MaterialVersion | None:
+    return db.session.scalar(
+        select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.number == number,
+                                      MaterialVersion.status == PUBLISHED))
+
+
+def editable_content(material: Material) -> dict:
+    """What the edit form starts from: the draft, else the current version, else version 1's text."""
+    version = draft_of(material) or current_version(material)
+    return version.content if version else first_version(material.kind)
+
+
+def update_draft(version: MaterialVersion, content: dict, user=None) -> MaterialVersion:
+    """Change a draft's content. A published version never changes."""
+    if version.status != DRAFT:
+        raise MaterialError(f"Version {version.number} is published and cannot be changed. Edit a new draft instead.")
+    version.content = content
+    version.updated_at = utcnow()
+    version.updated_by_id = user.id if user else None
+    db.session.flush()
+    return version
+
+
+def save_draft(material: Material, content: dict, user=None) -> MaterialVersion:
+    """Save ``content`` as the material's draft, starting the next numbered version if there is none."""
+    draft = draft_of(material)
+    if draft is None:
+        last = db.session.scalar(select(func.max(MaterialVersion.number))
+                                 .where(MaterialVersion.material_id == material.id)) or 0
+        draft = MaterialVersion(material=material, number=last + 1, content=content, status=DRAFT,
+                                updated_by_id=user.id if user else None)
+        db.session.add(draft)
+        db.session.flush()
+        return draft
+    return update_draft(draft, content, user)
+
+
+def publish(version: MaterialVersion, council: str, user=None) -> MaterialVersion:
+    """Publish a draft: build its PDF (and the poster's A3) once, and fix it for good."""
+    if version.status != DRAFT:
+        raise MaterialError(f"Version {version.number} is already published.")
+    now = utcnow()
+    meta = pdf.Meta(number=version.number, published=to_london(now).date(), council=council)
+    kind = version.material.kind
+    built = pdf.build(kind, version.content, meta)
+    version.pdf, version.pdf_size, version.pdf_sha256 = built, len(built), hashlib.sha256(built).hexdigest()
+    if kind == POSTER:
+        a3 = pdf.build(kind, version.content, meta, size="A3")
+        version.pdf_a3, version.pdf_a3_size, version.pdf_a3_sha256 = a3, len(a3), hashlib.sha256(a3).hexdigest()
+    version.status = PUBLISHED
+    version.published_at = now
+    version.published_by_id = user.id if user else None
+    db.session.flush()
+    return version
+
+
+def publish_draft(material: Material, council: str, user=None) -> MaterialVersion:
+    draft = draft_of(material)
+    if draft is None:
+        raise MaterialError("There is no draft to publish. Edit the material first.")
+    return publish(draft, council, user)
+
+
+@dataclass(frozen=True)
+class PdfFile:
+    data: bytes
+    sha256: str
+    filename: str
+
+
+def pdf_file(version: MaterialVersion, size: str = "A4") -> PdfFile:
+    """A published version's stored PDF; the poster also at A3."""
+    kind = version.material.kind
+    stem = FILENAMES[kind].removesuffix(".pdf")
+    if size == "A3" and kind == POSTER:
+        return PdfFile(version.pdf_a3, version.pdf_a3_sha256, f"{stem}-A3-v{version.number}.pdf")
+    return PdfFile(version.pdf, version.pdf_sha256, f"{stem}-v{version.number}.pdf")
+
+
+def record_download(version: MaterialVersion, user=None, size: str = "A4") -> Download:
+    download = Download(version=version, user_id=user.id if user else None,
+                        size="A3" if size == "A3" and version.material.kind == POSTER else "A4")
+    db.session.add(download)
+    db.session.flush()
+    return download
+
+
+def download_counts() -> dict[int, int]:
+    """Downloads per version id."""
+    rows = db.session.execute(select(Download.version_id, func.count()).group_by(Download.version_id))
+    return dict(rows.all())
+
+
+def settings() -> MaterialSettings:
+    """The settings row (a default, unsaved one before an admin first saves)."""
+    return db.session.get(MaterialSettings, 1) or MaterialSettings(id=1, poster_public=False)
+
+
+def poster_is_public() -> bool:
+    return bool(settings().poster_public)
+
+
+def set_poster_public(public: bool, user=None) -> MaterialSettings:
+    row = db.session.get(MaterialSettings, 1)
+    if row is None:
+        row = MaterialSettings(id=1)
+        db.session.add(row)
+    row.poster_public = bool(public)
+    row.updated_by_id = user.id if user else None
+    db.session.flush()
+    return row
+
+
+def current_files() -> dict[str, bytes]:
+    """The current published PDF of every material by its export file name (the poster at A4)."""
+    files, missing = {}, []
+    for kind in KINDS:
+        material = material_by_kind(kind)
+        version = current_version(material) if material else None
+        if version is None:
+            missing.append(kind)
+        else:
+            files[FILENAMES[kind]] = version.pdf
+    if missing:
+        raise MaterialError("No version has been published yet of: " + ", ".join(missing))
+    return files

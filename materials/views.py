@@ -1,0 +1,202 @@
+"""The materials pages: DSLs (and every signed-in role) read and download; admins edit, preview and
+publish. PDFs are served from the bytes stored at publish time, with ETag and Last-Modified."""
+
+import re
+from datetime import timezone
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from core.auth import ADMIN, public, roles_required, signed_in
+from core.extensions import db
+from materials import services
+from materials.content import DESCRIPTIONS, KINDS, POSTER, SERVICE_COLOURS, TITLES, deck, flatten, paragraphs, unflatten
+from materials.forms import SERVICE_LABELS, PublishForm, SettingsForm, field_groups, material_form_class
+from materials.pdf.colours import PANELS
+
+bp = Blueprint("materials", __name__, static_folder="static", static_url_path="/materials/static")
+admin_bp = Blueprint("materials_admin", __name__, url_prefix="/admin/materials")
+
+BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+@bp.app_template_filter("material_text")
+def material_text(text: str) -> Markup:
+    """A material's text as HTML paragraphs: escaped, **bold** as <strong>, line breaks kept."""
+    out = []
+    for paragraph in paragraphs(text):
+        html = BOLD.sub(r"<strong>\1</strong>", str(escape(paragraph))).replace("\n", "<br>")
+        out.append(f'<p class="govuk-body">{html}</p>')
+    return Markup("\n".join(out))
+
+
+def _material(kind: str):
+    """The material named in the address, or 404."""
+    material = services.material_by_kind(kind) if kind in KINDS else None
+    if material is None:
+        abort(404)
+    return material
+
+
+def _render(kind: str, content: dict, version=None, **extra):
+    return render_template("materials/material.html", kind=kind, title=TITLES[kind], content=content,
+                           version=version, slides=deck(kind, content) if kind.endswith("slides") else None,
+                           colours=SERVICE_COLOURS, panels=PANELS, service_labels=SERVICE_LABELS, **extra)
+
+
+def _send_pdf(version, size: str, user=None) -> Response:
+    """The stored PDF with its ETag and Last-Modified; 304 to a matching conditional request.
+    Only a full download is logged."""
+    file = services.pdf_file(version, size)
+    response = Response(file.data, mimetype="application/pdf")
+    response.set_etag(file.sha256)
+    response.last_modified = version.published_at.replace(tzinfo=timezone.utc, microsecond=0)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    response.headers["Content-Disposition"] = f'inline; filename="{file.filename}"'
+    response = response.make_conditional(request)
+    if response.status_code == 200:
+        services.record_download(version, user, size)
+        db.session.commit()
+    return response
+
+
+def _size() -> str:
+    return "A3" if request.args.get("size", "").upper() == "A3" else "A4"
+
+
+# -- for everyone signed in ---------------------------------------------------------------------
+
+
+@bp.route("/materials/")
+@signed_in
+def index():
+    rows = []
+    for kind in KINDS:
+        material = services.material_by_kind(kind)
+        rows.append({"kind": kind, "title": TITLES[kind], "description": DESCRIPTIONS[kind],
+                     "version": services.current_version(material) if material else None})
+    return render_template("materials/index.html", rows=rows, poster_public=services.poster_is_public())
+
+
+@bp.route("/materials/<kind>/")
+@signed_in
+def read(kind):
+    version = services.current_version(_material(kind)) or abort(404)
+    return _render(kind, version.content, version)
+
+
+@bp.route("/materials/<kind>.pdf")
+@signed_in
+def download(kind):
+    version = services.current_version(_material(kind)) or abort(404)
+    return _send_pdf(version, _size(), current_user._get_current_object())
+
+
+@bp.route("/materials/<kind>/v<int:number>.pdf")
+@signed_in
+def download_version(kind, number):
+    version = services.published_version(_material(kind), number) or abort(404)
+    return _send_pdf(version, _size(), current_user._get_current_object())
+
+
+# -- the poster without signing in, when an admin allows it -------------------------------------
+
+
+def _public_poster():
+    if not services.poster_is_public():
+        abort(404)
+    material = services.material_by_kind(POSTER)
+    version = services.current_version(material) if material else None
+    return version or abort(404)
+
+
+@bp.route("/poster")
+@public
+def public_poster():
+    version = _public_poster()
+    return _render(POSTER, version.content, version, public_page=True)
+
+
+@bp.route("/poster.pdf")
+@public
+def public_poster_pdf():
+    version = _public_poster()
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return _send_pdf(version, _size(), user)
+
+
+# -- admin: edit, preview, publish, settings ----------------------------------------------------
+
+
+@admin_bp.route("/")
+@roles_required(ADMIN)
+def index():
+    materials = services.ensure_materials()
+    db.session.commit()
+    counts = services.download_counts()
+    rows = [{"material": m, "title": TITLES[m.kind], "current": services.current_version(m),
+             "draft": services.draft_of(m)} for m in materials]
+    form = SettingsForm(poster_public=services.poster_is_public())
+    return render_template("materials/admin_index.html", rows=rows, counts=counts, form=form)
+
+
+@admin_bp.route("/settings", methods=["POST"])
+@roles_required(ADMIN)
+def settings():
+    form = SettingsForm()
+    if form.validate_on_submit():
+        services.set_poster_public(form.poster_public.data, current_user._get_current_object())
+        db.session.commit()
+        flash("The poster is now public." if form.poster_public.data else "The poster now needs signing in.", "success")
+    return redirect(url_for("materials_admin.index"))
+
+
+@admin_bp.route("/<kind>/edit", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def edit(kind):
+    material = _material(kind)
+    form_class = material_form_class(kind)
+    form = form_class(data=flatten(services.editable_content(material))) if request.method == "GET" else form_class()
+    if form.validate_on_submit():
+        draft = services.save_draft(material, unflatten(kind, form.data), current_user._get_current_object())
+        db.session.commit()
+        flash(f"Version {draft.number} is saved as a draft. Check it below, then publish it.", "success")
+        return redirect(url_for("materials_admin.preview", kind=kind))
+    return render_template("materials/edit.html", form=form, kind=kind, title=TITLES[kind],
+                           groups=field_groups(kind), draft=services.draft_of(material))
+
+
+@admin_bp.route("/<kind>/preview")
+@roles_required(ADMIN)
+def preview(kind):
+    draft = services.draft_of(_material(kind))
+    if draft is None:
+        flash("There is no draft of this material. Edit it to start one.", "info")
+        return redirect(url_for("materials_admin.edit", kind=kind))
+    return _render(kind, draft.content, draft, preview=True, publish_form=PublishForm())
+
+
+@admin_bp.route("/<kind>/publish", methods=["POST"])
+@roles_required(ADMIN)
+def publish(kind):
+    material = _material(kind)
+    if not PublishForm().validate_on_submit():
+        abort(400)
+    try:
+        version = services.publish_draft(material, current_app.config["COUNCIL_NAME"], current_user._get_current_object())
+    except services.MaterialError as error:
+        flash(str(error), "info")
+        return redirect(url_for("materials_admin.index"))
+    db.session.commit()
+    flash(f"{TITLES[kind]}: version {version.number} is published.", "success")
+    return redirect(url_for("materials_admin.versions", kind=kind))
+
+
+@admin_bp.route("/<kind>/versions")
+@roles_required(ADMIN)
+def versions(kind):
+    material = _material(kind)
+    return render_template("materials/versions.html", material=material, title=TITLES[kind],
+                           versions=list(reversed(material.versions)), counts=services.download_counts())
