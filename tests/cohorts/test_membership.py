@@ -13,7 +13,7 @@ from core.extensions import db
 CONTRACT_TABLES = (
     "CREATE TABLE course_types (id INTEGER PRIMARY KEY, code VARCHAR(40) NOT NULL)",
     "CREATE TABLE course_sessions (id INTEGER PRIMARY KEY, course_type_id INTEGER NOT NULL, first_day DATE NOT NULL)",
-    "CREATE TABLE attendances (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, dsl_id INTEGER NOT NULL, status VARCHAR(10) NOT NULL)",
+    "CREATE TABLE attendances (session_id INTEGER NOT NULL, dsl_id INTEGER NOT NULL, status VARCHAR(10) NOT NULL)",
 )
 
 
