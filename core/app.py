@@ -99,11 +99,12 @@ def configure_templates(app: Flask) -> None:
 
 def register_features(app: Flask) -> None:
     """Each feature package brings its blueprint, CLI commands and import kinds."""
+    import cohorts
     import core.pages
     import materials
     import people
 
-    for feature in (core.pages, people, materials):
+    for feature in (core.pages, people, materials, cohorts):
         feature.init_app(app)
 
 

@@ -1,0 +1,483 @@
+"""The outcome analysis of a cohort: DataFrames in, tables out.
+
+Nothing here knows about Flask or the database. Every step works on whole columns (pandas,
+numpy, scipy, statsmodels); there is no Python loop over DSLs or MASH records.
+
+The per-DSL frame every function takes has one row per cohort member:
+
+    dsl_id, group ("comparison" or "treatment"), contacts, referrals, pupils, fsm_percent, phase
+
+Definitions follow the project's contract (formats.md): percentages are 0 to 100 and unrounded,
+``mean_difference`` is comparison minus treatment, and a figure that is undefined (a ratio over
+zero, a model that cannot be fitted) is ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+COMPARISON = "comparison"
+TREATMENT = "treatment"
+GROUPS = (COMPARISON, TREATMENT)
+CONTACT = "contact"
+REFERRAL = "referral"
+Z95 = stats.norm.ppf(0.975)
+SMD_CHECK = 0.1  # |SMD| at or above this: look at the variable
+SMD_IMBALANCED = 0.25  # |SMD| at or above this: the groups differ on it
+FISHER_BELOW = 5  # any expected count below this: Fisher's exact test instead of chi-square
+UNKNOWN_PHASE = "Not known"
+PUPILS_PER = 100  # the adjusted model's school size is in hundreds of pupils
+
+GROUP_KEYS = ("n", "dsls_with_contact", "pct_with_contact", "pct_without_contact", "calls", "contacts",
+              "referrals", "mean_contacts", "mean_referrals", "contact_referral_ratio")
+COUNT_KEYS = ("n", "dsls_with_contact", "calls", "contacts", "referrals")
+
+
+def number(value) -> float | int | None:
+    """A plain Python number for JSON, or None when it is missing or not finite."""
+    if value is None:
+        return None
+    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+        return int(value)
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _ratio(top, bottom) -> float | None:
+    return number(top / bottom) if bottom else None
+
+
+# -- from records to per-DSL counts -----------------------------------------------------------
+
+
+def london_dates(received_at: pd.Series) -> pd.Series:
+    """Dates in Europe/London of naive UTC time stamps."""
+    stamps = pd.to_datetime(received_at)
+    return stamps.dt.tz_localize("UTC").dt.tz_convert("Europe/London").dt.date
+
+
+def in_window(dates: pd.Series, start: date, end: date) -> pd.Series:
+    """Both ends included."""
+    return (dates >= start) & (dates <= end)
+
+
+def per_dsl_counts(members: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """Each member with the number of contacts and referrals linked to them.
+
+    ``members``: dsl_id, group and the school covariates. ``records``: dsl_id and classification of
+    the MASH records already inside the outcome window.
+    """
+    linked = records[records["dsl_id"].notna()]
+    counts = pd.crosstab(linked["dsl_id"].astype("int64"), linked["classification"])
+    counts = counts.reindex(columns=[CONTACT, REFERRAL], fill_value=0)
+    counts.columns = ["contacts", "referrals"]
+    out = members.merge(counts, left_on="dsl_id", right_index=True, how="left")
+    out[["contacts", "referrals"]] = out[["contacts", "referrals"]].fillna(0).astype("int64")
+    return out
+
+
+def linkage(records: pd.DataFrame, member_ids: pd.Series) -> dict:
+    """How the MASH records inside the window link: to a DSL, to a cohort member, to no one."""
+    linked = records["dsl_id"].notna()
+    in_cohort = records["dsl_id"].isin(member_ids)
+    return {
+        "records_in_window": int(len(records)),
+        "linked": int(linked.sum()),
+        "unlinked": int((~linked).sum()),
+        "linked_outside_cohort": int((linked & ~in_cohort).sum()),
+    }
+
+
+# -- the groups table -------------------------------------------------------------------------
+
+
+def group_summary(per_dsl: pd.DataFrame) -> dict:
+    """The figures of the reference report's table for each group."""
+    frame = per_dsl.assign(with_contact=per_dsl["contacts"] > 0)
+    sums = frame.groupby("group")[["contacts", "referrals", "with_contact"]].sum().reindex(GROUPS, fill_value=0)
+    sizes = frame.groupby("group").size().reindex(GROUPS, fill_value=0)
+    out = {}
+    for group in GROUPS:
+        n, contacts, referrals = int(sizes[group]), int(sums.loc[group, "contacts"]), int(sums.loc[group, "referrals"])
+        with_contact = int(sums.loc[group, "with_contact"])
+        out[group] = {
+            "n": n,
+            "dsls_with_contact": with_contact,
+            "pct_with_contact": _ratio(100 * with_contact, n),
+            "pct_without_contact": _ratio(100 * (n - with_contact), n),
+            "calls": contacts + referrals,
+            "contacts": contacts,
+            "referrals": referrals,
+            "mean_contacts": _ratio(contacts, n),
+            "mean_referrals": _ratio(referrals, n),
+            "contact_referral_ratio": _ratio(contacts, referrals),
+            "pct_calls_contacts": _ratio(100 * contacts, contacts + referrals),
+            "pct_calls_referrals": _ratio(100 * referrals, contacts + referrals),
+        }
+    return out
+
+
+# -- the effect -------------------------------------------------------------------------------
+
+
+def _split(per_dsl: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    values = per_dsl.groupby("group")[column]
+    empty = np.array([], dtype=float)
+    groups = dict(list(values))
+    return (groups.get(COMPARISON, pd.Series(empty)).to_numpy(float),
+            groups.get(TREATMENT, pd.Series(empty)).to_numpy(float))
+
+
+def welch(comparison: np.ndarray, treatment: np.ndarray) -> dict:
+    """Welch's two-sample t-test of comparison minus treatment, with the 95% CI of the difference."""
+    if len(comparison) < 2 or len(treatment) < 2 or (comparison.var() == 0 and treatment.var() == 0):
+        return {"t": None, "df": None, "p_value": None, "ci95": [None, None]}
+    result = stats.ttest_ind(comparison, treatment, equal_var=False)
+    interval = result.confidence_interval(0.95)
+    return {"t": number(result.statistic), "df": number(result.df), "p_value": number(result.pvalue),
+            "ci95": [number(interval.low), number(interval.high)]}
+
+
+def hedges_g(comparison: np.ndarray, treatment: np.ndarray) -> dict:
+    """Hedges' g of comparison minus treatment (bias-corrected standardised difference), with a 95% CI."""
+    n1, n2 = len(comparison), len(treatment)
+    if n1 < 2 or n2 < 2:
+        return {"g": None, "ci95": [None, None]}
+    pooled = math.sqrt(((n1 - 1) * comparison.var(ddof=1) + (n2 - 1) * treatment.var(ddof=1)) / (n1 + n2 - 2))
+    if pooled == 0:
+        return {"g": None, "ci95": [None, None]}
+    correction = 1 - 3 / (4 * (n1 + n2) - 9)
+    g = correction * (comparison.mean() - treatment.mean()) / pooled
+    se = math.sqrt((n1 + n2) / (n1 * n2) + g * g / (2 * (n1 + n2)))
+    return {"g": number(g), "ci95": [number(g - Z95 * se), number(g + Z95 * se)]}
+
+
+def risk_ratio(with_c: int, n_c: int, with_t: int, n_t: int) -> dict:
+    """Risk ratio (comparison over treatment) of making at least one contact, Katz log 95% CI,
+    and a chi-square test, or Fisher's exact test when an expected count is below 5."""
+    out = {"risk_ratio": None, "ci95": [None, None], "test": None, "p_value": None}
+    if not n_c or not n_t:
+        return out
+    if with_t and with_c:
+        ratio = (with_c / n_c) / (with_t / n_t)
+        se = math.sqrt(1 / with_c - 1 / n_c + 1 / with_t - 1 / n_t)
+        out["risk_ratio"] = number(ratio)
+        out["ci95"] = [number(ratio * math.exp(-Z95 * se)), number(ratio * math.exp(Z95 * se))]
+    table = np.array([[with_c, n_c - with_c], [with_t, n_t - with_t]])
+    if (table.sum(axis=0) == 0).any():
+        return out
+    expected = stats.contingency.expected_freq(table)
+    if (expected < FISHER_BELOW).any():
+        out["test"] = "Fisher's exact test"
+        out["p_value"] = number(stats.fisher_exact(table).pvalue)
+    else:
+        out["test"] = "Pearson chi-square test (1 df, no continuity correction)"
+        out["p_value"] = number(stats.chi2_contingency(table, correction=False).pvalue)
+    return out
+
+
+def effect(per_dsl: pd.DataFrame, groups: dict) -> dict:
+    """The effect block of the report: Welch's test, % decrease, risk ratio, Hedges' g."""
+    comparison, treatment = _split(per_dsl, "contacts")
+    c, t = groups[COMPARISON], groups[TREATMENT]
+    difference = None
+    if c["mean_contacts"] is not None and t["mean_contacts"] is not None:
+        difference = number(c["mean_contacts"] - t["mean_contacts"])
+    ratio = risk_ratio(c["dsls_with_contact"], c["n"], t["dsls_with_contact"], t["n"])
+    g = hedges_g(comparison, treatment)
+    return {
+        "test": "Welch two-sample t-test",
+        "mean_difference": difference,
+        "pct_decrease": _ratio(100 * difference, c["mean_contacts"]) if difference is not None else None,
+        **welch(comparison, treatment),
+        "risk_ratio_with_contact": ratio["risk_ratio"],
+        "risk_ratio_ci95": ratio["ci95"],
+        "with_contact_test": ratio["test"],
+        "with_contact_p_value": ratio["p_value"],
+        "hedges_g": g["g"],
+        "hedges_g_ci95": g["ci95"],
+    }
+
+
+# -- negative binomial models -----------------------------------------------------------------
+
+
+def design(per_dsl: pd.DataFrame, adjusted: bool) -> pd.DataFrame:
+    """Columns of the model: a constant, treatment, and when adjusted school size, FSM % and phase."""
+    x = pd.DataFrame({"const": 1.0, "treatment": (per_dsl["group"] == TREATMENT).astype(float)}, index=per_dsl.index)
+    if adjusted:
+        x["pupils_per_100"] = per_dsl["pupils"].astype(float) / PUPILS_PER
+        x["fsm_percent"] = per_dsl["fsm_percent"].astype(float)
+        phase = per_dsl["phase"].fillna(UNKNOWN_PHASE).astype(str)
+        reference = phase.value_counts().index[0] if len(phase) else UNKNOWN_PHASE
+        dummies = pd.get_dummies(phase, prefix="phase", dtype=float)
+        dummies = dummies.drop(columns=[f"phase_{reference}"], errors="ignore")
+        x = pd.concat([x, dummies.loc[:, dummies.sum() > 0]], axis=1)
+    return x
+
+
+def negative_binomial(per_dsl: pd.DataFrame, adjusted: bool) -> dict:
+    """Rate ratio (treatment over comparison) of contacts per DSL from an NB2 regression."""
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
+
+    label = "adjusted for pupils, FSM % and phase" if adjusted else "unadjusted"
+    out = {"model": f"Negative binomial (NB2), {label}", "rate_ratio": None, "ci95": [None, None],
+           "p_value": None, "alpha": None, "converged": False, "n": int(len(per_dsl)), "note": None}
+    counts = per_dsl["contacts"].astype(float)
+    has_both = per_dsl["group"].nunique() == 2
+    if not has_both or counts.sum() == 0 or counts[per_dsl["group"] == TREATMENT].sum() == 0:
+        out["note"] = "not fitted: a group is empty or has no contacts"
+        return out
+    x = design(per_dsl, adjusted)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fitted = NegativeBinomial(counts, x, loglike_method="nb2").fit(disp=0, maxiter=200)
+        except (np.linalg.LinAlgError, ValueError) as error:
+            out["note"] = f"not fitted: {error}"
+            return out
+    problems = [w for w in caught if issubclass(w.category, (ConvergenceWarning, HessianInversionWarning, RuntimeWarning))]
+    coefficient = fitted.params["treatment"]
+    low, high = fitted.conf_int(0.05).loc["treatment"]
+    out.update({
+        "rate_ratio": number(math.exp(coefficient)),
+        "ci95": [number(math.exp(low)), number(math.exp(high))],
+        "p_value": number(fitted.pvalues["treatment"]),
+        "alpha": number(fitted.params["alpha"]),
+        "converged": bool(fitted.mle_retvals.get("converged", False)) and not problems,
+    })
+    if problems:
+        out["note"] = "; ".join(sorted({str(w.message).splitlines()[0] for w in problems}))
+    return out
+
+
+# -- balance ----------------------------------------------------------------------------------
+
+
+def _flag(smd) -> str:
+    if smd is None:
+        return "not defined"
+    size = abs(smd)
+    if size >= SMD_IMBALANCED:
+        return "imbalanced"
+    if size >= SMD_CHECK:
+        return "check"
+    return "balanced"
+
+
+def balance(per_dsl: pd.DataFrame) -> list[dict]:
+    """Means, SDs and standardised mean differences of the school covariates (no p-values).
+
+    Phase is shown as one row per phase: the share of DSLs whose school is in that phase.
+    """
+    phase = per_dsl["phase"].fillna(UNKNOWN_PHASE).astype(str)
+    columns = pd.DataFrame({"pupils": per_dsl["pupils"].astype(float),
+                            "fsm_percent": per_dsl["fsm_percent"].astype(float)}, index=per_dsl.index)
+    dummies = pd.get_dummies(phase, dtype=float)
+    dummies = dummies[sorted(dummies.columns)]
+    dummies.columns = [f"phase: {name}" for name in dummies.columns]
+    columns = pd.concat([columns, dummies], axis=1)
+    grouped = columns.groupby(per_dsl["group"])
+    means = grouped.mean().reindex(GROUPS)
+    variances = grouped.var(ddof=1).reindex(GROUPS)
+    pooled = np.sqrt((variances.loc[TREATMENT] + variances.loc[COMPARISON]) / 2)
+    smd = (means.loc[TREATMENT] - means.loc[COMPARISON]) / pooled.where(pooled > 0)
+    table = pd.DataFrame({
+        "variable": columns.columns,
+        "comparison_mean": means.loc[COMPARISON].to_numpy(),
+        "treatment_mean": means.loc[TREATMENT].to_numpy(),
+        "comparison_sd": np.sqrt(variances.loc[COMPARISON]).to_numpy(),
+        "treatment_sd": np.sqrt(variances.loc[TREATMENT]).to_numpy(),
+        "smd": smd.to_numpy(),
+    })
+    rows = table.astype(object).to_dict("records")
+    for row in rows:
+        for key in ("comparison_mean", "treatment_mean", "comparison_sd", "treatment_sd", "smd"):
+            row[key] = number(row[key])
+        row["flag"] = _flag(row["smd"])
+    return rows
+
+
+# -- projection -------------------------------------------------------------------------------
+
+
+def projection(annual_calls: int, annual_cost: float, pct_decrease: float | None, rate_ratio_ci) -> dict:
+    """Calls avoided and money saved a year if the effect held for every DSL.
+
+    The interval comes from the unadjusted rate ratio's 95% CI: a decrease of 1 - rate ratio.
+    """
+    unit_cost = annual_cost / annual_calls if annual_calls else None
+    calls = round(annual_calls * pct_decrease / 100) if pct_decrease is not None else None
+    out = {
+        "annual_calls": int(annual_calls),
+        "annual_cost": number(annual_cost),
+        "unit_cost": number(unit_cost),
+        "calls_avoided": calls,
+        "saving": number(calls * unit_cost) if calls is not None and unit_cost is not None else None,
+        "pct_decrease_ci95": [None, None],
+        "calls_avoided_ci95": [None, None],
+        "saving_ci95": [None, None],
+    }
+    low, high = rate_ratio_ci if rate_ratio_ci else (None, None)
+    if low is not None and high is not None and unit_cost is not None:
+        decreases = [100 * (1 - high), 100 * (1 - low)]
+        avoided = [round(annual_calls * d / 100) for d in decreases]
+        out["pct_decrease_ci95"] = [number(d) for d in decreases]
+        out["calls_avoided_ci95"] = avoided
+        out["saving_ci95"] = [number(a * unit_cost) for a in avoided]
+    return out
+
+
+# -- Early Help -------------------------------------------------------------------------------
+
+
+def consultations_per_month(dates: pd.Series, start: date, end: date) -> list[dict]:
+    """Early Help consultations in each calendar month of the window (months with none show 0)."""
+    months = pd.period_range(pd.Timestamp(start), pd.Timestamp(end), freq="M")
+    stamps = pd.to_datetime(pd.Series(dates, dtype=object))
+    inside = stamps[(stamps >= pd.Timestamp(start)) & (stamps <= pd.Timestamp(end))]
+    counted = inside.dt.to_period("M").value_counts().reindex(months, fill_value=0)
+    return [{"month": str(month), "consultations": int(n)} for month, n in counted.items()]
+
+
+# -- the whole report -------------------------------------------------------------------------
+
+
+def outcome_report(per_dsl: pd.DataFrame, *, cohort: str, definition: dict, linkage_counts: dict,
+                   early_help_dates: pd.Series | None = None, annual_calls: int | None = None,
+                   annual_cost: float | None = None) -> dict:
+    """Every figure of the outcome report, as the JSON contract in formats.md lays it out, and more."""
+    groups = group_summary(per_dsl)
+    report = {
+        "cohort": cohort,
+        "definition": definition,
+        "groups": groups,
+        "effect": effect(per_dsl, groups),
+        "models": {"unadjusted": negative_binomial(per_dsl, adjusted=False),
+                   "adjusted": negative_binomial(per_dsl, adjusted=True)},
+        "balance": balance(per_dsl),
+        "linkage": linkage_counts,
+        "suppressed": False,
+    }
+    if annual_calls is not None and annual_cost is not None:
+        report["projection"] = projection(annual_calls, annual_cost, report["effect"]["pct_decrease"],
+                                          report["models"]["unadjusted"]["ci95"])
+    if early_help_dates is not None:
+        start, end = (date.fromisoformat(d) for d in definition["outcome"])
+        monthly = consultations_per_month(early_help_dates, start, end)
+        first, last = (monthly[0]["consultations"], monthly[-1]["consultations"]) if monthly else (0, 0)
+        report["early_help"] = {"per_month": monthly, "total": sum(m["consultations"] for m in monthly),
+                                "pct_change_first_to_last_month": _ratio(100 * (last - first), first)}
+    return report
+
+
+# -- suppression for publication --------------------------------------------------------------
+
+
+def suppress_counts(values):
+    """Counts of 1 to 4 become "c"; every other count is rounded to the nearest 5."""
+    array = np.asarray(values, dtype=float)
+    rounded = (np.round(array / 5) * 5).astype("int64")
+    small = (array >= 1) & (array <= 4)
+    out = np.where(small, "c", rounded.astype(str)).astype(object)
+    out[~small] = rounded[~small]
+    return [v if v == "c" else int(v) for v in out.tolist()]
+
+
+def suppressed(report: dict) -> dict:
+    """A copy of ``report`` fit for publication: counts suppressed, percentages and means from the
+    unrounded data."""
+    import copy
+
+    out = copy.deepcopy(report)
+    for group in GROUPS:
+        figures = out["groups"][group]
+        for key, value in zip(COUNT_KEYS, suppress_counts([figures[k] for k in COUNT_KEYS])):
+            figures[key] = value
+    keys = list(out["linkage"])
+    for key, value in zip(keys, suppress_counts([out["linkage"][k] for k in keys])):
+        out["linkage"][key] = value
+    if "early_help" in out:
+        months = out["early_help"]["per_month"]
+        for month, value in zip(months, suppress_counts([m["consultations"] for m in months])):
+            month["consultations"] = value
+        out["early_help"]["total"] = suppress_counts([out["early_help"]["total"]])[0]
+    for model in out["models"].values():
+        model["n"] = suppress_counts([model["n"]])[0]
+    out["suppressed"] = True
+    return out
+
+
+# -- the reference report's table -------------------------------------------------------------
+
+
+def reference_table(report: dict) -> list[dict]:
+    """The rows of the reference report's table, in its order, with raw (unformatted) values."""
+    c, t = report["groups"][COMPARISON], report["groups"][TREATMENT]
+    e = report["effect"]
+    return [
+        {"measure": "N", "comparison": c["n"], "treatment": t["n"], "kind": "count"},
+        {"measure": "% who called with a contact", "comparison": c["pct_with_contact"], "treatment": t["pct_with_contact"], "kind": "percent"},
+        {"measure": "did not call MASH", "comparison": c["pct_without_contact"], "treatment": t["pct_without_contact"], "kind": "percent"},
+        {"measure": "contacts and referrals", "comparison": c["calls"], "treatment": t["calls"], "kind": "count"},
+        {"measure": "contacts", "comparison": c["contacts"], "treatment": t["contacts"], "kind": "count"},
+        {"measure": "average contacts per DSL", "comparison": c["mean_contacts"], "treatment": t["mean_contacts"], "kind": "mean"},
+        {"measure": "% decrease", "comparison": None, "treatment": e["pct_decrease"], "kind": "percent"},
+        {"measure": "referrals", "comparison": c["referrals"], "treatment": t["referrals"], "kind": "count"},
+        {"measure": "average referrals per DSL", "comparison": c["mean_referrals"], "treatment": t["mean_referrals"], "kind": "mean"},
+        {"measure": "contact-to-referral ratio", "comparison": c["contact_referral_ratio"], "treatment": t["contact_referral_ratio"], "kind": "ratio"},
+    ]
+
+
+# -- demand analysis --------------------------------------------------------------------------
+
+
+def by_source_and_method(records: pd.DataFrame) -> dict:
+    """Contacts and referrals by source and by method (all records given)."""
+    out = {}
+    for column in ("source", "method"):
+        table = pd.crosstab(records[column], records["classification"]).reindex(columns=[CONTACT, REFERRAL], fill_value=0)
+        table["total"] = table.sum(axis=1)
+        table = table.sort_values("total", ascending=False)
+        total = table["total"].sum()
+        table["pct_of_all"] = 100 * table["total"] / total if total else np.nan
+        out[column] = [{column: name, "contacts": int(r[CONTACT]), "referrals": int(r[REFERRAL]),
+                        "total": int(r["total"]), "pct_of_all": number(r["pct_of_all"])}
+                       for name, r in table.iterrows()]
+    return out
+
+
+def telephone_share(records: pd.DataFrame, method: str = "Telephone") -> list[dict]:
+    """Each source's share of the contacts (non-urgent calls) made by telephone."""
+    phoned = records[(records["method"].str.lower() == method.lower()) & (records["classification"] == CONTACT)]
+    counts = phoned["source"].value_counts()
+    total = counts.sum()
+    return [{"source": name, "contacts": int(n), "pct": number(100 * n / total)} for name, n in counts.items()]
+
+
+def contacts_per_pupil(records: pd.DataFrame, schools: pd.DataFrame, top: int = 30) -> dict:
+    """Contacts per pupil by school: the average over schools, and the ``top`` schools by it.
+
+    ``records`` need school_urn and classification; ``schools`` urn, name and pupils.
+    """
+    contacts = records[(records["classification"] == CONTACT) & records["school_urn"].notna()]
+    counts = contacts["school_urn"].astype("int64").value_counts().rename("contacts")
+    frame = schools.merge(counts, left_on="urn", right_index=True, how="left")
+    frame["contacts"] = frame["contacts"].fillna(0).astype("int64")
+    frame = frame[frame["pupils"] > 0]
+    frame["per_pupil"] = frame["contacts"] / frame["pupils"]
+    ranked = frame.sort_values(["per_pupil", "contacts"], ascending=False).head(top)
+    return {
+        "schools": int(len(frame)),
+        "mean_per_pupil": number(frame["per_pupil"].mean()) if len(frame) else None,
+        "overall_per_pupil": _ratio(frame["contacts"].sum(), frame["pupils"].sum()),
+        "top": [{"urn": int(r.urn), "name": r.name, "pupils": int(r.pupils), "contacts": int(r.contacts),
+                 "per_pupil": number(r.per_pupil)} for r in ranked.itertuples()],
+    }

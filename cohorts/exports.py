@@ -1,0 +1,135 @@
+"""The outcome report as JSON, CSV, XLSX and PDF. Pure: a report in, bytes out.
+
+Every format is built from the same tables (cohorts/display.py). Exports carry pseudonymous ids,
+never names or emails; text cells that a spreadsheet would run as a formula are neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from xml.sax.saxutils import escape
+
+import pandas as pd
+
+from cohorts.charts import outcome_charts
+from cohorts.display import outcome_tables
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CONTENT_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def neutralise(value):
+    """Text that starts like a formula is prefixed with an apostrophe, so it stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def to_json(figures: dict) -> bytes:
+    return (json.dumps(figures, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+
+
+def _title(figures: dict) -> str:
+    d = figures["definition"]
+    return (f"Outcome report: {figures['cohort']}. Courses {', '.join(d['courses'])}; exposure {d['exposure'][0]} to "
+            f"{d['exposure'][1]}; outcome {d['outcome'][0]} to {d['outcome'][1]}"
+            + ("; small numbers suppressed" if figures.get("suppressed") else ""))
+
+
+def to_csv(figures: dict, per_dsl: pd.DataFrame) -> bytes:
+    """Each table in turn (its title, its header, its rows, a blank line), then the per-DSL rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(_title(figures))])
+    writer.writerow([])
+    for table in outcome_tables(figures):
+        writer.writerow([table.title])
+        writer.writerow(table.head)
+        for row in table.rows:
+            writer.writerow([cell.text if cell.safe else neutralise(cell.text) for cell in row])
+        writer.writerow([])
+    if len(per_dsl):
+        writer.writerow(["Per DSL (pseudonymous)"])
+        writer.writerow(list(per_dsl.columns))
+        for row in per_dsl.itertuples(index=False):
+            writer.writerow([neutralise(v) if isinstance(v, str) else ("" if pd.isna(v) else v) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(figures: dict, per_dsl: pd.DataFrame) -> bytes:
+    """One sheet per table, numbers as numbers; a definition sheet first and the per-DSL rows last."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Definition"
+    d = figures["definition"]
+    for row in (["Cohort", figures["cohort"]], ["Courses", ", ".join(d["courses"])],
+                ["Exposure from", d["exposure"][0]], ["Exposure to", d["exposure"][1]],
+                ["Outcome from", d["outcome"][0]], ["Outcome to", d["outcome"][1]],
+                ["Small numbers suppressed", "yes" if figures.get("suppressed") else "no"]):
+        sheet.append([neutralise(v) for v in row])
+    for table in outcome_tables(figures):
+        sheet = workbook.create_sheet(table.key)
+        sheet.append([table.title])
+        sheet["A1"].font = Font(bold=True)
+        sheet.append(table.head)
+        for row in table.rows:
+            sheet.append([cell.value if cell.numeric else cell.text if cell.safe else neutralise(cell.text) for cell in row])
+        sheet.column_dimensions["A"].width = 60
+    if len(per_dsl):
+        sheet = workbook.create_sheet("dsls")
+        sheet.append(list(per_dsl.columns))
+        frame = per_dsl.astype(object).where(per_dsl.notna(), None)
+        for row in frame.itertuples(index=False):
+            sheet.append([neutralise(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def to_pdf(figures: dict, council: str = "") -> bytes:
+    """An A4 report: the definition, every table, and the charts."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    small = styles["BodyText"].clone("small", fontSize=8, leading=10)
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                                 bottomMargin=15 * mm, title=f"Outcome report: {figures['cohort']}",
+                                 author=council or "Right Support")
+    story = [Paragraph(escape(f"Outcome report: {figures['cohort']}"), styles["Title"]),
+             Paragraph(escape(_title(figures)), styles["BodyText"]), Spacer(1, 4 * mm)]
+    charts = {chart.key: chart for chart in outcome_charts(figures)}
+    for table in outcome_tables(figures):
+        story.append(Paragraph(escape(table.title), styles["Heading2"]))
+        data = [[Paragraph(escape(h), small) for h in table.head]]
+        data += [[Paragraph(escape(cell.text), small) for cell in row] for row in table.rows]
+        widths = None
+        if len(table.head) == 2:
+            widths = [120 * mm, 60 * mm]
+        elif len(table.head) == 3:
+            widths = [90 * mm, 45 * mm, 45 * mm]
+        grid = Table(data, colWidths=widths, repeatRows=1)
+        grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                                  ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f2f1")),
+                                  ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story += [grid, Spacer(1, 4 * mm)]
+        if table.key == "outcomes":
+            story += [charts[key].drawing for key in ("contacts-per-dsl", "contacts-and-referrals", "dsls-contacting")]
+        if table.key == "early_help" and "early-help" in charts:
+            story.append(charts["early-help"].drawing)
+    document.build(story)
+    return buffer.getvalue()

@@ -1,0 +1,120 @@
+"""The contacts (MASH) and early-help import files, on the shared import machinery.
+
+Times in the files are Europe/London local time and are stored in UTC. Each record is linked
+to the DSL whose register email matches its referrer email (trimmed, case-insensitive).
+"""
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select, update
+
+from core.auth import ADMIN, EVALUATOR
+from core.bulk import bulk_insert
+from core.extensions import db
+from core.imports import Column, ImportKind, RowError, records, stored_rows
+from cohorts.models import CLASSIFICATIONS, EarlyHelpConsultation, MashRecord
+from people.models import Dsl
+
+ID_LENGTH = 100
+TEXT_LENGTH = 100
+OUTCOME_LENGTH = 200
+EMAIL_LENGTH = 254
+
+
+def london_to_utc(stamps: pd.Series) -> pd.Series:
+    """Naive Europe/London wall-clock times as naive UTC.
+
+    The hour repeated when the clocks go back is read as summer time (the first of the two);
+    a time skipped when they go forward is moved on to the first real time after it.
+    """
+    if stamps.empty:
+        return stamps
+    local = stamps.dt.tz_localize("Europe/London", ambiguous=np.ones(len(stamps), dtype=bool),
+                                  nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC").dt.tz_localize(None)
+
+
+def register_emails() -> pd.Series:
+    """DSL ids by register email, for linking."""
+    rows = db.session.execute(select(Dsl.email, Dsl.id)).all()
+    frame = pd.DataFrame(rows, columns=["email", "id"])
+    return pd.Series(frame["id"].to_numpy(), index=frame["email"].str.strip().str.lower(), dtype="int64")
+
+
+def link_emails(emails: pd.Series) -> pd.Series:
+    """The DSL id for each email (or missing), matched trimmed and case-insensitively."""
+    ids = register_emails()
+    ids = ids[~ids.index.duplicated()]
+    return emails.str.strip().str.lower().map(ids).astype("Int64")
+
+
+def _stored(model, key: str, keys: list, columns: list) -> pd.DataFrame:
+    attributes = [getattr(model, name) for name in ["id", key, *columns]]
+    rows = stored_rows(attributes, getattr(model, key), keys)
+    return pd.DataFrame(rows, columns=["id", key, *columns])
+
+
+class ContactsImport(ImportKind):
+    name = "contacts"
+    label = "MASH contacts and referrals"
+    roles = (ADMIN, EVALUATOR)
+    key = ("contact_id",)
+    columns = (
+        Column("contact_id", "text", max_length=ID_LENGTH, description="the record's id in the MASH case system"),
+        Column("received_at", "datetime", description="when the MASH received it (Europe/London time)"),
+        Column("source", "text", max_length=TEXT_LENGTH, description="referring agency: School, Police, Health, ..."),
+        Column("method", "text", max_length=TEXT_LENGTH, description="Telephone, Email, Online form, ..."),
+        Column("classification", "choice", choices=CLASSIFICATIONS,
+               description="contact (non-urgent) or referral (urgent, needs action)"),
+        Column("referrer_email", "text", required=False, max_length=EMAIL_LENGTH,
+               description="email of the person who called; links the record to a DSL"),
+        Column("school_urn", "integer", required=False, minimum=1, description="school the call came from"),
+        Column("outcome", "text", required=False, max_length=OUTCOME_LENGTH, description="e.g. NFA, Early Help"),
+    )
+    compared = ("received_at", "source", "method", "classification", "referrer_email", "school_urn", "outcome", "dsl_id")
+    fields = ["contact_id", *compared]
+
+    def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
+        email = frame["referrer_email"].str.strip().str.lower()
+        return frame.assign(received_at=london_to_utc(frame["received_at"]), referrer_email=email,
+                            dsl_id=link_emails(email.fillna("")))
+
+    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
+        stored = _stored(MashRecord, "contact_id", frame["contact_id"].tolist(), list(self.compared))
+        return stored.astype({"school_urn": "Int64", "dsl_id": "Int64", "received_at": "datetime64[us]"})
+
+    def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
+        bulk_insert(MashRecord.__table__, create.assign(import_batch_id=batch.id), self.fields + ["import_batch_id"])
+        if len(update_rows):
+            rows = records(update_rows.assign(import_batch_id=batch.id), ["id", *self.fields, "import_batch_id"])
+            db.session.execute(update(MashRecord), rows)
+
+
+class EarlyHelpImport(ImportKind):
+    name = "early-help"
+    label = "Early Help consultations"
+    roles = (ADMIN, EVALUATOR)
+    key = ("consultation_id",)
+    columns = (
+        Column("consultation_id", "text", max_length=ID_LENGTH, description="id in the Early Help system"),
+        Column("date", "date", description="date of the consultation"),
+        Column("school_urn", "integer", required=False, minimum=1, description="school involved"),
+        Column("referrer_email", "text", required=False, max_length=EMAIL_LENGTH, description="person who asked"),
+    )
+    compared = ("date", "school_urn", "referrer_email", "dsl_id")
+    fields = ["consultation_id", *compared]
+
+    def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
+        email = frame["referrer_email"].str.strip().str.lower()
+        return frame.assign(referrer_email=email, dsl_id=link_emails(email.fillna("")))
+
+    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
+        stored = _stored(EarlyHelpConsultation, "consultation_id", frame["consultation_id"].tolist(), list(self.compared))
+        return stored.astype({"school_urn": "Int64", "dsl_id": "Int64"})
+
+    def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
+        bulk_insert(EarlyHelpConsultation.__table__, create.assign(import_batch_id=batch.id),
+                    self.fields + ["import_batch_id"])
+        if len(update_rows):
+            rows = records(update_rows.assign(import_batch_id=batch.id), ["id", *self.fields, "import_batch_id"])
+            db.session.execute(update(EarlyHelpConsultation), rows)

@@ -1,0 +1,99 @@
+"""MASH records and Early Help consultations from imports, and cohorts with frozen membership."""
+
+import datetime as dt
+
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.timefmt import utcnow
+
+CLASSIFICATIONS = ("contact", "referral")
+GROUPS = ("comparison", "treatment")
+
+
+class MashRecord(db.Model):
+    """A call or form the MASH received: a contact (non-urgent) or a referral (urgent)."""
+
+    __tablename__ = "mash_records"
+    __table_args__ = (CheckConstraint("classification IN ('contact', 'referral')", name="classification_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(100), unique=True)  # the id in the MASH case system
+    received_at: Mapped[dt.datetime] = mapped_column(index=True)  # UTC; files give Europe/London local time
+    source: Mapped[str] = mapped_column(String(100))  # referring agency
+    method: Mapped[str] = mapped_column(String(100))  # Telephone, Email, Online form, ...
+    classification: Mapped[str] = mapped_column(String(10))
+    referrer_email: Mapped[str | None] = mapped_column(String(254), index=True)  # trimmed, lower-case
+    school_urn: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    # The DSL whose email matched referrer_email at import or at the last relinking.
+    dsl_id: Mapped[int | None] = mapped_column(ForeignKey("dsls.id", ondelete="SET NULL"), index=True)
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True)
+
+
+class EarlyHelpConsultation(db.Model):
+    """A consultation with the Early Help team."""
+
+    __tablename__ = "early_help_consultations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(100), unique=True)  # the id in the Early Help system
+    date: Mapped[dt.date] = mapped_column(index=True)
+    school_urn: Mapped[int | None] = mapped_column(Integer)
+    referrer_email: Mapped[str | None] = mapped_column(String(254))  # trimmed, lower-case
+    dsl_id: Mapped[int | None] = mapped_column(ForeignKey("dsls.id", ondelete="SET NULL"), index=True)
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True)
+
+
+class Cohort(db.Model):
+    """A saved definition (courses, exposure and outcome windows) with a frozen membership."""
+
+    __tablename__ = "cohorts"
+    __table_args__ = (
+        CheckConstraint("exposure_start <= exposure_end", name="exposure_in_order"),
+        CheckConstraint("outcome_start <= outcome_end", name="outcome_in_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    courses: Mapped[list] = mapped_column(JSON)  # course codes whose attendance makes the treatment group
+    exposure_start: Mapped[dt.date]
+    exposure_end: Mapped[dt.date]
+    outcome_start: Mapped[dt.date]
+    outcome_end: Mapped[dt.date]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # When the membership was last recomputed and replaced; null while it is as first frozen.
+    recomputed_at: Mapped[dt.datetime | None]
+
+    members: Mapped[list["CohortMember"]] = relationship(back_populates="cohort", cascade="all, delete-orphan",
+                                                         passive_deletes=True)
+
+    @property
+    def definition(self) -> dict:
+        return {"courses": list(self.courses), "exposure": [self.exposure_start.isoformat(), self.exposure_end.isoformat()],
+                "outcome": [self.outcome_start.isoformat(), self.outcome_end.isoformat()]}
+
+
+class CohortMember(db.Model):
+    """A DSL's place in a cohort, with their school's figures as they were when the cohort was made."""
+
+    __tablename__ = "cohort_members"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "dsl_id", name="one_place_per_dsl"),
+        CheckConstraint("group_name IN ('comparison', 'treatment')", name="group_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    dsl_id: Mapped[int] = mapped_column(ForeignKey("dsls.id", ondelete="RESTRICT"), index=True)
+    group_name: Mapped[str] = mapped_column(String(12))  # comparison or treatment
+    # Why the DSL is in the treatment group (course and date attended); null for comparison.
+    reason: Mapped[str | None] = mapped_column(String(300))
+    school_urn: Mapped[int] = mapped_column(Integer)
+    pupils: Mapped[int] = mapped_column(Integer)
+    fsm_percent: Mapped[float] = mapped_column(Float)
+    phase: Mapped[str | None] = mapped_column(String(40))
+
+    cohort: Mapped[Cohort] = relationship(back_populates="members")

@@ -1,0 +1,314 @@
+"""Cohorts, linkage and the outcome report. Functions flush, never commit.
+
+Treatment comes from attendance (course_types, course_sessions, attendances); those tables are
+read by name so this package depends only on their contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import column, inspect, delete, func, select, table, update
+
+from cohorts import analysis
+from cohorts.models import Cohort, CohortMember, EarlyHelpConsultation, MashRecord
+from core.bulk import bulk_insert
+from core.extensions import db
+from core.models import ImportBatch
+from core.timefmt import uk_date, utcnow
+from people.models import Dsl, School
+
+NAME_LENGTH = 100
+UNLINKED_SHOWN = 200
+
+course_types = table("course_types", column("id"), column("code"))
+course_sessions = table("course_sessions", column("id"), column("course_type_id"), column("first_day"))
+attendances = table("attendances", column("session_id"), column("dsl_id"), column("status"))
+
+
+class CohortError(ValueError):
+    """A cohort request that cannot be carried out, with a message for the person."""
+
+
+def _frame(statement, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(db.session.execute(statement).all(), columns=columns)
+
+
+# -- linkage ----------------------------------------------------------------------------------
+
+
+def relink() -> dict:
+    """Link every MASH record and Early Help consultation to the DSL whose email matches, as the
+    register stands now. Returns how many records are linked before and after."""
+    before = linkage_counts()
+    for model in (MashRecord, EarlyHelpConsultation):
+        match = select(Dsl.id).where(Dsl.email == model.referrer_email).scalar_subquery()
+        db.session.execute(update(model).values(dsl_id=match).execution_options(synchronize_session=False))
+    db.session.flush()
+    return {"before": before, "after": linkage_counts()}
+
+
+def linkage_counts() -> dict:
+    """Linked and unlinked MASH records; unlinked split by whether they carry a referrer email."""
+    total, linked, with_email = db.session.execute(select(
+        func.count(MashRecord.id), func.count(MashRecord.dsl_id), func.count(MashRecord.referrer_email))).one()
+    unlinked_with_email = db.session.scalar(select(func.count(MashRecord.id)).where(
+        MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None)))
+    eh_total, eh_linked = db.session.execute(select(func.count(EarlyHelpConsultation.id),
+                                                    func.count(EarlyHelpConsultation.dsl_id))).one()
+    return {"records": total, "linked": linked, "unlinked": total - linked,
+            "unlinked_with_email": unlinked_with_email, "without_email": total - with_email,
+            "early_help": eh_total, "early_help_linked": eh_linked}
+
+
+def unlinked_referrers(limit: int = UNLINKED_SHOWN) -> list[dict]:
+    """Referrer emails that match no DSL, most frequent first."""
+    count = func.count(MashRecord.id).label("records")
+    rows = db.session.execute(
+        select(MashRecord.referrer_email, count, func.max(MashRecord.school_urn), func.max(MashRecord.received_at))
+        .where(MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None))
+        .group_by(MashRecord.referrer_email).order_by(count.desc(), MashRecord.referrer_email).limit(limit)).all()
+    return [{"email": email, "records": n, "school_urn": urn, "last_received_at": last} for email, n, urn, last in rows]
+
+
+# -- membership -------------------------------------------------------------------------------
+
+
+def course_codes() -> list[str]:
+    """The course codes attendance can be recorded against (none before courses are set up)."""
+    if not inspect(db.session.connection()).has_table("course_types"):
+        return []
+    return list(db.session.scalars(select(course_types.c.code).order_by(course_types.c.code)))
+
+
+def population() -> pd.DataFrame:
+    """Every DSL on the register with their school's figures."""
+    return _frame(select(Dsl.id, School.urn, School.pupils, School.fsm_percent, School.phase)
+                  .join(School, Dsl.school_id == School.id).order_by(Dsl.id),
+                  ["dsl_id", "school_urn", "pupils", "fsm_percent", "phase"])
+
+
+def treated(courses: list[str], start: date, end: date) -> pd.DataFrame:
+    """DSLs who attended a session of ``courses`` whose first day lies in [start, end], with the
+    first such attendance as the reason."""
+    statement = (
+        select(attendances.c.dsl_id, course_types.c.code, course_sessions.c.first_day)
+        .select_from(attendances.join(course_sessions, attendances.c.session_id == course_sessions.c.id)
+                     .join(course_types, course_sessions.c.course_type_id == course_types.c.id))
+        .where(attendances.c.status == "attended", course_types.c.code.in_(courses),
+               course_sessions.c.first_day >= start, course_sessions.c.first_day <= end)
+    )
+    frame = _frame(statement, ["dsl_id", "code", "first_day"])
+    if frame.empty:
+        return pd.DataFrame({"dsl_id": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object)})
+    frame["first_day"] = pd.to_datetime(frame["first_day"])
+    first = frame.sort_values(["first_day", "code"]).drop_duplicates("dsl_id")
+    reason = "attended " + first["code"] + " on " + first["first_day"].dt.strftime("%Y-%m-%d")
+    return pd.DataFrame({"dsl_id": first["dsl_id"].astype("int64"), "reason": reason})
+
+
+def compute_membership(courses: list[str], exposure: tuple[date, date]) -> pd.DataFrame:
+    """Every DSL on the register in treatment or comparison, by the cohort definition."""
+    members = population().merge(treated(courses, *exposure), on="dsl_id", how="left")
+    members["group_name"] = members["reason"].notna().map({True: "treatment", False: "comparison"})
+    return members
+
+
+@dataclass
+class Definition:
+    name: str
+    courses: list[str]
+    exposure: tuple[date, date]
+    outcome: tuple[date, date]
+
+
+def check_definition(definition: Definition, known_courses: list[str] | None = None) -> None:
+    name = (definition.name or "").strip()
+    if not name:
+        raise CohortError("Enter a name for the cohort")
+    if len(name) > NAME_LENGTH:
+        raise CohortError(f"The name must be {NAME_LENGTH} characters or fewer")
+    if db.session.scalar(select(Cohort.id).where(Cohort.name == name)) is not None:
+        raise CohortError(f"There is already a cohort called {name}")
+    if not definition.courses:
+        raise CohortError("Choose at least one course")
+    known = course_codes() if known_courses is None else known_courses
+    unknown = [c for c in definition.courses if c not in known]
+    if unknown:
+        raise CohortError(f"Unknown course code: {', '.join(unknown)}. Known codes: {', '.join(known) or 'none'}")
+    for label, (start, end) in (("exposure", definition.exposure), ("outcome", definition.outcome)):
+        if start > end:
+            raise CohortError(f"The {label} window must start on or before its end")
+
+
+def create_cohort(definition: Definition, user_id: int | None = None) -> Cohort:
+    """Save the definition and freeze its membership as the register and attendance stand now."""
+    check_definition(definition)
+    cohort = Cohort(name=definition.name.strip(), courses=list(definition.courses),
+                    exposure_start=definition.exposure[0], exposure_end=definition.exposure[1],
+                    outcome_start=definition.outcome[0], outcome_end=definition.outcome[1], created_by_id=user_id)
+    db.session.add(cohort)
+    db.session.flush()
+    _freeze(cohort, compute_membership(cohort.courses, (cohort.exposure_start, cohort.exposure_end)))
+    return cohort
+
+
+def _freeze(cohort: Cohort, members: pd.DataFrame) -> None:
+    rows = members.assign(cohort_id=cohort.id, fsm_percent=members["fsm_percent"].astype(float))
+    bulk_insert(CohortMember.__table__, rows, ["cohort_id", "dsl_id", "group_name", "reason", "school_urn", "pupils",
+                                              "fsm_percent", "phase"])
+    db.session.flush()
+
+
+def frozen_members(cohort: Cohort) -> pd.DataFrame:
+    return _frame(select(CohortMember.dsl_id, CohortMember.group_name, CohortMember.reason, CohortMember.school_urn,
+                         CohortMember.pupils, CohortMember.fsm_percent, CohortMember.phase)
+                  .where(CohortMember.cohort_id == cohort.id).order_by(CohortMember.dsl_id),
+                  ["dsl_id", "group_name", "reason", "school_urn", "pupils", "fsm_percent", "phase"])
+
+
+def membership_changes(cohort: Cohort) -> list[dict]:
+    """Who would move if the membership were recomputed now, and why."""
+    frozen = frozen_members(cohort)
+    fresh = compute_membership(cohort.courses, (cohort.exposure_start, cohort.exposure_end))
+    merged = frozen.merge(fresh, on="dsl_id", how="outer", suffixes=("_frozen", "_now"), indicator=True)
+    changed = merged[(merged["_merge"] != "both") | (merged["group_name_frozen"] != merged["group_name_now"])]
+    if changed.empty:
+        return []
+    emails = dict(db.session.execute(select(Dsl.id, Dsl.email).where(Dsl.id.in_(changed["dsl_id"].tolist()))).all())
+    out = []
+    for row in changed.to_dict("records"):
+        if row["_merge"] == "left_only":
+            why = "no longer on the DSL register"
+        elif row["_merge"] == "right_only":
+            why = "added to the DSL register since the cohort was created"
+        elif row["group_name_now"] == "treatment":
+            why = f"attendance now shows they {row['reason_now']}"
+        else:
+            why = f"attendance no longer shows what put them in treatment ({row['reason_frozen']})"
+        out.append({"dsl_id": int(row["dsl_id"]), "email": emails.get(int(row["dsl_id"]), ""),
+                    "from": row["group_name_frozen"] if isinstance(row["group_name_frozen"], str) else "not a member",
+                    "to": row["group_name_now"] if isinstance(row["group_name_now"], str) else "not a member",
+                    "why": why})
+    return out
+
+
+def recompute(cohort: Cohort) -> list[dict]:
+    """Replace the frozen membership with one computed now; returns who moved and why."""
+    changes = membership_changes(cohort)
+    db.session.execute(delete(CohortMember).where(CohortMember.cohort_id == cohort.id))
+    _freeze(cohort, compute_membership(cohort.courses, (cohort.exposure_start, cohort.exposure_end)))
+    cohort.recomputed_at = utcnow()
+    db.session.flush()
+    return changes
+
+
+def cohort_by_name(name: str) -> Cohort | None:
+    return db.session.scalar(select(Cohort).where(Cohort.name == name))
+
+
+def all_cohorts() -> list[tuple[Cohort, int, int]]:
+    """Each cohort with the size of its comparison and treatment groups."""
+    counts = dict(((cohort_id, group), n) for cohort_id, group, n in db.session.execute(
+        select(CohortMember.cohort_id, CohortMember.group_name, func.count()).group_by(
+            CohortMember.cohort_id, CohortMember.group_name)).all())
+    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.created_at.desc(), Cohort.id.desc())).all()
+    return [(c, counts.get((c.id, "comparison"), 0), counts.get((c.id, "treatment"), 0)) for c in cohorts]
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+def pseudonym(dsl_id: int) -> str:
+    """A stable pseudonymous id for exports: no name or email leaves the service."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return "P" + hmac.new(key, f"dsl:{dsl_id}".encode(), hashlib.sha256).hexdigest()[:10]
+
+
+def _utc_range(start: date, end: date):
+    """A UTC range wide enough to hold every Europe/London date from start to end."""
+    return pd.Timestamp(start - timedelta(days=1)).to_pydatetime(), pd.Timestamp(end + timedelta(days=2)).to_pydatetime()
+
+
+def records_in_window(start: date, end: date) -> pd.DataFrame:
+    low, high = _utc_range(start, end)
+    frame = _frame(select(MashRecord.dsl_id, MashRecord.classification, MashRecord.received_at, MashRecord.import_batch_id)
+                   .where(MashRecord.received_at >= low, MashRecord.received_at < high),
+                   ["dsl_id", "classification", "received_at", "import_batch_id"])
+    if frame.empty:
+        return frame
+    return frame[analysis.in_window(analysis.london_dates(frame["received_at"]), start, end)]
+
+
+def consultations_in_window(start: date, end: date) -> pd.DataFrame:
+    return _frame(select(EarlyHelpConsultation.date, EarlyHelpConsultation.import_batch_id)
+                  .where(EarlyHelpConsultation.date >= start, EarlyHelpConsultation.date <= end),
+                  ["date", "import_batch_id"])
+
+
+def batches(ids) -> list[dict]:
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return []
+    rows = db.session.scalars(select(ImportBatch).where(ImportBatch.id.in_(ids)).order_by(ImportBatch.id)).all()
+    return [{"id": b.id, "kind": b.kind, "filename": b.filename, "checksum": b.checksum,
+             "imported_at": b.imported_at.isoformat(timespec="seconds") + "Z", "rows": b.rows} for b in rows]
+
+
+@dataclass
+class Report:
+    figures: dict  # the JSON report
+    per_dsl: pd.DataFrame  # pseudonymous per-DSL counts (empty when suppressed)
+
+
+def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: float | None = None,
+                  suppress: bool = False) -> Report:
+    """The outcome report of ``cohort``: every figure, traced to the import batches behind it."""
+    members = frozen_members(cohort).rename(columns={"group_name": "group"})
+    records = records_in_window(cohort.outcome_start, cohort.outcome_end)
+    if records.empty:
+        records = pd.DataFrame({"dsl_id": pd.Series(dtype="Int64"), "classification": pd.Series(dtype=object),
+                                "import_batch_id": pd.Series(dtype="int64")})
+    per_dsl = analysis.per_dsl_counts(members, records)
+    consultations = consultations_in_window(cohort.outcome_start, cohort.outcome_end)
+    figures = analysis.outcome_report(
+        per_dsl, cohort=cohort.name, definition=cohort.definition,
+        linkage_counts=analysis.linkage(records, members["dsl_id"]),
+        early_help_dates=consultations["date"], annual_calls=annual_calls, annual_cost=annual_cost)
+    figures["membership"] = {"frozen_at": cohort.created_at.isoformat(timespec="seconds") + "Z",
+                             "recomputed_at": cohort.recomputed_at.isoformat(timespec="seconds") + "Z"
+                             if cohort.recomputed_at else None}
+    figures["batches"] = batches(list(records["import_batch_id"]) + list(consultations["import_batch_id"]))
+    if suppress:
+        return Report(analysis.suppressed(figures), per_dsl.iloc[0:0])
+    pseudonymous = pd.DataFrame({
+        "pseudonym": per_dsl["dsl_id"].map(pseudonym), "group": per_dsl["group"], "contacts": per_dsl["contacts"],
+        "referrals": per_dsl["referrals"], "pupils": per_dsl["pupils"], "fsm_percent": per_dsl["fsm_percent"],
+        "phase": per_dsl["phase"]}).sort_values("pseudonym")
+    return Report(figures, pseudonymous)
+
+
+# -- demand -----------------------------------------------------------------------------------
+
+
+def demand() -> dict:
+    """Contacts and referrals by source and method, schools' share of telephone contacts and
+    contacts per pupil by school, over every MASH record imported."""
+    records = _frame(select(MashRecord.source, MashRecord.method, MashRecord.classification, MashRecord.school_urn),
+                     ["source", "method", "classification", "school_urn"])
+    schools = _frame(select(School.urn, School.name, School.pupils), ["urn", "name", "pupils"])
+    span = db.session.execute(select(func.min(MashRecord.received_at), func.max(MashRecord.received_at))).one()
+    return {"records": len(records), "first": span[0], "last": span[1],
+            **analysis.by_source_and_method(records),
+            "telephone": analysis.telephone_share(records),
+            "per_pupil": analysis.contacts_per_pupil(records, schools)}
+
+
+def uk_window(start: date, end: date) -> str:
+    return f"{uk_date(start)} to {uk_date(end)}"
+
