@@ -100,9 +100,10 @@ def configure_templates(app: Flask) -> None:
 def register_features(app: Flask) -> None:
     """Each feature package brings its blueprint, CLI commands and import kinds."""
     import core.pages
+    import courses
     import people
 
-    for feature in (core.pages, people):
+    for feature in (core.pages, people, courses):
         feature.init_app(app)
 
 
