@@ -199,17 +199,18 @@ def book_place(course_session: CourseSession, dsl: Dsl, booked_by: User | None =
     booking = db.session.scalar(select(Booking).where(Booking.session_id == course_session.id, Booking.dsl_id == dsl.id))
     if booking is not None and booking.status in ("booked", "waitlisted"):
         return booking
-    if booking is None:
-        booking = Booking(session_id=course_session.id, dsl_id=dsl.id)
-        db.session.add(booking)
-    booking.booked_by_id = booked_by.id if booked_by else None
-    booking.created_at = utcnow()
     if _booked(course_session.id) < course_session.capacity:
-        booking.status, booking.waitlist_position = "booked", None
+        status, position = "booked", None
     else:
         last = db.session.scalar(select(func.max(Booking.waitlist_position)).where(
             Booking.session_id == course_session.id, Booking.status == "waitlisted"))
-        booking.status, booking.waitlist_position = "waitlisted", (last or 0) + 1
+        status, position = "waitlisted", (last or 0) + 1
+    if booking is None:
+        booking = Booking(session_id=course_session.id, dsl_id=dsl.id)
+        db.session.add(booking)
+    booking.status, booking.waitlist_position = status, position
+    booking.booked_by_id = booked_by.id if booked_by else None
+    booking.created_at = utcnow()
     db.session.flush()
     return booking
 
