@@ -1,5 +1,7 @@
 """The demo county's courses: the September 2020 treatment group, past and upcoming sessions."""
 
+from datetime import date
+
 from sqlalchemy import distinct, func, select
 
 from core.demo import load_demo
@@ -18,7 +20,7 @@ def test_demo_courses(app, db_session):
     treated = db.session.scalar(
         select(func.count(distinct(Attendance.dsl_id))).join(CourseSession).join(CourseType).where(
             Attendance.status == "attended", CourseType.code.in_(["induction", "refresher"]),
-            CourseSession.first_day.between("2020-09-01", "2020-09-30")))
+            CourseSession.first_day.between(date(2020, 9, 1), date(2020, 9, 30))))
     assert treated == 165
     demo = db.session.scalar(select(Dsl).where(Dsl.email == "dsl@demo.test"))
     assert db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.dsl_id == demo.id)) >= 1
