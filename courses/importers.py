@@ -2,7 +2,7 @@
 exist yet are created (historical back-fill)."""
 
 import pandas as pd
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, insert, select, update
 
 from core.auth import ADMIN, TRAINER
 from core.bulk import bulk_insert

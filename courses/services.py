@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
 import pandas as pd
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.database import is_sqlite
 from core.extensions import db
 from core.timefmt import LONDON, today_london, utcnow
-from courses.clock import Periods, training_clock
+from courses.certificate import CertificateContent
+from courses.clock import Periods, add_months, training_clock
 from courses.models import (
     Attendance,
     Booking,
@@ -367,6 +368,19 @@ def training_history(dsl: Dsl) -> list[Attendance]:
 def attendance_for(dsl: Dsl, attendance_id: int) -> Attendance | None:
     """This DSL's attendance by id; None for anyone else's."""
     return db.session.scalar(select(Attendance).where(Attendance.id == attendance_id, Attendance.dsl_id == dsl.id))
+
+
+def certificate_content(attendance: Attendance, council: str) -> CertificateContent:
+    """What a certificate of attendance says: who, which course, when, and until when it is valid."""
+    from core.timefmt import to_london, uk_date
+
+    s = attendance.session
+    days = sorted({to_london(p.starts_at).date() for p in s.parts}) or [s.first_day]
+    valid_until = add_months(pd.Series([s.first_day]), s.course_type.validity_months).iloc[0].date()
+    return CertificateContent(
+        person=attendance.dsl.name, school=attendance.dsl.school.name, course=s.title,
+        dates=", ".join(uk_date(d) for d in days), status_line="attended", valid_until=uk_date(valid_until),
+        council=council, reference=f"RS-{s.id}-{attendance.id}")
 
 
 def calendar_feed(dsl: Dsl, regenerate: bool = False) -> CalendarFeed:

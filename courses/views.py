@@ -2,8 +2,6 @@
 
 import csv
 import io
-from datetime import datetime, timezone
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,10 +10,10 @@ from core.auth import ADMIN, DSL, TRAINER, public, roles_required
 from core.database import begin_writing
 from core.extensions import db
 from core.imports import RejectedFile, read_table
-from core.timefmt import to_london, uk_date, utcnow
+from core.timefmt import uk_date, utcnow
 from courses import services
 from courses.calendar import CalendarEvent, build_calendar
-from courses.certificate import CertificateContent, build_certificate
+from courses.certificate import build_certificate
 from courses.clock import STATUS_LABELS, STATUSES, as_dates, school_cover
 from courses.forms import (
     ActionForm,
@@ -28,7 +26,7 @@ from courses.forms import (
     attendee_confirm_form,
     register_form,
 )
-from courses.models import ATTENDANCE_STATUSES, Booking, CourseSession, CourseType
+from courses.models import Attendance, Booking, CourseSession, CourseType
 from courses.services import CourseError
 from people.models import Dsl, School, User
 from people.services import districts
@@ -489,26 +487,13 @@ def calendar_feed(token):
 @bp.route("/certificates/<int:attendance_id>.pdf")
 @roles_required(DSL, TRAINER, ADMIN)
 def certificate(attendance_id):
-    from courses.models import Attendance
-
     if current_user.role == DSL:
         attendance = services.attendance_for(_my_dsl(), attendance_id)
     else:
         attendance = db.session.get(Attendance, attendance_id)
-    if attendance is None or attendance.status not in ("attended", "partial"):
+    if attendance is None or attendance.status != "attended":
         abort(404)
+    pdf = build_certificate(services.certificate_content(attendance, current_app.config["COUNCIL_NAME"]))
     s = attendance.session
-    days = sorted({to_london(p.starts_at).date() for p in s.parts}) or [s.first_day]
-    from courses.clock import add_months
-    import pandas as pd
-
-    valid_until = add_months(pd.Series([s.first_day]), s.course_type.validity_months).iloc[0].date()
-    content = CertificateContent(
-        person=attendance.dsl.name, school=attendance.dsl.school.name, course=s.course_type.name,
-        dates=", ".join(uk_date(d) for d in days),
-        status_line="attended" if attendance.status == "attended" else "attended part of",
-        valid_until=uk_date(valid_until), council=current_app.config["COUNCIL_NAME"],
-        reference=f"RS-{s.id}-{attendance.id}")
-    response = Response(build_certificate(content), mimetype="application/pdf", headers={
+    return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f"attachment; filename=certificate-{s.course_type.code}-{s.first_day}.pdf"})
-    return response

@@ -1,6 +1,6 @@
 """Fixtures for courses: course types by code, sessions, and many DSLs at once."""
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import insert, select
