@@ -101,10 +101,11 @@ def register_features(app: Flask) -> None:
     """Each feature package brings its blueprint, CLI commands and import kinds."""
     import cohorts
     import core.pages
+    import courses
     import materials
     import people
 
-    for feature in (core.pages, people, materials, cohorts):
+    for feature in (core.pages, people, courses, materials, cohorts):
         feature.init_app(app)
 
 

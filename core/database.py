@@ -3,6 +3,8 @@
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+WRITE_LOCK_OPTION = "right_support_begin_immediate"
+
 
 def configure_sqlite(engine: Engine) -> None:
     """Turn on foreign keys, wait for locks instead of failing at once, and let SQLAlchemy
@@ -20,7 +22,24 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(WRITE_LOCK_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_writing(session) -> None:
+    """Start a transaction that holds the database's write lock from its first statement.
+
+    On SQLite a transaction that reads and then writes can fail at once when another writer got
+    there first; ``BEGIN IMMEDIATE`` makes it wait its turn instead. Any read-only transaction the
+    session has open is ended first. Elsewhere this does nothing: use row locks there.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or not isinstance(bind, Engine):
+        return  # not SQLite, or a session joined to an outer transaction that decides the locking
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_writing must come before any change in the transaction")
+    session.rollback()
+    session.connection(execution_options={WRITE_LOCK_OPTION: True})
 
 
 def is_sqlite(session) -> bool:

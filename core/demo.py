@@ -13,8 +13,16 @@ def register_demo_step(app, order: int, name: str, step) -> None:
     app.extensions.setdefault("right_support_demo", []).append((order, name, step))
 
 
+def register_seeded_tables(app, *names: str) -> None:
+    """Tables a migration fills with reference rows (e.g. course types): they do not make a database 'loaded'."""
+    app.extensions.setdefault("right_support_seeded_tables", set()).update(names)
+
+
 def database_is_empty() -> bool:
+    seeded = current_app.extensions.get("right_support_seeded_tables", set())
     for table in db.metadata.sorted_tables:
+        if table.name in seeded:
+            continue
         if db.session.scalar(select(func.count()).select_from(table)):
             return False
     return True

@@ -1,4 +1,5 @@
-"""Upload an import file, see what it would do, then confirm. Admins and evaluators."""
+"""Upload an import file, see what it would do, then confirm. Admins, evaluators and trainers
+(each sees only the kinds their role may import)."""
 
 import json
 import secrets
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectChoice, SubmitField
 from wtforms.validators import InputRequired
 
-from core.auth import ADMIN, EVALUATOR, roles_required
+from core.auth import ADMIN, EVALUATOR, TRAINER, roles_required
 from core.extensions import db
 from core.imports import MAX_ERRORS_SHOWN, apply_plan, import_kinds, kinds_for_role, plan_import
 from core.models import ImportBatch
@@ -114,7 +115,7 @@ def _allowed_kind(name: str):
 
 
 @bp.route("/", methods=["GET", "POST"])
-@roles_required(ADMIN, EVALUATOR)
+@roles_required(ADMIN, EVALUATOR, TRAINER)
 def upload():
     kinds = kinds_for_role(current_user.role)
     form = UploadForm(kinds)
@@ -130,7 +131,7 @@ def upload():
 
 
 @bp.route("/confirm", methods=["POST"])
-@roles_required(ADMIN, EVALUATOR)
+@roles_required(ADMIN, EVALUATOR, TRAINER)
 def confirm():
     form = ConfirmForm()
     if not form.validate_on_submit():

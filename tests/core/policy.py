@@ -1,6 +1,6 @@
 """Who may use each route of the core package. Read by tests/core/test_permissions.py."""
 
-IMPORTERS = {"admin", "evaluator"}
+IMPORTERS = {"admin", "evaluator", "trainer"}
 
 POLICY = {
     "static": {"GET": "public"},

@@ -1,0 +1,52 @@
+"""``flask courses ...``: the training clock from the command line."""
+
+import csv
+import json
+import sys
+from datetime import date
+
+import click
+from flask.cli import with_appcontext
+
+from courses import services
+from courses.clock import as_dates
+
+DUE_COLUMNS = ["email", "name", "school_urn", "last_trained", "expires", "status", "role", "school_name", "district",
+               "last_updated", "update_expires", "update_status"]
+
+
+def _iso_day(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("give the day as YYYY-MM-DD, for example 2022-08-15")
+
+
+@click.group(help="Courses and the training clock.")
+def courses():
+    pass
+
+
+@courses.command("due")
+@click.option("--on", "on", callback=_iso_day, help="The day to work out status on (YYYY-MM-DD); today by default.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@with_appcontext
+def due(on, fmt):
+    """Every DSL on the register with their last training, its expiry and their status."""
+    frame = as_dates(services.clock_for(on))
+    rows = []
+    for record in frame[DUE_COLUMNS].to_dict("records"):
+        for name in ("last_trained", "expires", "last_updated", "update_expires"):
+            record[name] = record[name].isoformat() if record[name] else None
+        record["school_urn"] = int(record["school_urn"])
+        rows.append(record)
+    if fmt == "json":
+        json.dump(rows, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=DUE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for record in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in record.items()})

@@ -1,0 +1,441 @@
+"""Course types, sessions, bookings, the register and the training clock. Functions flush, never commit."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+import pandas as pd
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from core.database import is_sqlite
+from core.extensions import db
+from core.timefmt import LONDON, today_london, utcnow
+from courses.certificate import CertificateContent
+from courses.clock import Periods, add_months, training_clock
+from courses.models import (
+    Attendance,
+    Booking,
+    CalendarFeed,
+    ClockSettings,
+    CourseSession,
+    CourseType,
+    SessionPart,
+)
+from people.models import Dsl, School, User
+from people.services import normalise_email
+
+
+class CourseError(ValueError):
+    """A request about courses that cannot be carried out, with a message for the person."""
+
+
+# -- settings and course types ------------------------------------------------------------------
+
+
+def clock_settings() -> ClockSettings:
+    settings = db.session.get(ClockSettings, 1)
+    if settings is None:  # the migration makes it; this only guards a hand-emptied table
+        settings = ClockSettings(id=1, training_months=24, update_months=12, due_days=90)
+        db.session.add(settings)
+        db.session.flush()
+    return settings
+
+
+def periods() -> Periods:
+    s = clock_settings()
+    return Periods(s.training_months, s.update_months, s.due_days)
+
+
+def save_clock_settings(training_months: int, update_months: int, due_days: int) -> ClockSettings:
+    settings = clock_settings()
+    settings.training_months, settings.update_months, settings.due_days = training_months, update_months, due_days
+    db.session.flush()
+    return settings
+
+
+def course_types() -> list[CourseType]:
+    return list(db.session.scalars(select(CourseType).order_by(CourseType.name)))
+
+
+def course_type_by_code(code: str) -> CourseType | None:
+    return db.session.scalar(select(CourseType).where(CourseType.code == (code or "").strip().lower()))
+
+
+def save_course_type(course_type: CourseType | None, *, code: str, name: str, validity_months: int, renews: str,
+                     days: int) -> CourseType:
+    code = code.strip().lower()
+    other = course_type_by_code(code)
+    if other is not None and other is not course_type:
+        raise CourseError("Another course type already has this code")
+    if course_type is None:
+        course_type = CourseType()
+        db.session.add(course_type)
+    course_type.code, course_type.name = code, name.strip()
+    course_type.validity_months, course_type.renews, course_type.days = validity_months, renews, days
+    db.session.flush()
+    return course_type
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+
+def london_to_utc(day: date, clock: time) -> datetime:
+    """A London wall-clock time on ``day`` as naive UTC, as stored."""
+    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class PartTimes:
+    day: date
+    starts: time
+    ends: time
+
+
+def save_session(course_session: CourseSession | None, *, course_type: CourseType, parts: list[PartTimes], mode: str,
+                 capacity: int, code: str | None = None, joining_link: str | None = None, venue: str | None = None,
+                 address: str | None = None, district: str | None = None, trainer: User | None = None,
+                 notes: str | None = None) -> CourseSession:
+    """Create or edit a session; raising capacity promotes people from the waiting list."""
+    if not parts:
+        raise CourseError("Add at least one part with a date and times")
+    parts = sorted(parts, key=lambda p: (p.day, p.starts))
+    for part in parts:
+        if part.ends <= part.starts:
+            raise CourseError("Each part must end after it starts")
+    code = (code or "").strip() or None
+    first_day = parts[0].day
+    clash = db.session.scalar(select(CourseSession).where(
+        CourseSession.course_type_id == course_type.id, CourseSession.first_day == first_day,
+        CourseSession.code.is_(None) if code is None else CourseSession.code == code))
+    if clash is not None and clash is not course_session:
+        raise CourseError("There is already a session of this course on this day with the same code; give this one a code such as 'pm'")
+    if course_session is None:
+        course_session = CourseSession(cancelled=False)
+        db.session.add(course_session)
+    course_session.course_type = course_type
+    course_session.first_day, course_session.code, course_session.mode = first_day, code, mode
+    course_session.capacity, course_session.trainer = capacity, trainer
+    course_session.joining_link = (joining_link or "").strip() or None if mode == "online" else None
+    course_session.venue = (venue or "").strip() or None if mode == "in-person" else None
+    course_session.address = (address or "").strip() or None if mode == "in-person" else None
+    course_session.district = (district or "").strip() or None
+    course_session.notes = (notes or "").strip() or None
+    course_session.parts = [SessionPart(starts_at=london_to_utc(p.day, p.starts), ends_at=london_to_utc(p.day, p.ends))
+                            for p in parts]
+    db.session.flush()
+    promote_waitlist(course_session)
+    return course_session
+
+
+def cancel_session(course_session: CourseSession) -> None:
+    course_session.cancelled = True
+    db.session.flush()
+
+
+def list_sessions(when: str = "upcoming", course_type_id: int | None = None, district: str = "") -> list[CourseSession]:
+    today = today_london()
+    statement = select(CourseSession).options(joinedload(CourseSession.course_type), selectinload(CourseSession.parts))
+    if when == "past":
+        statement = statement.where(CourseSession.first_day < today).order_by(CourseSession.first_day.desc())
+    else:
+        statement = statement.where(CourseSession.first_day >= today).order_by(CourseSession.first_day)
+    if course_type_id:
+        statement = statement.where(CourseSession.course_type_id == course_type_id)
+    if district:
+        statement = statement.where(CourseSession.district == district)
+    return list(db.session.scalars(statement.limit(500)))
+
+
+def session_districts() -> list[str]:
+    return [d for d in db.session.scalars(select(CourseSession.district).distinct().order_by(CourseSession.district)) if d]
+
+
+def booking_counts(session_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{session id: {"booked": n, "waitlisted": n}} for the given sessions, in one query."""
+    counts: dict[int, dict[str, int]] = {i: {"booked": 0, "waitlisted": 0} for i in session_ids}
+    if not session_ids:
+        return counts
+    rows = db.session.execute(select(Booking.session_id, Booking.status, func.count()).where(
+        Booking.session_id.in_(session_ids), Booking.status != "cancelled").group_by(Booking.session_id, Booking.status))
+    for session_id, status, n in rows:
+        counts[session_id][status] = n
+    return counts
+
+
+def open_sessions(limit: int = 10) -> list[tuple[CourseSession, int]]:
+    """The next sessions that are not cancelled and still have free places, with the number free."""
+    sessions = [s for s in list_sessions("upcoming") if not s.cancelled]
+    counts = booking_counts([s.id for s in sessions])
+    out = [(s, s.capacity - counts[s.id]["booked"]) for s in sessions]
+    return [(s, free) for s, free in out if free > 0][:limit]
+
+
+# -- bookings -----------------------------------------------------------------------------------
+
+
+def _lock_session(course_session: CourseSession) -> None:
+    """Serialise bookings on one session: a row lock on PostgreSQL. On SQLite the caller has
+    already begun with ``core.database.begin_writing``, which holds the whole database's write lock."""
+    if not is_sqlite(db.session):
+        db.session.execute(select(CourseSession.id).where(CourseSession.id == course_session.id).with_for_update())
+
+
+def _booked(course_session_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Booking).where(
+        Booking.session_id == course_session_id, Booking.status == "booked"))
+
+
+def book_place(course_session: CourseSession, dsl: Dsl, booked_by: User | None = None) -> Booking:
+    """Book ``dsl`` on the session, or put them on its waiting list when it is full.
+
+    Booking again when already booked or waiting changes nothing."""
+    if course_session.cancelled:
+        raise CourseError("This session has been cancelled")
+    if course_session.first_day < today_london():
+        raise CourseError("This session has already taken place")
+    _lock_session(course_session)
+    booking = db.session.scalar(select(Booking).where(Booking.session_id == course_session.id, Booking.dsl_id == dsl.id))
+    if booking is not None and booking.status in ("booked", "waitlisted"):
+        return booking
+    if _booked(course_session.id) < course_session.capacity:
+        status, position = "booked", None
+    else:
+        last = db.session.scalar(select(func.max(Booking.waitlist_position)).where(
+            Booking.session_id == course_session.id, Booking.status == "waitlisted"))
+        status, position = "waitlisted", (last or 0) + 1
+    if booking is None:
+        booking = Booking(session_id=course_session.id, dsl_id=dsl.id)
+        db.session.add(booking)
+    booking.status, booking.waitlist_position = status, position
+    booking.booked_by_id = booked_by.id if booked_by else None
+    booking.created_at = utcnow()
+    db.session.flush()
+    return booking
+
+
+def cancel_booking(booking: Booking) -> list[Booking]:
+    """Cancel a place (or a place on the waiting list); returns the bookings promoted into the freed place."""
+    if booking.status == "cancelled":
+        return []
+    _lock_session(booking.session)
+    booking.status, booking.waitlist_position = "cancelled", None
+    db.session.flush()
+    return promote_waitlist(booking.session)
+
+
+def promote_waitlist(course_session: CourseSession) -> list[Booking]:
+    """Move people from the waiting list into free places, first come first served."""
+    free = course_session.capacity - _booked(course_session.id)
+    if free <= 0 or course_session.cancelled:
+        return []
+    waiting = list(db.session.scalars(select(Booking).where(
+        Booking.session_id == course_session.id, Booking.status == "waitlisted").order_by(
+        Booking.waitlist_position, Booking.id).limit(free)))
+    for booking in waiting:
+        booking.status, booking.waitlist_position = "booked", None
+    db.session.flush()
+    return waiting
+
+
+def booking_for(dsl: Dsl, booking_id: int) -> Booking | None:
+    """A booking of this DSL's, by id; None for anyone else's."""
+    return db.session.scalar(select(Booking).where(Booking.id == booking_id, Booking.dsl_id == dsl.id))
+
+
+def session_bookings(course_session: CourseSession) -> list[Booking]:
+    return list(db.session.scalars(select(Booking).options(joinedload(Booking.dsl).joinedload(Dsl.school)).where(
+        Booking.session_id == course_session.id).order_by(Booking.status, Booking.waitlist_position, Booking.created_at)))
+
+
+def find_dsls(query: str, limit: int = 20) -> list[Dsl]:
+    """DSLs whose name, email or school matches ``query``, for booking on someone's behalf."""
+    text = (query or "").strip().lower()
+    if len(text) < 2:
+        return []
+    like = f"%{text}%"
+    return list(db.session.scalars(select(Dsl).join(Dsl.school).options(joinedload(Dsl.school)).where(
+        or_(func.lower(Dsl.name).like(like), Dsl.email.like(like), func.lower(School.name).like(like))).order_by(
+        Dsl.name).limit(limit)))
+
+
+# -- the register -------------------------------------------------------------------------------
+
+
+@dataclass
+class RegisterRow:
+    dsl: Dsl
+    booking: Booking | None
+    attendance: Attendance | None
+
+
+def register_rows(course_session: CourseSession) -> list[RegisterRow]:
+    """Everyone booked on the session and everyone with attendance recorded, in two queries."""
+    bookings = db.session.scalars(select(Booking).options(joinedload(Booking.dsl).joinedload(Dsl.school)).where(
+        Booking.session_id == course_session.id, Booking.status == "booked"))
+    attendances = db.session.scalars(select(Attendance).options(joinedload(Attendance.dsl).joinedload(Dsl.school)).where(
+        Attendance.session_id == course_session.id))
+    rows: dict[int, RegisterRow] = {}
+    for booking in bookings:
+        rows[booking.dsl_id] = RegisterRow(booking.dsl, booking, None)
+    for attendance in attendances:
+        row = rows.setdefault(attendance.dsl_id, RegisterRow(attendance.dsl, None, None))
+        row.attendance = attendance
+    return sorted(rows.values(), key=lambda r: (r.dsl.name.lower(), r.dsl.email))
+
+
+def save_register(course_session: CourseSession, statuses: dict[int, str], recorded_by: User | None) -> int:
+    """Record attendance for each DSL id in ``statuses`` (blank means not yet marked). Returns how many changed."""
+    existing = {a.dsl_id: a for a in db.session.scalars(select(Attendance).where(Attendance.session_id == course_session.id))}
+    changed = 0
+    now = utcnow()
+    for dsl_id, status in statuses.items():
+        if not status:
+            continue
+        attendance = existing.get(dsl_id)
+        if attendance is None:
+            db.session.add(Attendance(session_id=course_session.id, dsl_id=dsl_id, status=status, recorded_at=now,
+                                      recorded_by_id=recorded_by.id if recorded_by else None))
+            changed += 1
+        elif attendance.status != status:
+            attendance.status, attendance.recorded_at = status, now
+            attendance.recorded_by_id = recorded_by.id if recorded_by else None
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def add_walk_in(course_session: CourseSession, email: str, recorded_by: User | None) -> Dsl:
+    """Someone on the register who came without booking: recorded as attended."""
+    dsl = db.session.scalar(select(Dsl).where(Dsl.email == normalise_email(email)))
+    if dsl is None:
+        raise CourseError("There is no DSL on the register with this email address")
+    save_register(course_session, {dsl.id: "attended"}, recorded_by)
+    return dsl
+
+
+@dataclass
+class AttendeeMatch:
+    name: str
+    email: str
+    dsl: Dsl | None
+
+
+def match_attendees(rows: list[dict]) -> list[AttendeeMatch]:
+    """Match an online meeting's attendee list (name, email) to the register by email."""
+    emails = sorted({normalise_email(r.get("email", "")) for r in rows if r.get("email")})
+    known: dict[str, Dsl] = {}
+    for start in range(0, len(emails), 500):
+        for dsl in db.session.scalars(select(Dsl).where(Dsl.email.in_(emails[start:start + 500]))):
+            known[dsl.email] = dsl
+    seen, out = set(), []
+    for row in rows:
+        email = normalise_email(row.get("email", ""))
+        name = (row.get("name") or "").strip()
+        if (email or name) in seen or not (email or name):
+            continue
+        seen.add(email or name)
+        out.append(AttendeeMatch(name, email, known.get(email)))
+    return out
+
+
+def dsls_by_email(emails: list[str]) -> dict[str, Dsl]:
+    wanted = sorted({normalise_email(e) for e in emails if e})
+    if not wanted:
+        return {}
+    return {d.email: d for d in db.session.scalars(select(Dsl).where(Dsl.email.in_(wanted)))}
+
+
+# -- a DSL's own training -----------------------------------------------------------------------
+
+
+def upcoming_bookings(dsl: Dsl) -> list[Booking]:
+    return list(db.session.scalars(select(Booking).join(Booking.session).options(
+        joinedload(Booking.session).joinedload(CourseSession.course_type),
+        joinedload(Booking.session).selectinload(CourseSession.parts)).where(
+        Booking.dsl_id == dsl.id, Booking.status != "cancelled", CourseSession.first_day >= today_london()).order_by(
+        CourseSession.first_day)))
+
+
+def training_history(dsl: Dsl) -> list[Attendance]:
+    return list(db.session.scalars(select(Attendance).join(Attendance.session).options(
+        joinedload(Attendance.session).joinedload(CourseSession.course_type)).where(
+        Attendance.dsl_id == dsl.id).order_by(CourseSession.first_day.desc())))
+
+
+def attendance_for(dsl: Dsl, attendance_id: int) -> Attendance | None:
+    """This DSL's attendance by id; None for anyone else's."""
+    return db.session.scalar(select(Attendance).where(Attendance.id == attendance_id, Attendance.dsl_id == dsl.id))
+
+
+def certificate_content(attendance: Attendance, council: str) -> CertificateContent:
+    """What a certificate of attendance says: who, which course, when, and until when it is valid."""
+    from core.timefmt import to_london, uk_date
+
+    s = attendance.session
+    days = sorted({to_london(p.starts_at).date() for p in s.parts}) or [s.first_day]
+    valid_until = add_months(pd.Series([s.first_day]), s.course_type.validity_months).iloc[0].date()
+    return CertificateContent(
+        person=attendance.dsl.name, school=attendance.dsl.school.name, course=s.title,
+        dates=", ".join(uk_date(d) for d in days), status_line="attended", valid_until=uk_date(valid_until),
+        council=council, reference=f"RS-{s.id}-{attendance.id}")
+
+
+def calendar_feed(dsl: Dsl, regenerate: bool = False) -> CalendarFeed:
+    """The DSL's calendar feed, made on first use; ``regenerate`` gives it a new token (the old URL stops working)."""
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.dsl_id == dsl.id))
+    if feed is None:
+        feed = CalendarFeed(dsl_id=dsl.id, token=secrets.token_urlsafe(32))
+        db.session.add(feed)
+    elif regenerate:
+        feed.token = secrets.token_urlsafe(32)
+        feed.created_at = utcnow()
+    db.session.flush()
+    return feed
+
+
+def dsl_for_feed(token: str) -> Dsl | None:
+    if not token or len(token) > 64:
+        return None
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token == token))
+    return db.session.get(Dsl, feed.dsl_id) if feed else None
+
+
+# -- the training clock -------------------------------------------------------------------------
+
+
+def register_frame(district: str = "", school_id: int | None = None, dsl_id: int | None = None) -> pd.DataFrame:
+    """Every DSL on the register (optionally filtered) with their school's details."""
+    statement = select(Dsl.id.label("dsl_id"), Dsl.email, Dsl.name, Dsl.role, School.id.label("school_id"),
+                       School.urn.label("school_urn"), School.name.label("school_name"), School.district).join(
+        School, Dsl.school_id == School.id).order_by(Dsl.name, Dsl.email)
+    if district:
+        statement = statement.where(School.district == district)
+    if school_id:
+        statement = statement.where(School.id == school_id)
+    if dsl_id:
+        statement = statement.where(Dsl.id == dsl_id)
+    rows = db.session.execute(statement).all()
+    return pd.DataFrame(rows, columns=["dsl_id", "email", "name", "role", "school_id", "school_urn", "school_name",
+                                       "district"])
+
+
+def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
+    """One row per attended session: dsl_id, day (the session's first day), renews."""
+    statement = select(Attendance.dsl_id, CourseSession.first_day, CourseType.renews).join(
+        CourseSession, Attendance.session_id == CourseSession.id).join(
+        CourseType, CourseSession.course_type_id == CourseType.id).where(Attendance.status == "attended")
+    if dsl_ids is not None and len(dsl_ids) <= 1000:
+        statement = statement.where(Attendance.dsl_id.in_(dsl_ids))
+    rows = db.session.execute(statement).all()
+    return pd.DataFrame(rows, columns=["dsl_id", "day", "renews"])
+
+
+def clock_for(on: date | None = None, district: str = "", school_id: int | None = None,
+              dsl_id: int | None = None) -> pd.DataFrame:
+    """The training clock for the register (or part of it) on day ``on`` (today by default)."""
+    people = register_frame(district, school_id, dsl_id)
+    attended = attended_frame(people["dsl_id"].tolist())
+    return training_clock(people, attended, on or today_london(), periods())
