@@ -3,8 +3,6 @@ consultations and the autumn-2020 cohort.
 
 It runs after the courses demo has made attendance. DSLs who attended an induction or refresher
 session in September 2020 make fewer non-urgent calls from October on, as in the reference trial.
-When the demo attendance holds no such sessions, the trial's attendance is back-filled through
-the attendance import, as an evaluator would.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from cohorts import services
 from cohorts.models import EarlyHelpConsultation, MashRecord
 from core.bulk import bulk_insert
 from core.extensions import db
-from core.imports import apply_plan, import_kinds, plan_import
 from core.models import ImportBatch
 from people.models import Dsl, School
 
@@ -29,7 +26,6 @@ EXPOSURE = (date(2020, 9, 1), date(2020, 9, 30))
 OUTCOME = (date(2020, 9, 1), date(2020, 12, 31))
 COURSES = ["induction", "refresher"]
 COHORT = "autumn-2020"
-TRIAL_SIZE = 165
 # Per DSL per month, scaled by school size (pupils / 400): about 0.57 contacts and 0.37 referrals
 # per DSL over the autumn term, as in the reference trial's comparison group.
 CONTACTS_PER_MONTH, REFERRALS_PER_MONTH = 0.15, 0.095
@@ -45,26 +41,8 @@ EARLY_HELP_START, EARLY_HELP_GROWTH = 120, 0.35
 
 
 def _treated_emails() -> set[str]:
-    if not services.course_codes():
-        return set()
     ids = services.treated(COURSES, *EXPOSURE)["dsl_id"].tolist()
     return set(db.session.scalars(select(Dsl.email).where(Dsl.id.in_(ids)))) if ids else set()
-
-
-def _backfill_attendance(generator: np.random.Generator) -> None:
-    """Attendance at September 2020 induction and refresher sessions, through the attendance import."""
-    kind = import_kinds().get("attendance")
-    if kind is None or not set(COURSES) <= set(services.course_codes()):
-        return
-    emails = np.array(sorted(db.session.scalars(select(Dsl.email).where(Dsl.email != "dsl@demo.test"))))
-    chosen = generator.choice(emails, size=min(TRIAL_SIZE, len(emails)), replace=False)
-    days = np.array(["2020-09-08", "2020-09-15", "2020-09-22", "2020-09-29"])
-    frame = pd.DataFrame({"course": generator.choice(np.array(COURSES), len(chosen), p=[0.35, 0.65]),
-                          "session_date": generator.choice(days, len(chosen)), "email": chosen, "status": "attended"})
-    data = frame.to_csv(index=False).encode()
-    plan = plan_import(kind, data, "demo-autumn-2020-attendance.csv")
-    if plan.ok:
-        apply_plan(plan, None, "cli")
 
 
 def _batch(kind: str, filename: str, frame: pd.DataFrame) -> ImportBatch:
@@ -142,8 +120,6 @@ def _link(emails: pd.Series, register: pd.Series) -> pd.Series:
 
 def load(rng) -> None:
     generator = np.random.default_rng(rng.randrange(2**32))
-    if not _treated_emails():
-        _backfill_attendance(generator)
     treated = _treated_emails()
     dsls = pd.DataFrame(db.session.execute(select(Dsl.id, Dsl.email, School.urn, School.pupils)
                                            .join(School, Dsl.school_id == School.id).order_by(Dsl.id)).all(),

@@ -1,7 +1,6 @@
 """Cohorts, linkage and the outcome report. Functions flush, never commit.
 
-Treatment comes from attendance (course_types, course_sessions, attendances); those tables are
-read by name so this package depends only on their contract.
+Treatment comes from attendance recorded by the courses package.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from flask import current_app
-from sqlalchemy import column, inspect, delete, func, select, table, update
+from sqlalchemy import delete, func, select, update
 
 from cohorts import analysis
 from cohorts.models import Cohort, CohortMember, EarlyHelpConsultation, MashRecord
@@ -21,14 +20,11 @@ from core.bulk import bulk_insert
 from core.extensions import db
 from core.models import ImportBatch
 from core.timefmt import uk_date, utcnow
+from courses.models import Attendance, CourseSession, CourseType
 from people.models import Dsl, School
 
 NAME_LENGTH = 100
 UNLINKED_SHOWN = 200
-
-course_types = table("course_types", column("id"), column("code"))
-course_sessions = table("course_sessions", column("id"), column("course_type_id"), column("first_day"))
-attendances = table("attendances", column("session_id"), column("dsl_id"), column("status"))
 
 
 class CohortError(ValueError):
@@ -80,10 +76,8 @@ def unlinked_referrers(limit: int = UNLINKED_SHOWN) -> list[dict]:
 
 
 def course_codes() -> list[str]:
-    """The course codes attendance can be recorded against (none before courses are set up)."""
-    if not inspect(db.session.connection()).has_table("course_types"):
-        return []
-    return list(db.session.scalars(select(course_types.c.code).order_by(course_types.c.code)))
+    """The course codes attendance can be recorded against."""
+    return list(db.session.scalars(select(CourseType.code).order_by(CourseType.code)))
 
 
 def population() -> pd.DataFrame:
@@ -97,11 +91,11 @@ def treated(courses: list[str], start: date, end: date) -> pd.DataFrame:
     """DSLs who attended a session of ``courses`` whose first day lies in [start, end], with the
     first such attendance as the reason."""
     statement = (
-        select(attendances.c.dsl_id, course_types.c.code, course_sessions.c.first_day)
-        .select_from(attendances.join(course_sessions, attendances.c.session_id == course_sessions.c.id)
-                     .join(course_types, course_sessions.c.course_type_id == course_types.c.id))
-        .where(attendances.c.status == "attended", course_types.c.code.in_(courses),
-               course_sessions.c.first_day >= start, course_sessions.c.first_day <= end)
+        select(Attendance.dsl_id, CourseType.code, CourseSession.first_day)
+        .join(CourseSession, Attendance.session_id == CourseSession.id)
+        .join(CourseType, CourseSession.course_type_id == CourseType.id)
+        .where(Attendance.status == "attended", CourseType.code.in_(courses),
+               CourseSession.first_day >= start, CourseSession.first_day <= end)
     )
     frame = _frame(statement, ["dsl_id", "code", "first_day"])
     if frame.empty:

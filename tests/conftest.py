@@ -8,17 +8,19 @@ transaction that is rolled back, so tests never see each other's rows.
 
 import contextvars
 import os
-import tempfile
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import select
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from core.app import create_app
 from core.extensions import db
+from core.timefmt import today_london
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FORMATS = SHARED / "formats"
@@ -161,6 +163,34 @@ def login_as(client, make_user, make_dsl):
         return user
 
     return login
+
+
+@pytest.fixture
+def course_type(db_session):
+    """The course type with ``code``."""
+    from courses.models import CourseType
+
+    def get(code="refresher"):
+        return db_session.scalar(select(CourseType).where(CourseType.code == code))
+
+    return get
+
+
+@pytest.fixture
+def make_session(db_session, course_type):
+    """A session of ``course`` (a code) on ``first_day`` (default: in two weeks), with one part per day."""
+    from courses.services import PartTimes, save_session
+
+    def make(course="refresher", first_day=None, capacity=20, days=1, code=None, mode="online", **fields):
+        first_day = first_day or today_london() + timedelta(days=14)
+        parts = [PartTimes(first_day + timedelta(days=n), time(9, 30), time(12, 30)) for n in range(days)]
+        session = save_session(None, course_type=course_type(course), parts=parts, mode=mode, capacity=capacity,
+                               code=code, joining_link="https://meet.example.org/x" if mode == "online" else None,
+                               venue=None if mode == "online" else "Shire Hall", **fields)
+        db_session.commit()
+        return session
+
+    return make
 
 
 @pytest.fixture

@@ -1,43 +1,25 @@
 """Cohort membership from attendance: who is treated, frozen at creation, recomputed on request
-showing who moved and why. Attendance is written through the contract's table names."""
+showing who moved and why."""
 
 from datetime import date
 
 import pytest
-from sqlalchemy import inspect, insert, text
 
 from cohorts import services
 from cohorts.models import CohortMember
 from core.extensions import db
 
-CONTRACT_TABLES = (
-    "CREATE TABLE course_types (id INTEGER PRIMARY KEY, code VARCHAR(40) NOT NULL)",
-    "CREATE TABLE course_sessions (id INTEGER PRIMARY KEY, course_type_id INTEGER NOT NULL, first_day DATE NOT NULL)",
-    "CREATE TABLE attendances (session_id INTEGER NOT NULL, dsl_id INTEGER NOT NULL, status VARCHAR(10) NOT NULL)",
-)
-
-
 @pytest.fixture
-def attendance(db_session):
-    """Record attendance: ``attend(dsl, code, first_day, status)``. Until the courses tables are part of
-    the schema, tables of the contract's shape are made inside the test's transaction."""
-    if inspect(db_session.connection()).has_table("course_types"):
-        pytest.skip("the courses schema is present: these tests use the contract tables made here only")
-    for statement in CONTRACT_TABLES:
-        db_session.execute(text(statement))
-    db_session.execute(insert(services.course_types), [{"id": 1, "code": "induction"}, {"id": 2, "code": "refresher"},
-                                                        {"id": 3, "code": "kcsie-update"}])
-    db_session.commit()  # inside the test's outer transaction, rolled back at the end
+def attendance(db_session, make_session):
+    """Record attendance: ``attend(dsl, code, first_day, status)``, one session per course and day."""
+    from courses.models import Attendance
+
     sessions = {}
 
     def attend(dsl, code, first_day, status="attended"):
-        type_id = {"induction": 1, "refresher": 2, "kcsie-update": 3}[code]
-        key = (type_id, first_day)
-        if key not in sessions:
-            sessions[key] = len(sessions) + 1
-            db_session.execute(insert(services.course_sessions).values(id=sessions[key], course_type_id=type_id,
-                                                                        first_day=first_day))
-        db_session.execute(insert(services.attendances).values(session_id=sessions[key], dsl_id=dsl.id, status=status))
+        if (code, first_day) not in sessions:
+            sessions[code, first_day] = make_session(code, first_day=first_day, capacity=50)
+        db_session.add(Attendance(session_id=sessions[code, first_day].id, dsl_id=dsl.id, status=status))
         db_session.commit()
 
     return attend

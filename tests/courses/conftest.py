@@ -1,38 +1,9 @@
-"""Fixtures for courses: course types by code, sessions, and many DSLs at once."""
-
-from datetime import time, timedelta
+"""Fixtures for courses: many DSLs at once, and a DSL signed in. Course types and sessions are in tests/conftest.py."""
 
 import pytest
 from sqlalchemy import insert, select
 
-from core.timefmt import today_london, utcnow
-
-
-@pytest.fixture
-def course_type(db_session):
-    from courses.models import CourseType
-
-    def get(code="refresher"):
-        return db_session.scalar(select(CourseType).where(CourseType.code == code))
-
-    return get
-
-
-@pytest.fixture
-def make_session(db_session, course_type):
-    """A session of ``course`` (a code) on ``first_day`` (default: in two weeks), with one part per day."""
-    from courses.services import PartTimes, save_session
-
-    def make(course="refresher", first_day=None, capacity=20, days=1, code=None, mode="online", **fields):
-        first_day = first_day or today_london() + timedelta(days=14)
-        parts = [PartTimes(first_day + timedelta(days=n), time(9, 30), time(12, 30)) for n in range(days)]
-        session = save_session(None, course_type=course_type(course), parts=parts, mode=mode, capacity=capacity,
-                               code=code, joining_link="https://meet.example.org/x" if mode == "online" else None,
-                               venue=None if mode == "online" else "Shire Hall", **fields)
-        db_session.commit()
-        return session
-
-    return make
+from core.timefmt import utcnow
 
 
 @pytest.fixture
