@@ -156,9 +156,18 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
 
 
 def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
-    """Parse CSV bytes as UTF-8 (with or without a byte-order mark), else as Windows-1252."""
+    """Parse CSV bytes as UTF-8 (with or without a byte-order mark), else as Windows-1252.
+
+    The multi-threaded Arrow reader goes first; anything it will not read whole (another encoding,
+    a ragged row) is read again by pandas' own parser, whose errors name the line.
+    """
     if not data.strip():
         raise RejectedFile([RowError(None, None, f"{filename} is empty.")])
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig", engine="pyarrow")
+        return frame.fillna("")
+    except Exception:  # noqa: BLE001 - any refusal by the fast reader sends the file to the careful one
+        pass
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding=encoding,
