@@ -16,6 +16,8 @@ class MashRecord(db.Model):
     """A call or form the MASH received: a contact (non-urgent) or a referral (urgent)."""
 
     __tablename__ = "mash_records"
+    # Only the indexes the reports and the import need: every index slows a million-row import.
+    # Linkage and tracing queries scan the table, which costs a fraction of a second.
     __table_args__ = (CheckConstraint("classification IN ('contact', 'referral')", name="classification_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,12 +26,12 @@ class MashRecord(db.Model):
     source: Mapped[str] = mapped_column(String(100))  # referring agency
     method: Mapped[str] = mapped_column(String(100))  # Telephone, Email, Online form, ...
     classification: Mapped[str] = mapped_column(String(10))
-    referrer_email: Mapped[str | None] = mapped_column(String(254), index=True)  # trimmed, lower-case
+    referrer_email: Mapped[str | None] = mapped_column(String(254))  # trimmed, lower-case
     school_urn: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str | None] = mapped_column(String(200))
     # The DSL whose email matched referrer_email at import or at the last relinking.
-    dsl_id: Mapped[int | None] = mapped_column(ForeignKey("dsls.id", ondelete="SET NULL"), index=True)
-    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True)
+    dsl_id: Mapped[int | None] = mapped_column(ForeignKey("dsls.id", ondelete="SET NULL"))
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="RESTRICT"))
 
 
 class EarlyHelpConsultation(db.Model):
