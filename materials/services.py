@@ -160,12 +160,12 @@ def version_pdf(kind: str, number: int, size: str = "A4") -> ServedPdf | None:
     return _published_pdf(kind, size, number)
 
 
-def record_download(version_id: int, user=None, size: str = "A4") -> None:
+def record_download(version_id: int, user_id: int | None = None, size: str = "A4") -> None:
     """Log a download. On PostgreSQL its commit does not wait for the disk: a crash can lose the
     last fraction of a second of download records, never corrupt them, and downloads stay fast."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    db.session.execute(insert(Download).values(user_id=user.id if user else None, version_id=version_id,
+    db.session.execute(insert(Download).values(user_id=user_id, version_id=version_id,
                                                size=size, downloaded_at=utcnow()))
 
 

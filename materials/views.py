@@ -9,6 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from core.auth import ADMIN, public, roles_required, signed_in
+from core.database import begin_writing
 from core.extensions import db
 from materials import services
 from materials.content import DESCRIPTIONS, KINDS, POSTER, SERVICE_COLOURS, TITLES, deck, flatten, paragraphs, unflatten
@@ -58,7 +59,9 @@ def _send_pdf(file, user=None) -> Response:
     response.headers["Content-Disposition"] = f'inline; filename="{file.filename}"'
     response = response.make_conditional(request)
     if response.status_code == 200:
-        services.record_download(file.version_id, user, file.size)
+        user_id = user.id if user else None
+        begin_writing(db.session)  # on SQLite, queue for the write lock rather than fail under load
+        services.record_download(file.version_id, user_id, file.size)
         db.session.commit()
     return response
 
