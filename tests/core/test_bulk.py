@@ -30,3 +30,39 @@ def test_bulk_insert_round_trips_types_and_nulls(db_session, make_user):
     ]
     db.session.rollback()
     assert db.session.scalars(select(ImportBatch)).all() == [], "bulk rows belong to the caller's transaction"
+
+
+def test_large_load_on_postgresql_rebuilds_indexes_and_keeps_every_constraint(db_session, make_dsl, monkeypatch):
+    """A load larger than the table drops and rebuilds indexes and constraints inside the transaction."""
+    import psycopg
+    import pytest
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from cohorts.models import MashRecord
+    from core import bulk
+
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the rebuild applies to PostgreSQL only")
+    monkeypatch.setattr(bulk, "REBUILD_FROM_ROWS", 10)
+    dsl = make_dsl()
+    batch = ImportBatch(kind="contacts", filename="c.csv", checksum="0" * 64, source="cli", rows=20, created=20,
+                        updated=0, unchanged=0)
+    db.session.add(batch)
+    db.session.commit()
+    frame = pd.DataFrame({"contact_id": [f"MASH-{n}" for n in range(20)],
+                          "received_at": pd.date_range("2020-10-01", periods=20, freq="h"),
+                          "source": "School", "method": "Telephone", "classification": "contact",
+                          "referrer_email": [dsl.email] * 10 + [None] * 10,
+                          "dsl_id": pd.array([dsl.id] * 10 + [None] * 10, dtype="Int64"),
+                          "import_batch_id": batch.id})
+    before = inspect(db.session.connection())
+    indexes = {i["name"] for i in before.get_indexes("mash_records")}
+    bulk_insert(MashRecord.__table__, frame, list(frame.columns))
+    after = inspect(db.session.connection())
+    assert {i["name"] for i in after.get_indexes("mash_records")} == indexes
+    assert len(after.get_foreign_keys("mash_records")) == 2
+    assert db.session.scalar(select(db.func.count()).select_from(MashRecord)) == 20
+    with pytest.raises((IntegrityError, psycopg.errors.UniqueViolation)):
+        with db.session.begin_nested():
+            bulk_insert(MashRecord.__table__, frame.head(1), list(frame.columns))
