@@ -7,7 +7,7 @@ transaction and are committed (or rolled back) with everything else.
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 
 import numpy as np
@@ -31,14 +31,13 @@ def bulk_insert(table: Table, frame: pd.DataFrame, columns: list[str]) -> int:
         return 0
     db.session.flush()
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        if len(frame) >= REBUILD_FROM_ROWS and _rows_at_most(connection, table, len(frame)):
-            with _indexes_rebuilt(connection, table):
-                _copy(connection, table.name, frame[columns], columns)
-        else:
+    postgresql = connection.dialect.name == "postgresql"
+    rebuild = len(frame) >= REBUILD_FROM_ROWS and _rows_at_most(connection, table, len(frame))
+    with _indexes_rebuilt(connection, table, constraints=postgresql) if rebuild else nullcontext():
+        if postgresql:
             _copy(connection, table.name, frame[columns], columns)
-    else:
-        _executemany(connection.connection.driver_connection, table.name, frame[columns], columns)
+        else:
+            _executemany(connection.connection.driver_connection, table.name, frame[columns], columns)
     return len(frame)
 
 
@@ -50,13 +49,14 @@ def _rows_at_most(connection, table: Table, limit: int) -> bool:
 
 
 @contextmanager
-def _indexes_rebuilt(connection, table: Table):
-    """PostgreSQL's advice for a large load: drop the table's indexes and constraints (but its
-    primary key), load, then build them once each, sorted, and check the foreign keys in one pass.
-    All inside the caller's transaction, so a failure leaves the table exactly as it was; the table
-    is locked against other writers and readers while it loads."""
-    foreign_keys = list(table.foreign_key_constraints)
-    uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+def _indexes_rebuilt(connection, table: Table, constraints: bool):
+    """The databases' advice for a large load: drop the table's indexes (and on PostgreSQL its
+    unique and foreign-key constraints, but never its primary key), load, then build each once,
+    sorted, and check the foreign keys in one pass. All inside the caller's transaction, so a
+    failure leaves the table exactly as it was; the table is locked while it loads. SQLite keeps
+    constraints written into the table itself, so there only the separate indexes are rebuilt."""
+    foreign_keys = list(table.foreign_key_constraints) if constraints else []
+    uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)] if constraints else []
     indexes = list(table.indexes)
     for constraint in foreign_keys + uniques:
         connection.execute(DropConstraint(constraint))
