@@ -55,6 +55,10 @@ def load_config(instance_path: str, environ=None) -> dict:
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "INVITATION_DAYS": int(env.get("INVITATION_DAYS", "7")),
+        # Materials: seconds a worker remembers which version is current, and downloads per logged batch
+        # (0 turns either off: every request looks the version up and logs its download at once).
+        "MATERIALS_CACHE_SECONDS": float(env.get("MATERIALS_CACHE_SECONDS", "5")),
+        "MATERIALS_DOWNLOAD_BATCH": int(env.get("MATERIALS_DOWNLOAD_BATCH", "100")),
     }
 
 

@@ -2,11 +2,15 @@
 never commit."""
 
 import hashlib
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text
+from flask import current_app
+from sqlalchemy import func, insert, select
 
+from core.database import begin_writing
 from core.extensions import db
 from core.timefmt import to_london, utcnow
 from materials import pdf
@@ -105,6 +109,7 @@ def publish(version: MaterialVersion, council: str, user=None) -> MaterialVersio
     version.published_at = now
     version.published_by_id = user.id if user else None
     db.session.flush()
+    forget_current()
     return version
 
 
@@ -152,25 +157,72 @@ def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf
     return ServedPdf(version_id, version_number, published_at, sha256, filename, data, "A3" if a3 else "A4")
 
 
+# Which version is current, remembered for a few seconds per worker (MATERIALS_CACHE_SECONDS), so a
+# busy poster costs no query to find; publishing in this worker forgets it at once, and other workers
+# notice within those seconds.
+_current: dict[tuple[str, str], tuple[float, ServedPdf]] = {}
+
+
 def current_pdf(kind: str, size: str = "A4") -> ServedPdf | None:
-    return _published_pdf(kind, size)
+    seconds = current_app.config.get("MATERIALS_CACHE_SECONDS", 0)
+    remembered = _current.get((kind, size))
+    if seconds and remembered and remembered[0] > time.monotonic():
+        return remembered[1]
+    served = _published_pdf(kind, size)
+    if seconds and served is not None:
+        _current[kind, size] = (time.monotonic() + seconds, served)
+    return served
+
+
+def forget_current() -> None:
+    _current.clear()
 
 
 def version_pdf(kind: str, number: int, size: str = "A4") -> ServedPdf | None:
     return _published_pdf(kind, size, number)
 
 
+# Downloads are logged in batches (MATERIALS_DOWNLOAD_BATCH records, or every few seconds), written
+# by one insert on a connection of their own, so fetching the poster writes nothing itself. A worker
+# that is killed outright loses at most that batch; a worker stopped normally writes it first.
+_pending: list[dict] = []
+_pending_lock = threading.Lock()
+_pending_since = [0.0]
+PENDING_SECONDS = 5.0
+
+
 def record_download(version_id: int, user_id: int | None = None, size: str = "A4") -> None:
-    """Log a download. On PostgreSQL its commit does not wait for the disk: a crash can lose the
-    last fraction of a second of download records, never corrupt them, and downloads stay fast."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    db.session.execute(insert(Download).values(user_id=user_id, version_id=version_id,
-                                               size=size, downloaded_at=utcnow()))
+    """Log a download: at once in this transaction, or into the next batch when batching is on."""
+    row = {"user_id": user_id, "version_id": version_id, "size": size, "downloaded_at": utcnow()}
+    batch = current_app.config.get("MATERIALS_DOWNLOAD_BATCH", 0)
+    if not batch:
+        begin_writing(db.session)  # on SQLite, queue for the write lock rather than fail under load
+        db.session.execute(insert(Download).values(**row))
+        return
+    with _pending_lock:
+        if not _pending:
+            _pending_since[0] = time.monotonic()
+        _pending.append(row)
+        due = len(_pending) >= batch or time.monotonic() - _pending_since[0] >= PENDING_SECONDS
+    if due:
+        write_pending_downloads(db.engine)
+
+
+def write_pending_downloads(engine) -> int:
+    """Write the downloads waiting in this worker, in one transaction of their own."""
+    with _pending_lock:
+        rows = _pending[:]
+        _pending.clear()
+    if rows:
+        with engine.begin() as connection:
+            connection.execute(insert(Download), rows)
+    return len(rows)
 
 
 def download_counts() -> dict[int, int]:
-    """Downloads per version id."""
+    """Downloads per version id (this worker's waiting batch written first)."""
+    if current_app.config.get("MATERIALS_DOWNLOAD_BATCH"):
+        write_pending_downloads(db.engine)
     rows = db.session.execute(select(Download.version_id, func.count()).group_by(Download.version_id))
     return dict(rows.all())
 

@@ -9,7 +9,6 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from core.auth import ADMIN, public, roles_required, signed_in
-from core.database import begin_writing
 from core.extensions import db
 from materials import services
 from materials.content import DESCRIPTIONS, KINDS, POSTER, SERVICE_COLOURS, TITLES, deck, flatten, paragraphs, unflatten
@@ -59,9 +58,7 @@ def _send_pdf(file, user=None) -> Response:
     response.headers["Content-Disposition"] = f'inline; filename="{file.filename}"'
     response = response.make_conditional(request)
     if response.status_code == 200:
-        user_id = user.id if user else None
-        begin_writing(db.session)  # on SQLite, queue for the write lock rather than fail under load
-        services.record_download(file.version_id, user_id, file.size)
+        services.record_download(file.version_id, user.id if user else None, file.size)
         db.session.commit()
     return response
 
@@ -137,9 +134,9 @@ def public_poster_pdf():
 # -- admin: edit, preview, publish, settings ----------------------------------------------------
 
 
-@admin_bp.route("/")
+@admin_bp.route("/", endpoint="index")
 @roles_required(ADMIN)
-def index():
+def manage():
     materials = services.ensure_materials()
     db.session.commit()
     counts = services.download_counts()

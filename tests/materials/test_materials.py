@@ -207,3 +207,47 @@ def test_demo_publishes_the_first_versions(app, db_session):
     for kind in KINDS:
         version = services.current_version(services.material_by_kind(kind))
         assert version.number == 1 and version.published_by.email == "admin@demo.test"
+
+
+def test_downloads_are_logged_in_batches_when_batching_is_on(app, monkeypatch, tmp_path):
+    """With batching on, a download writes nothing until its batch is full; then one insert writes it."""
+    from sqlalchemy import create_engine
+
+    from materials import services
+    from materials.models import Download
+
+    written = []
+    monkeypatch.setitem(app.config, "MATERIALS_DOWNLOAD_BATCH", 3)
+    monkeypatch.setattr(services, "write_pending_downloads", lambda engine: written.append(len(services._pending)))
+    services._pending.clear()
+    with app.app_context():
+        services.record_download(1, None, "A4")
+        services.record_download(1, 7, "A3")
+        assert written == [] and len(services._pending) == 2
+        services.record_download(2, 7, "A4")
+    assert written == [3]
+    monkeypatch.undo()
+    services._pending.clear()
+
+    engine = create_engine(f"sqlite:///{tmp_path}/downloads.db")
+    Download.__table__.create(engine)
+    services._pending.extend([{"user_id": None, "version_id": 1, "size": "A4", "downloaded_at": services.utcnow()}] * 2)
+    assert services.write_pending_downloads(engine) == 2 and services._pending == []
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM material_downloads").scalar() == 2
+    engine.dispose()
+
+
+def test_current_version_is_remembered_for_a_few_seconds_and_forgotten_on_publish(app, monkeypatch):
+    from materials import services
+
+    monkeypatch.setitem(app.config, "MATERIALS_CACHE_SECONDS", 60)
+    calls = []
+    monkeypatch.setattr(services, "_published_pdf", lambda kind, size, number=None: calls.append(kind) or f"v{len(calls)}")
+    services.forget_current()
+    with app.app_context():
+        assert services.current_pdf("poster") == "v1"
+        assert services.current_pdf("poster") == "v1" and calls == ["poster"]
+        services.forget_current()
+        assert services.current_pdf("poster") == "v2"
+    services.forget_current()
