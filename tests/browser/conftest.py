@@ -150,12 +150,22 @@ def sign_in(new_page):
         page.goto("/login")
         page.get_by_label("Email address").fill(email)
         page.get_by_label("Password", exact=True).fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_load_state()
+        follow(page.get_by_role("button", name="Sign in"))
         assert "/login" not in page.url, f"sign-in failed for {email}"
         return page
 
     return go
+
+
+def follow(locator) -> None:
+    """Click a link or submit button and wait until the page it leads to has loaded.
+
+    A bare click returns as soon as the click lands, before the next page arrives; reading or
+    checking the page then races the navigation. Every click that leaves the page goes through here.
+    """
+    page = locator.page
+    with page.expect_navigation(wait_until="load"):
+        locator.click()
 
 
 def axe_violations(page) -> list[dict]:

@@ -2,6 +2,9 @@
 demo cohort's figures and charts, and the linkage and demand pages show the demo year."""
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import follow
 
 
 def test_evaluator_cohort_pages_pass_axe(sign_in, check_page):
@@ -14,8 +17,8 @@ def test_evaluator_cohort_pages_pass_axe(sign_in, check_page):
     page.goto("/cohorts/demand")
     assert "Share of contacts made by telephone" in page.content()
     page.goto("/cohorts/new")
-    page.get_by_role("button", name="Create cohort").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    follow(page.get_by_role("button", name="Create cohort"))
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     check_page(page, "evaluator-cohort-new-errors")
 
 
@@ -25,13 +28,13 @@ def test_demo_cohort_report_with_projection(sign_in, check_page):
     report_link = page.get_by_role("link", name="autumn-2020 outcome report")
     if not report_link.count():
         pytest.skip("the demo has no autumn-2020 cohort until the courses demo makes attendance")
-    report_link.click()
+    follow(report_link)
     assert "Outcomes by group" in page.content()
     assert page.locator("figure img").count() >= 3
     check_page(page, "evaluator-cohort-report")
     page.get_by_text("Projection and publication options").click()
     page.get_by_label("Calls a year that result in no further action").fill("2150")
     page.get_by_label("What those calls cost a year (£)").fill("570825")
-    page.get_by_role("button", name="Update the report").click()
+    follow(page.get_by_role("button", name="Update the report"))
     assert "Calls avoided a year" in page.content()
     check_page(page, "evaluator-cohort-report-projection")

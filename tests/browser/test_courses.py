@@ -10,13 +10,14 @@ from icalendar import Calendar
 from pypdf import PdfReader
 
 from core.timefmt import today_london
+from tests.browser.conftest import follow
 
 
 def test_session_booking_register_certificate_and_calendar(sign_in, check_page):
     trainer = sign_in("trainer@demo.test")
     trainer.goto("/sessions/")
     check_page(trainer, "courses-trainer-sessions")
-    trainer.get_by_role("button", name="Create a session").click()
+    follow(trainer.get_by_role("button", name="Create a session"))
     check_page(trainer, "courses-trainer-new-session")
     day = today_london() + timedelta(days=5)
     trainer.get_by_label("Course").select_option(label="DSL refresher")
@@ -26,7 +27,7 @@ def test_session_booking_register_certificate_and_calendar(sign_in, check_page):
     trainer.get_by_label("Joining link").fill("https://meet.example.org/browser-test")
     trainer.get_by_label("Places").fill("8")
     trainer.get_by_label("Session code (optional)").fill("browser")
-    trainer.get_by_role("button", name="Save session").click()
+    follow(trainer.get_by_role("button", name="Save session"))
     assert "has been saved" in trainer.content()
     session_id = re.search(r"/sessions/(\d+)$", trainer.url).group(1)
     check_page(trainer, "courses-trainer-session")
@@ -34,14 +35,14 @@ def test_session_booking_register_certificate_and_calendar(sign_in, check_page):
     dsl = sign_in("dsl@demo.test")
     dsl.goto("/my-training")
     check_page(dsl, "courses-dsl-my-training")
-    dsl.locator(f"form[action='/my-training/sessions/{session_id}/book'] button").click()
+    follow(dsl.locator(f"form[action='/my-training/sessions/{session_id}/book'] button"))
     assert "You are booked on the DSL refresher" in dsl.content()
     check_page(dsl, "courses-dsl-booked")
 
     trainer.goto(f"/sessions/{session_id}/register")
     check_page(trainer, "courses-trainer-register")
     trainer.get_by_role("group", name="Attendance of Dana Lewis").get_by_label("Attended").check()
-    trainer.get_by_role("button", name="Save the register").click()
+    follow(trainer.get_by_role("button", name="Save the register"))
     assert "The register has been saved (1 change)" in trainer.content()
     check_page(trainer, "courses-trainer-register-saved")
 
@@ -65,5 +66,5 @@ def test_training_clock_pages_pass_axe(sign_in, check_page):
         check_page(page, f"courses-admin-{name}")
     page = sign_in("trainer@demo.test")
     page.goto("/sessions/?when=past")
-    page.locator("a", has_text="Register").first.click()
+    follow(page.locator("a", has_text="Register").first)
     check_page(page, "courses-trainer-past-register")

@@ -1,6 +1,10 @@
 """The materials pages in a browser: every HTML version, the admin's edit form with its error summary,
 and the preview, each screenshotted and checked with axe-core."""
 
+from playwright.sync_api import expect
+
+from tests.browser.conftest import follow
+
 
 def test_dsl_reads_every_material_on_screen(sign_in, check_page):
     page = sign_in("dsl@demo.test")
@@ -13,7 +17,7 @@ def test_dsl_reads_every_material_on_screen(sign_in, check_page):
         check_page(page, f"dsl-material-{kind}")
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto("/materials/poster/")
-    assert page.get_by_role("link", name="01926 412412").is_visible()
+    expect(page.get_by_role("link", name="01926 412412")).to_be_visible()
     check_page(page, "dsl-material-poster-phone")
 
 
@@ -24,12 +28,12 @@ def test_admin_edits_previews_and_sees_errors(sign_in, check_page):
     page.goto("/admin/materials/poster/edit")
     check_page(page, "admin-material-edit")
     page.get_by_label("Early Help: Phone number").fill("")
-    page.get_by_role("button", name="Save draft and preview").click()
+    follow(page.get_by_role("button", name="Save draft and preview"))
     summary = page.locator(".govuk-error-summary")
     assert "Enter the phone number for Early Help" in summary.inner_text()
     check_page(page, "admin-material-edit-errors")
     page.get_by_label("Early Help: Phone number").fill("01926 412413")
-    page.get_by_role("button", name="Save draft and preview").click()
+    follow(page.get_by_role("button", name="Save draft and preview"))
     assert "01926 412413" in page.content()
     check_page(page, "admin-material-preview")
     page.goto("/admin/materials/poster/versions")

@@ -4,7 +4,9 @@ more, and every page is screenshotted and passes axe-core's WCAG 2.2 AA rules.""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
+from tests.browser.conftest import follow
 from tests.conftest import FORMATS
 
 ROLE_EMAILS = {
@@ -57,9 +59,9 @@ def test_admin_form_errors_are_summarised_and_accessible(sign_in, check_page):
     page = sign_in("admin@demo.test")
     page.goto("/admin/schools/new")
     page.get_by_label("URN").fill("not a number")
-    page.get_by_role("button", name="Save school").click()
+    follow(page.get_by_role("button", name="Save school"))
     summary = page.locator(".govuk-error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert "Enter the URN as a whole number" in summary.inner_text()
     assert page.title().startswith("Error:")
     check_page(page, "admin-school-form-errors")
@@ -70,17 +72,17 @@ def test_admin_uploads_schools_file_with_preview(sign_in, check_page):
     page.goto("/imports/")
     page.get_by_label("Schools").check()
     page.set_input_files("input[type=file]", str(FORMATS / "schools.csv"))
-    page.get_by_role("button", name="Check the file").click()
+    follow(page.get_by_role("button", name="Check the file"))
     assert "Check the import" in page.content()
     check_page(page, "admin-import-preview")
-    page.get_by_role("button", name="Import the file").click()
+    follow(page.get_by_role("button", name="Import the file"))
     assert "Imported schools.csv" in page.content()
     check_page(page, "admin-import-done")
 
 
 def test_sign_out_ends_the_session(sign_in):
     page = sign_in("trainer@demo.test")
-    page.get_by_role("button", name="Sign out").click()
+    follow(page.get_by_role("button", name="Sign out"))
     assert "You have signed out" in page.content()
     page.goto("/account/password")
     assert "/login" in page.url
@@ -92,14 +94,14 @@ def test_invitation_flow_pages_pass_axe(sign_in, new_page, check_page):
     admin.get_by_label("Email address").fill("new.evaluator@council.example.org")
     admin.get_by_label("Full name").fill("Nia Evaluator")
     admin.get_by_label("Evaluator").check()
-    admin.get_by_role("button", name="Add user and create invitation link").click()
+    follow(admin.get_by_role("button", name="Add user and create invitation link"))
     link = admin.locator("#invitation-link").input_value()
     check_page(admin, "admin-user-invited")
     admin.goto("/admin/schools")
-    admin.locator("table a.govuk-link").first.click()
+    follow(admin.locator("table a.govuk-link").first)
     check_page(admin, "admin-school-edit")
     admin.goto("/admin/dsls")
-    admin.locator("table a.govuk-link").first.click()
+    follow(admin.locator("table a.govuk-link").first)
     check_page(admin, "admin-dsl-edit")
     admin.goto("/logout")
     check_page(admin, "admin-logout-confirm")
@@ -109,7 +111,7 @@ def test_invitation_flow_pages_pass_axe(sign_in, new_page, check_page):
     check_page(invited, "invited-set-password")
     invited.get_by_label("New password", exact=True).fill("a long enough passphrase")
     invited.get_by_label("Confirm new password", exact=True).fill("a long enough passphrase")
-    invited.get_by_role("button", name="Save password").click()
+    follow(invited.get_by_role("button", name="Save password"))
     check_page(invited, "invited-password-set")
     invited.goto(link)
     check_page(invited, "invited-link-used")
@@ -123,12 +125,12 @@ def test_pages_work_without_javascript(browser, live_server):
         page.goto("/login")
         page.get_by_label("Email address").fill("admin@demo.test")
         page.get_by_label("Password", exact=True).fill("demo-password")
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("navigation", name="Menu").get_by_role("link", name="Schools").click()
+        follow(page.get_by_role("button", name="Sign in"))
+        follow(page.get_by_role("navigation", name="Menu").get_by_role("link", name="Schools"))
         page.get_by_label("Search by name or URN").fill("primary")
-        page.get_by_role("button", name="Search").click()
+        follow(page.get_by_role("button", name="Search"))
         assert "schools" in page.locator("caption").inner_text()
-        page.get_by_role("button", name="Sign out").click()
+        follow(page.get_by_role("button", name="Sign out"))
         assert "You have signed out" in page.content()
     finally:
         context.close()
