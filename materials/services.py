@@ -191,14 +191,15 @@ _pending_since = [0.0]
 PENDING_SECONDS = 5.0
 
 
-def record_download(version_id: int, user_id: int | None = None, size: str = "A4") -> None:
-    """Log a download: at once in this transaction, or into the next batch when batching is on."""
+def record_download(version_id: int, user_id: int | None = None, size: str = "A4") -> bool:
+    """Log a download: at once in this transaction, or into the next batch when batching is on.
+    True when it was written in this transaction, which the caller then commits."""
     row = {"user_id": user_id, "version_id": version_id, "size": size, "downloaded_at": utcnow()}
     batch = current_app.config.get("MATERIALS_DOWNLOAD_BATCH", 0)
     if not batch:
         begin_writing(db.session)  # on SQLite, queue for the write lock rather than fail under load
         db.session.execute(insert(Download).values(**row))
-        return
+        return True
     with _pending_lock:
         if not _pending:
             _pending_since[0] = time.monotonic()
@@ -206,6 +207,7 @@ def record_download(version_id: int, user_id: int | None = None, size: str = "A4
         due = len(_pending) >= batch or time.monotonic() - _pending_since[0] >= PENDING_SECONDS
     if due:
         write_pending_downloads(db.engine)
+    return False
 
 
 def write_pending_downloads(engine) -> int:
@@ -233,7 +235,15 @@ def settings() -> MaterialSettings:
 
 
 def poster_is_public() -> bool:
-    return bool(settings().poster_public)
+    """Whether the poster is open without signing in; remembered like the current version."""
+    seconds = current_app.config.get("MATERIALS_CACHE_SECONDS", 0)
+    remembered = _current.get(("poster-public", ""))
+    if seconds and remembered and remembered[0] > time.monotonic():
+        return remembered[1]
+    public = bool(settings().poster_public)
+    if seconds:
+        _current["poster-public", ""] = (time.monotonic() + seconds, public)
+    return public
 
 
 def set_poster_public(public: bool, user=None) -> MaterialSettings:
@@ -244,6 +254,7 @@ def set_poster_public(public: bool, user=None) -> MaterialSettings:
     row.poster_public = bool(public)
     row.updated_by_id = user.id if user else None
     db.session.flush()
+    forget_current()
     return row
 
 

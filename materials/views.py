@@ -4,7 +4,7 @@ publish. PDFs are served from the bytes stored at publish time, with ETag and La
 import re
 from datetime import timezone
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -57,8 +57,7 @@ def _send_pdf(file, user=None) -> Response:
     response.cache_control.no_cache = True
     response.headers["Content-Disposition"] = f'inline; filename="{file.filename}"'
     response = response.make_conditional(request)
-    if response.status_code == 200:
-        services.record_download(file.version_id, user.id if user else None, file.size)
+    if response.status_code == 200 and services.record_download(file.version_id, user.id if user else None, file.size):
         db.session.commit()
     return response
 
@@ -127,7 +126,10 @@ def public_poster():
 def public_poster_pdf():
     if not services.poster_is_public():
         abort(404)
-    user = current_user._get_current_object() if current_user.is_authenticated else None
+    # A request without a signed-in session (the poster on a staffroom tablet, a link in a
+    # newsletter) is served without looking up any user.
+    signed_in_session = "_user_id" in session and current_user.is_authenticated
+    user = current_user._get_current_object() if signed_in_session else None
     return _send_pdf(services.current_pdf(POSTER, _size()), user)
 
 

@@ -251,3 +251,42 @@ def test_current_version_is_remembered_for_a_few_seconds_and_forgotten_on_publis
         services.forget_current()
         assert services.current_pdf("poster") == "v2"
     services.forget_current()
+
+
+def test_public_poster_is_remembered_and_served_without_any_query(client, login_as, published, app, monkeypatch):
+    """With caching on, a busy public poster costs no query at all: the setting and the current
+    version are remembered, no user is looked up and the download waits in the batch. Changing the
+    setting in this worker is seen at once."""
+    from sqlalchemy import event
+
+    from core.extensions import db
+
+    monkeypatch.setitem(app.config, "MATERIALS_CACHE_SECONDS", 60)
+    monkeypatch.setitem(app.config, "MATERIALS_DOWNLOAD_BATCH", 1000)
+    services.forget_current()
+    try:
+        login_as("admin")
+        client.post("/admin/materials/settings", data={"poster_public": "y"})
+        with client.session_transaction() as session:
+            session.clear()
+        client.get("/poster.pdf").close()
+        statements = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = client.get("/poster.pdf")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200 and response.data == published.pdf and statements == []
+        response.close()
+        login_as("admin")
+        client.post("/admin/materials/settings", data={})
+        with client.session_transaction() as session:
+            session.clear()
+        assert client.get("/poster.pdf").status_code == 404
+    finally:
+        services._pending.clear()
+        services.forget_current()
