@@ -6,6 +6,8 @@ to the DSL whose register email matches its referrer email (trimmed, case-insens
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select, update
 
 from core.auth import ADMIN, EVALUATOR
@@ -35,17 +37,21 @@ def london_to_utc(stamps: pd.Series) -> pd.Series:
 
 
 def register_emails() -> pd.Series:
-    """DSL ids by register email, for linking."""
-    rows = db.session.execute(select(Dsl.email, Dsl.id)).all()
-    frame = pd.DataFrame(rows, columns=["email", "id"])
-    return pd.Series(frame["id"].to_numpy(), index=frame["email"].str.strip().str.lower(), dtype="int64")
+    """DSL ids by register email (trimmed, lower case; the first DSL where two share one), for linking."""
+    rows = db.session.connection().execute(select(Dsl.email, Dsl.id)).all()
+    emails, ids = zip(*rows) if rows else ((), ())
+    ids = pd.Series(ids, index=pd.Index(emails, dtype="str").str.strip().str.lower(), dtype="int64")
+    return ids[~ids.index.duplicated()]
 
 
 def link_emails(emails: pd.Series) -> pd.Series:
-    """The DSL id for each email (or missing), matched trimmed and case-insensitively."""
-    ids = register_emails()
-    ids = ids[~ids.index.duplicated()]
-    return emails.str.strip().str.lower().map(ids).astype("Int64")
+    """The DSL id for each email (or missing), matched trimmed and case-insensitively: one hash
+    lookup over the whole column."""
+    register = register_emails()
+    wanted = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(emails, type=pa.string(), from_pandas=True)))
+    positions = pc.index_in(wanted, value_set=pa.array(register.index, type=pa.string()))
+    linked = pc.take(pa.array(register.to_numpy(), type=pa.int64()), positions)
+    return pd.Series(linked.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array, index=emails.index)
 
 
 def _stored(model, key: str, keys: list, columns: list) -> pd.DataFrame:

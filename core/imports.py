@@ -17,6 +17,8 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from flask import current_app
 from sqlalchemy import any_, bindparam, select
 from sqlalchemy.dialects import postgresql
@@ -256,7 +258,7 @@ def validate(kind: ImportKind, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Ro
         for mask, message in problems:
             errors.extend(_errors_at(rows[mask], column.name, text[mask], message))
 
-    if kind.key and not errors:
+    if kind.key and not errors and not _all_distinct(typed, list(kind.key)):
         keys = list(kind.key)
         doubled = typed.duplicated(subset=keys, keep="first")
         if doubled.any():
@@ -266,6 +268,18 @@ def validate(kind: ImportKind, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Ro
                 errors.append(RowError(int(row["_row"]), keys[-1] if len(keys) == 1 else " + ".join(keys),
                                        f"the same key appears in row {int(first)}; each record may appear once."))
     return typed, sorted(errors, key=lambda e: (e.row or 0))
+
+
+def _all_distinct(typed: pd.DataFrame, keys: list[str]) -> bool:
+    """True when no key repeats: one hash count in Arrow for a single key column, so the usual
+    file (no repeats) skips finding which rows repeat."""
+    if len(keys) != 1 or len(typed) == 0:
+        return False
+    try:
+        column = pa.array(typed[keys[0]], from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return pc.count_distinct(column, mode="all").as_py() == len(column)
 
 
 def _errors_at(rows: pd.Series, column: str, texts: pd.Series, message: str) -> list[RowError]:
@@ -294,6 +308,15 @@ def parse_column(column: Column, text: pd.Series) -> tuple[pd.Series, list[tuple
         if limit:
             problems.append((filled & (text.str.len() > limit), f"is longer than {limit} characters."))
         return values, problems
+
+    if column.kind == "integer":
+        fast = _plain_integers(text, filled)
+        if fast is not None:
+            if column.minimum is not None:
+                problems.append((fast.notna() & (fast < column.minimum), f"'{{value}}' is less than {column.minimum:g}."))
+            if column.maximum is not None:
+                problems.append((fast.notna() & (fast > column.maximum), f"'{{value}}' is more than {column.maximum:g}."))
+            return fast, problems
 
     if column.kind in ("integer", "decimal"):
         cleaned = text.str.replace(",", "", regex=False).str.rstrip("%")
@@ -334,6 +357,18 @@ def parse_column(column: Column, text: pd.Series) -> tuple[pd.Series, list[tuple
     raise ValueError(f"unknown column kind {column.kind!r}")
 
 
+def _plain_integers(text: pd.Series, filled: pd.Series) -> pd.Series | None:
+    """The common case, every filled value plain digits, cast in one vectorised step; None
+    otherwise, and the general parser (thousands separators, messages) takes over."""
+    values = pa.array(text.where(filled, None), type=pa.string(), from_pandas=True)
+    if values.null_count == len(values):
+        return None
+    if not pc.all(pc.match_substring_regex(values, r"^[0-9]{1,18}$")).as_py():
+        return None
+    return pd.Series(pc.cast(values, pa.int64()).to_pandas(types_mapper=pd.ArrowDtype).astype("Int64").to_numpy(),
+                     index=text.index, dtype="Int64")
+
+
 DATE_SHAPE = r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}"
 TIME_SHAPE = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)"
 
@@ -343,27 +378,39 @@ def parse_dates(text: pd.Series, with_time: bool) -> pd.Series:
     (17/09/2020, 17/09/2020 10:30) dates; never guess day or month.
 
     Each value's shape is checked first; then each shape is parsed with its exact format, so a
-    million values cost a few vectorised passes and an impossible date (31/02/2020) becomes NaT.
+    million values cost a few vectorised passes (in Arrow) and an impossible date (31/02/2020)
+    becomes NaT.
     """
-    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    present = text.notna()
-    if not present.any():
-        return result
-    values = text[present]
+    result = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+    values = pa.array(text, type=pa.string(), from_pandas=True)
+    if values.null_count == len(values):
+        return pd.Series(result, index=text.index)
     shape = rf"^(?:{DATE_SHAPE}){TIME_SHAPE + '?' if with_time else ''}$"
-    values = values[values.str.match(shape)]
-    day_first = values.str.contains("/", regex=False)
-    colons = values.str.count(":")
-    separator_t = values.str.contains("T", regex=False)
+    usable = pc.fill_null(pc.match_substring_regex(values, shape), False)
+    day_first = pc.fill_null(pc.match_substring(values, "/"), False)
+    colons = pc.fill_null(pc.count_substring(values, ":"), -1)
+    separator_t = pc.fill_null(pc.match_substring(values, "T"), False)
     for uk, count, t, fmt in (
         (False, 0, False, "%Y-%m-%d"), (False, 1, True, "%Y-%m-%dT%H:%M"), (False, 2, True, "%Y-%m-%dT%H:%M:%S"),
         (False, 1, False, "%Y-%m-%d %H:%M"), (False, 2, False, "%Y-%m-%d %H:%M:%S"),
         (True, 0, False, "%d/%m/%Y"), (True, 1, False, "%d/%m/%Y %H:%M"), (True, 2, False, "%d/%m/%Y %H:%M:%S"),
     ):
-        chosen = (day_first == uk) & (colons == count) & (separator_t == t)
-        if chosen.any():
-            result.loc[values.index[chosen]] = pd.to_datetime(values[chosen], format=fmt, errors="coerce")
-    return result
+        chosen = pc.and_(pc.and_(usable, pc.equal(day_first, uk)),
+                         pc.and_(pc.equal(colons, count), pc.equal(separator_t, t)))
+        positions = np.flatnonzero(chosen.to_numpy(zero_copy_only=False))
+        if len(positions):
+            result[positions] = _strict_strptime(values.take(positions), fmt, uk)
+    return pd.Series(result, index=text.index)
+
+
+def _strict_strptime(text: pa.Array, fmt: str, day_first: bool) -> np.ndarray:
+    """Parse with one exact format in Arrow, NaT where it fails. Arrow's parser rolls an impossible
+    day over (31/02 would become 2 March), so a value whose day of the month changed is refused."""
+    parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+    day = pc.extract_regex(text, r"^(?P<day>\d{1,2})/" if day_first else r"^\d{4}-\d{2}-(?P<day>\d{2})")
+    written_day = pc.cast(pc.struct_field(day, "day"), pa.int64())
+    parsed = pc.if_else(pc.equal(pc.day(parsed), written_day), parsed, pa.scalar(None, parsed.type))
+    return parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
 
 
 # -- planning and writing ---------------------------------------------------------------------

@@ -81,6 +81,17 @@ def test_duplicate_key_and_bad_classification_are_errors(runner, tmp_path):
     assert "Row 3, column 'classification'" in result.output
 
 
+def test_a_repeated_contact_id_names_both_rows_and_writes_nothing(runner, tmp_path, db_session):
+    path = tmp_path / "c.csv"
+    path.write_text("contact_id,received_at,source,method,classification\n"
+                    "A,2020-10-01,School,Telephone,contact\nB,2020-10-01,School,Telephone,contact\n"
+                    "A,2020-10-02,School,Telephone,referral\n")
+    result = runner.invoke(args=["import", "contacts", str(path)])
+    assert result.exit_code == 1
+    assert "Row 4, column 'contact_id': the same key appears in row 2" in result.output
+    assert db_session.scalar(select(func.count()).select_from(MashRecord)) == 0
+
+
 def test_linkage_lists_unlinked_referrers_most_frequent_first_and_relinks(client, login_as, runner, tmp_path, make_dsl):
     path = tmp_path / "c.csv"
     path.write_text("contact_id,received_at,source,method,classification,referrer_email\n"
