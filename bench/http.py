@@ -40,10 +40,12 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT):
-    """Serve ``app_spec`` under gunicorn on a free loopback port; yields the base URL."""
+    """Serve ``app_spec`` under gunicorn on a free loopback port with the project's own settings
+    (gunicorn.conf.py), the same for our app and its baseline; yields the base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+         "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
          "--access-logfile", "/dev/null", "--error-logfile", "/dev/null", app_spec],
         cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -75,3 +75,32 @@ def test_reports_read_from_a_replica_when_one_is_configured(tmp_path):
         from core.extensions import db
 
         db.engine.dispose()
+
+
+def test_gunicorn_preloads_the_app_and_each_worker_gets_its_own_connections(tmp_path):
+    """Workers are forked from a master that imported the app; after the fork a worker's pool must
+    hold nothing inherited, and the hook must leave an app without a database alone."""
+    import runpy
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from flask import Flask
+    from sqlalchemy import text
+
+    from core.app import create_app
+    from core.extensions import db
+
+    settings = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    assert settings["preload_app"] is True
+    assert settings["max_requests_jitter"] > 0
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "fork", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'f.db'}"})
+    with app.app_context():
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        assert db.engine.pool.checkedin() == 1
+    server = SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app))
+    settings["post_fork"](server, None)
+    with app.app_context():
+        assert db.engine.pool.checkedin() == 0
+    settings["post_fork"](SimpleNamespace(app=SimpleNamespace(wsgi=lambda: Flask("bare"))), None)
