@@ -17,6 +17,7 @@ from pathlib import Path
 from bench.generate import generate
 from bench.harness import ROOT, Databases, format_table
 from bench.imports import bench_import
+from bench.pages import bench_pages
 from bench.poster import bench_poster
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -36,6 +37,7 @@ def benchmarks(scale: float):
         dbs, data, "contacts", "contacts.csv", [("schools", "schools.csv"), ("dsls", "dsls.csv")], runs)
     seconds = 5.0 if scale >= 1 else 1.0
     yield "poster", lambda dbs, data, runs: bench_poster(dbs, dbs.workdir, runs, seconds)
+    yield "pages", bench_pages
 
 
 def main(argv=None) -> int:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
 import pandas as pd
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.database import is_sqlite
 from core.extensions import db
+from core.paging import paginate
 from core.timefmt import LONDON, today_london, utcnow
 from courses.certificate import CertificateContent
 from courses.clock import Periods, add_months, training_clock
@@ -135,18 +137,35 @@ def cancel_session(course_session: CourseSession) -> None:
     db.session.flush()
 
 
-def list_sessions(when: str = "upcoming", course_type_id: int | None = None, district: str = "") -> list[CourseSession]:
+SESSION_PAGE_SIZE = 50
+
+
+def _sessions_statement(when: str, course_type_id: int | None, district: str):
+    """Upcoming (soonest first) or past (latest first) sessions, optionally of one course type or district,
+    with their course type and parts loaded alongside."""
     today = today_london()
     statement = select(CourseSession).options(joinedload(CourseSession.course_type), selectinload(CourseSession.parts))
     if when == "past":
-        statement = statement.where(CourseSession.first_day < today).order_by(CourseSession.first_day.desc())
+        statement = statement.where(CourseSession.first_day < today).order_by(CourseSession.first_day.desc(),
+                                                                              CourseSession.id.desc())
     else:
-        statement = statement.where(CourseSession.first_day >= today).order_by(CourseSession.first_day)
+        statement = statement.where(CourseSession.first_day >= today).order_by(CourseSession.first_day,
+                                                                               CourseSession.id)
     if course_type_id:
         statement = statement.where(CourseSession.course_type_id == course_type_id)
     if district:
         statement = statement.where(CourseSession.district == district)
-    return list(db.session.scalars(statement.limit(500)))
+    return statement
+
+
+def list_sessions(when: str = "upcoming", course_type_id: int | None = None, district: str = "") -> list[CourseSession]:
+    return list(db.session.scalars(_sessions_statement(when, course_type_id, district).limit(500)))
+
+
+def sessions_page(when: str = "upcoming", course_type_id: int | None = None, district: str = "",
+                  page: int | None = 1, per_page: int = SESSION_PAGE_SIZE) -> Pagination:
+    """One page of the trainer's session list, in a fixed number of queries however many sessions there are."""
+    return paginate(_sessions_statement(when, course_type_id, district), page, per_page)
 
 
 def session_districts() -> list[str]:

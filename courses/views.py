@@ -102,9 +102,11 @@ def sessions():
     when = "past" if request.args.get("when") == "past" else "upcoming"
     course_type_id = request.args.get("course", type=int)
     district = request.args.get("district", "")
-    found = services.list_sessions(when, course_type_id, district)
-    counts = services.booking_counts([s.id for s in found])
-    return render_template("courses/sessions.html", sessions=found, counts=counts, when=when,
+    page = services.sessions_page(when, course_type_id, district, request.args.get("page", 1, type=int))
+    counts = services.booking_counts([s.id for s in page.items])
+    # Page links keep the filters; empty ones are left out of the address.
+    filters = {"when": "past" if when == "past" else None, "course": course_type_id, "district": district or None}
+    return render_template("courses/sessions.html", page=page, counts=counts, when=when, filters=filters,
                            course_type_id=course_type_id, district=district, types=services.course_types(),
                            districts=sorted(set(services.session_districts()) | set(districts())))
 

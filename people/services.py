@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.auth import ROLES
 from core.extensions import db
+from core.paging import paginate
 from core.timefmt import utcnow
 from people.models import Dsl, Invitation, School, User
 
@@ -181,7 +182,7 @@ def search_schools(query: str = "", district: str = "", page: int = 1, per_page:
         statement = statement.where(condition)
     if district:
         statement = statement.where(School.district == district)
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+    return paginate(statement, page, per_page)
 
 
 def districts() -> list[str]:
@@ -198,7 +199,7 @@ def search_dsls(query: str = "", school_id: int | None = None, district: str = "
         statement = statement.where(Dsl.school_id == school_id)
     if district:
         statement = statement.where(School.district == district)
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+    return paginate(statement, page, per_page)
 
 
 def school_by_urn(urn: int) -> School | None:

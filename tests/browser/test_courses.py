@@ -66,5 +66,6 @@ def test_training_clock_pages_pass_axe(sign_in, check_page):
         check_page(page, f"courses-admin-{name}")
     page = sign_in("trainer@demo.test")
     page.goto("/sessions/?when=past")
+    check_page(page, "courses-trainer-past-sessions")
     follow(page.locator("a", has_text="Register").first)
     check_page(page, "courses-trainer-past-register")

@@ -97,6 +97,12 @@ def test_invitation_flow_pages_pass_axe(sign_in, new_page, check_page):
     follow(admin.get_by_role("button", name="Add user and create invitation link"))
     link = admin.locator("#invitation-link").input_value()
     check_page(admin, "admin-user-invited")
+    # Numbered page links keep the search (the session list uses the same pagination).
+    admin.goto("/admin/schools?q=primary")
+    follow(admin.locator(".govuk-pagination a", has_text="Next"))
+    assert "q=primary" in admin.url and "page=2" in admin.url
+    assert admin.locator(".govuk-pagination__item--current").inner_text().strip() == "2"
+    check_page(admin, "admin-schools-page-2")
     admin.goto("/admin/schools")
     follow(admin.locator("table a.govuk-link").first)
     check_page(admin, "admin-school-edit")

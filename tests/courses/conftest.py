@@ -1,8 +1,9 @@
 """Fixtures for courses: many DSLs at once, and a DSL signed in. Course types and sessions are in tests/conftest.py."""
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
+from core.extensions import db
 from core.timefmt import utcnow
 
 
@@ -37,3 +38,25 @@ def dsl_user(client, make_user, make_dsl):
         return user, dsl
 
     return login
+
+
+@pytest.fixture
+def queries_for(client):
+    """How many SQL statements a GET of ``url`` runs (it must answer 200)."""
+
+    def count(url) -> int:
+        statements = []
+
+        def listen(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            response.close()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        return len(statements)
+
+    return count

@@ -1,9 +1,8 @@
 """The register: one screen per session, saved in one post; walk-ins; attendee lists matched by email."""
 
 import io
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
-from core.extensions import db
 from core.timefmt import utcnow
 from courses.models import Attendance, Booking
 
@@ -15,23 +14,8 @@ def _book_all(db_session, session, dsl_ids, status="booked"):
     db_session.commit()
 
 
-def _queries_for(client, url) -> int:
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-        assert response.status_code == 200
-        response.close()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
-
-
-def test_register_queries_do_not_grow_with_the_number_of_people(client, login_as, db_session, make_session, many_dsls):
+def test_register_queries_do_not_grow_with_the_number_of_people(client, login_as, db_session, make_session, many_dsls,
+                                                                queries_for):
     login_as("trainer")
     small, large = make_session(capacity=300), make_session(capacity=300, code="pm")
     _book_all(db_session, small, many_dsls(20, prefix="small"))
@@ -42,8 +26,8 @@ def test_register_queries_do_not_grow_with_the_number_of_people(client, login_as
         db_session.execute(insert(Attendance), [{"session_id": session.id, "dsl_id": i, "status": "attended",
                                                  "recorded_at": utcnow()} for i in first])
     db_session.commit()
-    few = _queries_for(client, f"/sessions/{small.id}/register")
-    many = _queries_for(client, f"/sessions/{large.id}/register")
+    few = queries_for(f"/sessions/{small.id}/register")
+    many = queries_for(f"/sessions/{large.id}/register")
     assert few == many, (few, many)
     assert many <= 10
 

@@ -68,6 +68,9 @@ def test_lists_page_through_results(client, login_as, make_school):
     assert "Page 1 of 2" in first and "Paged School 49" in first and "Paged School 50" not in first
     second = client.get("/admin/schools?q=paged&page=2").get_data(as_text=True)
     assert "Paged School 54" in second
+    # A page number past the end, however large, shows the last page.
+    beyond = client.get("/admin/schools?q=paged&page=99999999999999999999")
+    assert beyond.status_code == 200 and "Paged School 54" in beyond.get_data(as_text=True)
 
 
 def test_editing_a_record_that_does_not_exist_is_404(client, login_as):
