@@ -27,6 +27,15 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def pre_fork(server, worker):
+    """Move everything the master has loaded out of the garbage collector's sight before forking:
+    a worker's full collections then skip the app's modules, and never touch (and so copy) the
+    memory it shares with the master."""
+    import gc
+
+    gc.freeze()
+
+
 def post_fork(server, worker):
     """A forked worker drops any pooled connection it inherited from the master (without closing
     it, which would close the master's), so every worker opens connections of its own."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
@@ -158,10 +159,6 @@ def _sessions_statement(when: str, course_type_id: int | None, district: str):
     return statement
 
 
-def list_sessions(when: str = "upcoming", course_type_id: int | None = None, district: str = "") -> list[CourseSession]:
-    return list(db.session.scalars(_sessions_statement(when, course_type_id, district).limit(500)))
-
-
 def sessions_page(when: str = "upcoming", course_type_id: int | None = None, district: str = "",
                   page: int | None = 1, per_page: int = SESSION_PAGE_SIZE) -> Pagination:
     """One page of the trainer's session list, in a fixed number of queries however many sessions there are."""
@@ -184,12 +181,21 @@ def booking_counts(session_ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-def open_sessions(limit: int = 10) -> list[tuple[CourseSession, int]]:
-    """The next sessions that are not cancelled and still have free places, with the number free."""
-    sessions = [s for s in list_sessions("upcoming") if not s.cancelled]
+def open_sessions(limit: int = 10, excluding: Iterable[int] = ()) -> list[tuple[CourseSession, int]]:
+    """The next ``limit`` sessions that are not cancelled and still have free places (leaving out
+    ``excluding``), with the number free. The database picks them, so the cost does not grow with
+    the number of sessions."""
+    booked = (select(func.count()).select_from(Booking)
+              .where(Booking.session_id == CourseSession.id, Booking.status == "booked")
+              .correlate(CourseSession).scalar_subquery())
+    statement = _sessions_statement("upcoming", None, "").where(CourseSession.cancelled.is_(False),
+                                                               CourseSession.capacity > booked)
+    excluding = list(excluding)
+    if excluding:
+        statement = statement.where(CourseSession.id.not_in(excluding))
+    sessions = list(db.session.scalars(statement.limit(limit)))
     counts = booking_counts([s.id for s in sessions])
-    out = [(s, s.capacity - counts[s.id]["booked"]) for s in sessions]
-    return [(s, free) for s, free in out if free > 0][:limit]
+    return [(s, s.capacity - counts[s.id]["booked"]) for s in sessions]
 
 
 # -- bookings -----------------------------------------------------------------------------------

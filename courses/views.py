@@ -379,14 +379,13 @@ def my_training():
     if dsl is None:
         return render_template("courses/my_training.html", dsl=None)
     row = as_dates(services.clock_for(dsl_id=dsl.id)).to_dict("records")[0]
-    open_sessions = services.open_sessions()
     mine = services.upcoming_bookings(dsl)
-    booked_ids = {b.session_id for b in mine}
+    open_sessions = services.open_sessions(excluding={b.session_id for b in mine})
     feed = services.calendar_feed(dsl)
     db.session.commit()  # the feed address is made on the first visit and must stay the same
     return render_template("courses/my_training.html", dsl=dsl, clock=row, labels=STATUS_LABELS, bookings=mine,
                            history=services.training_history(dsl),
-                           open_sessions=[(s, free) for s, free in open_sessions if s.id not in booked_ids],
+                           open_sessions=open_sessions,
                            feed=feed, action_form=ActionForm())
 
 

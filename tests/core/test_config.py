@@ -93,6 +93,11 @@ def test_gunicorn_preloads_the_app_and_each_worker_gets_its_own_connections(tmp_
     settings = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
     assert settings["preload_app"] is True
     assert settings["max_requests_jitter"] > 0
+    import gc
+
+    settings["pre_fork"](None, None)
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
 
     app = create_app({"TESTING": True, "SECRET_KEY": "fork", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'f.db'}"})
     with app.app_context():

@@ -100,3 +100,36 @@ def test_the_list_runs_the_same_queries_for_10_or_120_sessions(login_as, course_
     many, many_filtered = queries_for("/sessions/"), queries_for(filtered)
     assert (few, few_filtered) == (many, many_filtered)
     assert many <= 10
+
+
+def test_a_dsls_next_sessions_leave_out_full_cancelled_and_their_own(db_session, dsl_user, many_sessions, make_session,
+                                                                   queries_for):
+    from courses import services
+
+    user, dsl = dsl_user()
+    full = make_session(first_day=today_london() + timedelta(days=1), capacity=3, code="full")
+    cancelled = make_session(first_day=today_london() + timedelta(days=2), code="off")
+    cancelled.cancelled = True
+    mine = make_session(first_day=today_london() + timedelta(days=3), code="mine")
+    open_ids = many_sessions(12, start=10, booked=3)
+    now = utcnow()
+    db_session.execute(insert(Booking), [{"session_id": full.id, "dsl_id": d, "status": "booked", "created_at": now,
+                                          "updated_at": now} for d in many_dsls_ids(db_session, 3)])
+    db_session.execute(insert(Booking), [{"session_id": mine.id, "dsl_id": dsl.id, "status": "booked",
+                                          "created_at": now, "updated_at": now}])
+    db_session.commit()
+
+    shown = services.open_sessions(excluding={mine.id})
+    assert [s.id for s, _ in shown] == open_ids[:10]
+    assert {free for _, free in shown} == {17}
+    assert not {full.id, cancelled.id} & {s.id for s, _ in services.open_sessions(limit=50)}
+    queries_for("/my-training")  # the first visit also makes the calendar feed's address
+    page = queries_for("/my-training")
+    many_sessions(120, start=40, booked=0)
+    assert queries_for("/my-training") == page
+
+
+def many_dsls_ids(db_session, n):
+    from people.models import Dsl
+
+    return list(db_session.scalars(select(Dsl.id).order_by(Dsl.id).limit(n)))
