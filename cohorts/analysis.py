@@ -21,6 +21,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 COMPARISON = "comparison"
 TREATMENT = "treatment"
@@ -67,31 +68,53 @@ def in_window(dates: pd.Series, start: date, end: date) -> pd.Series:
     return (dates >= start) & (dates <= end)
 
 
-def per_dsl_counts(members: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+def count_records(records: pd.DataFrame) -> pd.DataFrame:
+    """MASH records (dsl_id, classification; one row each) counted as the report counts them in the
+    database: one row per DSL, a null dsl_id for records linked to no one, with ``contacts`` and
+    ``referrals``."""
+    frame = pd.DataFrame({"dsl_id": records["dsl_id"].astype("Int64"),
+                          "contacts": (records["classification"] == CONTACT).astype("int64"),
+                          "referrals": (records["classification"] == REFERRAL).astype("int64")})
+    return frame.groupby("dsl_id", dropna=False, as_index=False)[["contacts", "referrals"]].sum()
+
+
+def per_dsl_from_counts(members: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     """Each member with the number of contacts and referrals linked to them.
 
-    ``members``: dsl_id, group and the school covariates. ``records``: dsl_id and classification of
-    the MASH records already inside the outcome window.
+    ``members``: dsl_id, group and the school covariates. ``counts``: dsl_id, contacts and referrals
+    of the MASH records inside the outcome window, already counted (a DSL may have several rows,
+    e.g. one per import batch; a null dsl_id is records linked to no one).
     """
-    linked = records[records["dsl_id"].notna()]
-    counts = pd.crosstab(linked["dsl_id"].astype("int64"), linked["classification"])
-    counts = counts.reindex(columns=[CONTACT, REFERRAL], fill_value=0)
-    counts.columns = ["contacts", "referrals"]
-    out = members.merge(counts, left_on="dsl_id", right_index=True, how="left")
+    linked = counts[counts["dsl_id"].notna()]
+    totals = linked.groupby(linked["dsl_id"].astype("int64"))[["contacts", "referrals"]].sum()
+    out = members.merge(totals, left_on="dsl_id", right_index=True, how="left")
     out[["contacts", "referrals"]] = out[["contacts", "referrals"]].fillna(0).astype("int64")
     return out
 
 
-def linkage(records: pd.DataFrame, member_ids: pd.Series) -> dict:
-    """How the MASH records inside the window link: to a DSL, to a cohort member, to no one."""
-    linked = records["dsl_id"].notna()
-    in_cohort = records["dsl_id"].isin(member_ids)
+def per_dsl_counts(members: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """As :func:`per_dsl_from_counts`, from ``records``: dsl_id and classification of the MASH
+    records already inside the outcome window, one row each."""
+    return per_dsl_from_counts(members, count_records(records))
+
+
+def linkage_from_counts(counts: pd.DataFrame, member_ids: pd.Series) -> dict:
+    """How the MASH records inside the window link: to a DSL, to a cohort member, to no one.
+    ``counts`` as for :func:`per_dsl_from_counts`."""
+    records = counts["contacts"] + counts["referrals"]
+    linked = counts["dsl_id"].notna()
+    in_cohort = counts["dsl_id"].isin(member_ids)
     return {
-        "records_in_window": int(len(records)),
-        "linked": int(linked.sum()),
-        "unlinked": int((~linked).sum()),
-        "linked_outside_cohort": int((linked & ~in_cohort).sum()),
+        "records_in_window": int(records.sum()),
+        "linked": int(records[linked].sum()),
+        "unlinked": int(records[~linked].sum()),
+        "linked_outside_cohort": int(records[linked & ~in_cohort].sum()),
     }
+
+
+def linkage(records: pd.DataFrame, member_ids: pd.Series) -> dict:
+    """As :func:`linkage_from_counts`, from MASH records one row each."""
+    return linkage_from_counts(count_records(records), member_ids)
 
 
 # -- the groups table -------------------------------------------------------------------------
@@ -236,7 +259,9 @@ def negative_binomial(per_dsl: pd.DataFrame, adjusted: bool) -> dict:
         out["note"] = "not fitted: a group is empty or has no contacts"
         return out
     x = design(per_dsl, adjusted)
-    with warnings.catch_warnings(record=True) as caught:
+    # One BLAS thread: the design is a few columns wide, so more threads only wait on each other and,
+    # under load (gunicorn workers, other jobs), made the fit several times slower.
+    with warnings.catch_warnings(record=True) as caught, threadpool_limits(1, user_api="blas"):
         warnings.simplefilter("always")
         try:
             fitted = NegativeBinomial(counts, x, loglike_method="nb2").fit(disp=0, maxiter=200)
@@ -338,12 +363,18 @@ def projection(annual_calls: int, annual_cost: float, pct_decrease: float | None
 # -- Early Help -------------------------------------------------------------------------------
 
 
-def consultations_per_month(dates: pd.Series, start: date, end: date) -> list[dict]:
-    """Early Help consultations in each calendar month of the window (months with none show 0)."""
+def consultations_per_month(dates: pd.Series, start: date, end: date, counts: pd.Series | None = None) -> list[dict]:
+    """Early Help consultations in each calendar month of the window (months with none show 0).
+
+    ``counts``: how many consultations each date stands for, when they were counted by date in the
+    database (default one each).
+    """
     months = pd.period_range(pd.Timestamp(start), pd.Timestamp(end), freq="M")
-    stamps = pd.to_datetime(pd.Series(dates, dtype=object))
-    inside = stamps[(stamps >= pd.Timestamp(start)) & (stamps <= pd.Timestamp(end))]
-    counted = inside.dt.to_period("M").value_counts().reindex(months, fill_value=0)
+    stamps = pd.to_datetime(pd.Series(dates, dtype=object)).reset_index(drop=True)
+    weights = (pd.Series(1, index=stamps.index, dtype="int64") if counts is None
+               else pd.Series(counts, dtype="int64").reset_index(drop=True))
+    inside = (stamps >= pd.Timestamp(start)) & (stamps <= pd.Timestamp(end))
+    counted = weights[inside].groupby(stamps[inside].dt.to_period("M")).sum().reindex(months, fill_value=0)
     return [{"month": str(month), "consultations": int(n)} for month, n in counted.items()]
 
 
@@ -351,9 +382,12 @@ def consultations_per_month(dates: pd.Series, start: date, end: date) -> list[di
 
 
 def outcome_report(per_dsl: pd.DataFrame, *, cohort: str, definition: dict, linkage_counts: dict,
-                   early_help_dates: pd.Series | None = None, annual_calls: int | None = None,
-                   annual_cost: float | None = None) -> dict:
-    """Every figure of the outcome report, as the JSON contract in formats.md lays it out, and more."""
+                   early_help_dates: pd.Series | None = None, early_help_counts: pd.Series | None = None,
+                   annual_calls: int | None = None, annual_cost: float | None = None) -> dict:
+    """Every figure of the outcome report, as the JSON contract in formats.md lays it out, and more.
+
+    ``early_help_counts``: how many consultations each of ``early_help_dates`` stands for (default one).
+    """
     groups = group_summary(per_dsl)
     report = {
         "cohort": cohort,
@@ -371,7 +405,7 @@ def outcome_report(per_dsl: pd.DataFrame, *, cohort: str, definition: dict, link
                                           report["models"]["unadjusted"]["ci95"])
     if early_help_dates is not None:
         start, end = (date.fromisoformat(d) for d in definition["outcome"])
-        monthly = consultations_per_month(early_help_dates, start, end)
+        monthly = consultations_per_month(early_help_dates, start, end, early_help_counts)
         first, last = (monthly[0]["consultations"], monthly[-1]["consultations"]) if monthly else (0, 0)
         report["early_help"] = {"per_month": monthly, "total": sum(m["consultations"] for m in monthly),
                                 "pct_change_first_to_last_month": _ratio(100 * (last - first), first)}

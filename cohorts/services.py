@@ -5,21 +5,20 @@ Treatment comes from attendance recorded by the courses package.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import pandas as pd
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 
 from cohorts import analysis
 from cohorts.models import Cohort, CohortMember, EarlyHelpConsultation, MashRecord
 from core.bulk import bulk_insert
 from core.extensions import db
 from core.models import ImportBatch
-from core.timefmt import uk_date, utcnow
+from core.timefmt import LONDON, uk_date, utcnow
 from courses.models import Attendance, CourseSession, CourseType
 from people.models import Dsl, School
 
@@ -32,7 +31,13 @@ class CohortError(ValueError):
 
 
 def _frame(statement, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(db.session.execute(statement).all(), columns=columns)
+    """The rows of ``statement`` as a DataFrame. Read through the session's connection, without the
+    ORM's per-row work, and built column by column: both several times faster on large results."""
+    db.session.flush()
+    rows = db.session.connection().execute(statement).all()
+    if not rows:
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))))
 
 
 # -- linkage ----------------------------------------------------------------------------------
@@ -159,11 +164,14 @@ def _freeze(cohort: Cohort, members: pd.DataFrame) -> None:
     db.session.flush()
 
 
-def frozen_members(cohort: Cohort) -> pd.DataFrame:
-    return _frame(select(CohortMember.dsl_id, CohortMember.group_name, CohortMember.reason, CohortMember.school_urn,
-                         CohortMember.pupils, CohortMember.fsm_percent, CohortMember.phase)
-                  .where(CohortMember.cohort_id == cohort.id).order_by(CohortMember.dsl_id),
-                  ["dsl_id", "group_name", "reason", "school_urn", "pupils", "fsm_percent", "phase"])
+MEMBER_COLUMNS = ("dsl_id", "group_name", "reason", "school_urn", "pupils", "fsm_percent", "phase")
+# What the outcome report needs of each member: the group and the school covariates.
+REPORT_COLUMNS = ("dsl_id", "group_name", "pupils", "fsm_percent", "phase")
+
+
+def frozen_members(cohort: Cohort, columns: tuple[str, ...] = MEMBER_COLUMNS) -> pd.DataFrame:
+    return _frame(select(*(getattr(CohortMember, column) for column in columns))
+                  .where(CohortMember.cohort_id == cohort.id).order_by(CohortMember.dsl_id), list(columns))
 
 
 def membership_changes(cohort: Cohort) -> list[dict]:
@@ -220,29 +228,51 @@ def all_cohorts() -> list[tuple[Cohort, int, int]]:
 
 def pseudonym(dsl_id: int) -> str:
     """A stable pseudonymous id for exports: no name or email leaves the service."""
+    return pseudonyms([dsl_id])[0]
+
+
+def pseudonyms(dsl_ids) -> list[str]:
+    """:func:`pseudonym` of each of ``dsl_ids`` (one-shot HMACs: a whole cohort in a fraction of a second)."""
     key = current_app.config["SECRET_KEY"].encode()
-    return "P" + hmac.new(key, f"dsl:{dsl_id}".encode(), hashlib.sha256).hexdigest()[:10]
+    return ["P" + hmac.digest(key, f"dsl:{dsl_id}".encode(), "sha256").hex()[:10] for dsl_id in dsl_ids]
 
 
-def _utc_range(start: date, end: date):
-    """A UTC range wide enough to hold every Europe/London date from start to end."""
-    return pd.Timestamp(start - timedelta(days=1)).to_pydatetime(), pd.Timestamp(end + timedelta(days=2)).to_pydatetime()
+def london_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The UTC instants (naive, as stored) at which Europe/London's ``start`` begins and the day after
+    ``end`` begins: a time stamp's London date lies in [start, end] exactly when it falls in [low, high)."""
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(0), LONDON).astimezone(timezone.utc).replace(tzinfo=None)
+
+    return midnight(start), midnight(end + timedelta(days=1))
 
 
-def records_in_window(start: date, end: date) -> pd.DataFrame:
-    low, high = _utc_range(start, end)
-    frame = _frame(select(MashRecord.dsl_id, MashRecord.classification, MashRecord.received_at, MashRecord.import_batch_id)
-                   .where(MashRecord.received_at >= low, MashRecord.received_at < high),
-                   ["dsl_id", "classification", "received_at", "import_batch_id"])
-    if frame.empty:
-        return frame
-    return frame[analysis.in_window(analysis.london_dates(frame["received_at"]), start, end)]
+def record_counts(start: date, end: date) -> pd.DataFrame:
+    """MASH records whose London date lies in [start, end], counted in the database: one row per
+    DSL (dsl_id null for records linked to no one) and import batch, with contacts and referrals.
+
+    The window filters inside the counts rather than in a WHERE clause so that both databases read
+    the table in one sequential pass: given the WHERE, SQLite walks the received_at index and fetches
+    the rows one by one, several times slower when the window holds most of the table.
+    """
+    low, high = london_day_bounds(start, end)
+    in_window = and_(MashRecord.received_at >= low, MashRecord.received_at < high)
+    counted = {kind: func.count().filter(in_window, MashRecord.classification == kind)
+               for kind in (analysis.CONTACT, analysis.REFERRAL)}
+    frame = _frame(select(MashRecord.dsl_id, MashRecord.import_batch_id, counted[analysis.CONTACT],
+                          counted[analysis.REFERRAL]).group_by(MashRecord.dsl_id, MashRecord.import_batch_id),
+                   ["dsl_id", "import_batch_id", "contacts", "referrals"])
+    frame = frame.astype({"dsl_id": "Int64", "import_batch_id": "int64", "contacts": "int64", "referrals": "int64"})
+    return frame[(frame["contacts"] + frame["referrals"]) > 0].reset_index(drop=True)
 
 
-def consultations_in_window(start: date, end: date) -> pd.DataFrame:
-    return _frame(select(EarlyHelpConsultation.date, EarlyHelpConsultation.import_batch_id)
-                  .where(EarlyHelpConsultation.date >= start, EarlyHelpConsultation.date <= end),
-                  ["date", "import_batch_id"])
+def consultation_counts(start: date, end: date) -> pd.DataFrame:
+    """Early Help consultations dated in [start, end], counted by date and import batch."""
+    consultations = func.count().label("consultations")
+    frame = _frame(select(EarlyHelpConsultation.date, EarlyHelpConsultation.import_batch_id, consultations)
+                   .where(EarlyHelpConsultation.date >= start, EarlyHelpConsultation.date <= end)
+                   .group_by(EarlyHelpConsultation.date, EarlyHelpConsultation.import_batch_id),
+                   ["date", "import_batch_id", "consultations"])
+    return frame.astype({"import_batch_id": "int64", "consultations": "int64"})
 
 
 def batches(ids) -> list[dict]:
@@ -263,17 +293,15 @@ class Report:
 def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: float | None = None,
                   suppress: bool = False) -> Report:
     """The outcome report of ``cohort``: every figure, traced to the import batches behind it."""
-    members = frozen_members(cohort).rename(columns={"group_name": "group"})
-    records = records_in_window(cohort.outcome_start, cohort.outcome_end)
-    if records.empty:
-        records = pd.DataFrame({"dsl_id": pd.Series(dtype="Int64"), "classification": pd.Series(dtype=object),
-                                "import_batch_id": pd.Series(dtype="int64")})
-    per_dsl = analysis.per_dsl_counts(members, records)
-    consultations = consultations_in_window(cohort.outcome_start, cohort.outcome_end)
+    members = frozen_members(cohort, REPORT_COLUMNS).rename(columns={"group_name": "group"})
+    records = record_counts(cohort.outcome_start, cohort.outcome_end)
+    per_dsl = analysis.per_dsl_from_counts(members, records)
+    consultations = consultation_counts(cohort.outcome_start, cohort.outcome_end)
     figures = analysis.outcome_report(
         per_dsl, cohort=cohort.name, definition=cohort.definition,
-        linkage_counts=analysis.linkage(records, members["dsl_id"]),
-        early_help_dates=consultations["date"], annual_calls=annual_calls, annual_cost=annual_cost)
+        linkage_counts=analysis.linkage_from_counts(records, members["dsl_id"]),
+        early_help_dates=consultations["date"], early_help_counts=consultations["consultations"],
+        annual_calls=annual_calls, annual_cost=annual_cost)
     figures["membership"] = {"frozen_at": cohort.created_at.isoformat(timespec="seconds") + "Z",
                              "recomputed_at": cohort.recomputed_at.isoformat(timespec="seconds") + "Z"
                              if cohort.recomputed_at else None}
@@ -281,7 +309,7 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
     if suppress:
         return Report(analysis.suppressed(figures), per_dsl.iloc[0:0])
     pseudonymous = pd.DataFrame({
-        "pseudonym": per_dsl["dsl_id"].map(pseudonym), "group": per_dsl["group"], "contacts": per_dsl["contacts"],
+        "pseudonym": pseudonyms(per_dsl["dsl_id"].tolist()), "group": per_dsl["group"], "contacts": per_dsl["contacts"],
         "referrals": per_dsl["referrals"], "pupils": per_dsl["pupils"], "fsm_percent": per_dsl["fsm_percent"],
         "phase": per_dsl["phase"]}).sort_values("pseudonym")
     return Report(figures, pseudonymous)

@@ -231,6 +231,26 @@ def test_per_dsl_counts_and_linkage_from_records():
         "records_in_window": 5, "linked": 4, "unlinked": 1, "linked_outside_cohort": 1}
 
 
+def test_counted_records_give_the_same_per_dsl_counts_and_linkage(trial):
+    """The trial's per-DSL counts as one row per record, and as rows already counted per DSL and
+    import batch (as the database returns them): both give the trial's counts back."""
+    records = pd.DataFrame({
+        "dsl_id": np.concatenate([np.repeat(trial["dsl_id"], trial["contacts"]), np.repeat(trial["dsl_id"], trial["referrals"]),
+                                  [np.nan] * 7]),
+        "classification": ["contact"] * CONTACTS_C + ["contact"] * CONTACTS_T + ["referral"] * (REFERRALS_C + REFERRALS_T)
+        + ["referral"] * 7})
+    members = trial.drop(columns=["contacts", "referrals"])
+    counted = analysis.count_records(records)
+    assert counted["contacts"].sum() == 596 and counted["referrals"].sum() == 415 and counted["dsl_id"].isna().sum() == 1
+    split = pd.concat([counted.assign(contacts=counted["contacts"] // 2, referrals=0),
+                       counted.assign(contacts=counted["contacts"] - counted["contacts"] // 2)])
+    for per_dsl in (analysis.per_dsl_counts(members, records), analysis.per_dsl_from_counts(members, split)):
+        pd.testing.assert_frame_equal(per_dsl[trial.columns], trial)
+    expected = {"records_in_window": 1011, "linked": 1004, "unlinked": 7, "linked_outside_cohort": 0}
+    assert analysis.linkage(records, trial["dsl_id"]) == expected
+    assert analysis.linkage_from_counts(split, trial["dsl_id"]) == expected
+
+
 def test_london_dates_and_windows():
     stamps = pd.Series(pd.to_datetime(["2020-08-31 23:30", "2020-12-31 23:59", "2021-01-01 00:30"]))
     dates = analysis.london_dates(stamps)
@@ -243,6 +263,9 @@ def test_early_help_per_month():
     months = analysis.consultations_per_month(dates, date(2020, 9, 1), date(2020, 12, 31))
     assert months == [{"month": "2020-09", "consultations": 2}, {"month": "2020-10", "consultations": 0},
                       {"month": "2020-11", "consultations": 1}, {"month": "2020-12", "consultations": 0}]
+    counted = analysis.consultations_per_month(pd.Series([date(2020, 9, 3), date(2020, 11, 2), date(2021, 1, 1)]),
+                                               date(2020, 9, 1), date(2020, 12, 31), pd.Series([2, 1, 5]))
+    assert counted == months
 
 
 def test_demand_tables():
