@@ -38,7 +38,13 @@ def london_to_utc(stamps: pd.Series) -> pd.Series:
 
 def register_emails() -> pd.Series:
     """DSL ids by register email (trimmed, lower case; the first DSL where two share one), for linking."""
-    rows = db.session.connection().execute(select(Dsl.email, Dsl.id)).all()
+    # Straight from the driver's cursor: tens of thousands of plain tuples, no result rows to build.
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.execute(f"SELECT email, id FROM {Dsl.__tablename__}")
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     emails, ids = zip(*rows) if rows else ((), ())
     ids = pd.Series(ids, index=pd.Index(emails, dtype="str").str.strip().str.lower(), dtype="int64")
     return ids[~ids.index.duplicated()]
@@ -54,7 +60,7 @@ def link_emails(emails: pd.Series) -> pd.Series:
     return pd.Series(linked.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array, index=emails.index)
 
 
-def _stored(model, key: str, keys: list, columns: list) -> pd.DataFrame:
+def _stored(model, key: str, keys: pd.Series, columns: list) -> pd.DataFrame:
     attributes = [getattr(model, name) for name in ["id", key, *columns]]
     rows = stored_rows(attributes, getattr(model, key), keys)
     return pd.DataFrame(rows, columns=["id", key, *columns])
@@ -86,7 +92,7 @@ class ContactsImport(ImportKind):
                             dsl_id=link_emails(email.fillna("")))
 
     def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
-        stored = _stored(MashRecord, "contact_id", frame["contact_id"].tolist(), list(self.compared))
+        stored = _stored(MashRecord, "contact_id", frame["contact_id"], list(self.compared))
         return stored.astype({"school_urn": "Int64", "dsl_id": "Int64", "received_at": "datetime64[us]"})
 
     def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
@@ -115,7 +121,7 @@ class EarlyHelpImport(ImportKind):
         return frame.assign(referrer_email=email, dsl_id=link_emails(email.fillna("")))
 
     def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
-        stored = _stored(EarlyHelpConsultation, "consultation_id", frame["consultation_id"].tolist(), list(self.compared))
+        stored = _stored(EarlyHelpConsultation, "consultation_id", frame["consultation_id"], list(self.compared))
         return stored.astype({"school_urn": "Int64", "dsl_id": "Int64"})
 
     def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 from flask import current_app
 from pyarrow import csv as pa_csv
-from sqlalchemy import Table, UniqueConstraint, func, literal, select
+from sqlalchemy import Integer, Table, UniqueConstraint, func, literal, select
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from core.extensions import db
@@ -36,6 +36,10 @@ def bulk_insert(table: Table, frame: pd.DataFrame, columns: list[str]) -> int:
     rebuild = len(frame) >= REBUILD_FROM_ROWS and _rows_at_most(connection, table, len(frame))
     with _indexes_rebuilt(connection, table, constraints=postgresql) if rebuild else nullcontext():
         if postgresql:
+            ids = _reserved_ids(connection, table, len(frame)) if rebuild and table.primary_key.columns.keys()[0] \
+                not in columns else None
+            if ids is not None:
+                frame, columns = frame[columns].assign(**{ids.name: ids.to_numpy()}), [ids.name, *columns]
             _copy(connection, table.name, frame[columns], columns)
         else:
             _executemany(connection.connection.driver_connection, table.name, frame[columns], columns)
@@ -49,15 +53,41 @@ def _rows_at_most(connection, table: Table, limit: int) -> bool:
     return held <= limit
 
 
+def _reserved_ids(connection, table: Table, count: int) -> pd.Series | None:
+    """The next ``count`` ids of the table's own sequence, taken in one step, so COPY writes them
+    instead of calling the sequence once a row. Only while the table is locked for a rebuild, when
+    no one else can be inserting; None when the key is not a single sequence-fed integer."""
+    key = list(table.primary_key.columns)
+    if len(key) != 1 or not isinstance(key[0].type, Integer) or key[0].autoincrement not in (True, "auto"):
+        return None
+    sequence = connection.exec_driver_sql(
+        "SELECT pg_get_serial_sequence(%(table)s, %(column)s)", {"table": table.name, "column": key[0].name}).scalar()
+    if sequence is None:
+        return None
+    last = connection.exec_driver_sql("SELECT setval(%(s)s, nextval(%(s)s) + %(n)s - 1)",
+                                      {"s": sequence, "n": count}).scalar()
+    return pd.Series(np.arange(last - count + 1, last + 1, dtype="int64"), name=key[0].name)
+
+
+def _referenced(table: Table) -> bool:
+    """Whether any table's foreign key points at ``table``."""
+    return any(fk.column.table is table for other in table.metadata.tables.values()
+               for fk in other.foreign_keys)
+
+
 @contextmanager
 def _indexes_rebuilt(connection, table: Table, constraints: bool):
     """The databases' advice for a large load: drop the table's indexes (and on PostgreSQL its
-    unique and foreign-key constraints, but never its primary key), load, then build each once,
+    primary key, unless something refers to it, and its unique and foreign-key constraints), load,
+    then build each once,
     sorted, and check the foreign keys in one pass. All inside the caller's transaction, so a
     failure leaves the table exactly as it was; the table is locked while it loads. SQLite keeps
     constraints written into the table itself, so there only the separate indexes are rebuilt."""
     foreign_keys = list(table.foreign_key_constraints) if constraints else []
     uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)] if constraints else []
+    # The primary key is rebuilt too, unless another table's foreign key depends on it.
+    if constraints and table.primary_key.columns and not _referenced(table):
+        uniques.insert(0, table.primary_key)
     indexes = list(table.indexes)
     for constraint in foreign_keys + uniques:
         connection.execute(DropConstraint(constraint))

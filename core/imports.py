@@ -499,14 +499,16 @@ WHOLE_TABLE_ABOVE = 20_000
 def stored_rows(columns: list, key_column, values) -> list:
     """Stored rows whose ``key_column`` is one of ``values``: one array query on PostgreSQL,
     chunks of IN lists on SQLite (which limits how many parameters one statement may bind)."""
-    values = list(values)
-    if not values:
+    if not len(values):
         return []
     if len(values) > WHOLE_TABLE_ABOVE:
         # Asking for this many keys costs more than reading the table once and keeping the matches.
+        if db.session.execute(select(key_column).limit(1)).first() is None:
+            return []  # an empty table: the usual first import of a large file
         wanted = set(values)
         key_index = next(i for i, c in enumerate(columns) if c is key_column)
         return [row for row in db.session.execute(select(*columns)) if row[key_index] in wanted]
+    values = list(values)
     if db.session.get_bind().dialect.name == "postgresql":
         keys = bindparam("keys", values, type_=postgresql.ARRAY(key_column.type))
         return db.session.execute(select(*columns).where(key_column == any_(keys))).all()

@@ -63,6 +63,15 @@ def test_large_load_on_postgresql_rebuilds_indexes_and_keeps_every_constraint(db
     assert {i["name"] for i in after.get_indexes("mash_records")} == indexes
     assert len(after.get_foreign_keys("mash_records")) == 2
     assert db.session.scalar(select(db.func.count()).select_from(MashRecord)) == 20
+    assert after.get_pk_constraint("mash_records")["constrained_columns"] == ["id"]
+    # The ids came from the table's sequence in one block, and the sequence moved past them.
+    ids = db.session.scalars(select(MashRecord.id).order_by(MashRecord.id)).all()
+    assert ids == list(range(ids[0], ids[0] + 20))
+    later = MashRecord(contact_id="MASH-later", received_at=datetime(2020, 11, 1), source="School",
+                       method="Telephone", classification="contact", import_batch_id=batch.id)
+    db.session.add(later)
+    db.session.flush()
+    assert later.id > ids[-1]
     with pytest.raises((IntegrityError, psycopg.errors.UniqueViolation)):
         with db.session.begin_nested():
             bulk_insert(MashRecord.__table__, frame.head(1), list(frame.columns))
