@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT):
         [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
          "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
          "--access-logfile", "/dev/null", "--error-logfile", "/dev/null", app_spec],
-        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -61,7 +62,13 @@ def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT):
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # A worker caught mid-restart can miss the stop signal; the master would wait out its
+            # graceful timeout. The measurements are taken, so end the whole group now.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def requests_per_second(url: str, seconds: float = 5.0, connections: int = 8, headers: dict | None = None) -> float:
