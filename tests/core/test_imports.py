@@ -86,6 +86,19 @@ def test_every_bad_cell_is_reported_with_row_and_column(app, db_session):
         "Row 3, column 'pupils': 'ten' is not a whole number."
 
 
+def test_columns_parsed_side_by_side_give_the_same_errors_in_the_same_order(app, db_session, monkeypatch):
+    """Large files parse their columns in threads; the errors and values must not depend on it."""
+    import core.imports as imports
+
+    data = (b"urn,name,pupils,fsm_percent,phase\n" + b"1,Good,10,5,Primary\n" * 3 +
+            b"-3,,ten,101,Moon\n4,D,1.5,5,\n5,E,7,x,Special\n")
+    serial = plan_import(kind(app, "schools"), data, "s.csv")
+    monkeypatch.setattr(imports, "PARALLEL_FROM_ROWS", 1)
+    parallel = plan_import(kind(app, "schools"), data, "s.csv")
+    assert [str(e) for e in parallel.errors] == [str(e) for e in serial.errors]
+    assert len(serial.errors) == 7
+
+
 def test_text_longer_than_its_column_is_an_error(app, db_session):
     data = f"urn,name,pupils,fsm_percent\n1,{'x' * 201},10,5\n".encode()
     plan = plan_import(kind(app, "schools"), data, "s.csv")
