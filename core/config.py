@@ -58,7 +58,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         # Materials: seconds a worker remembers which version is current, and downloads per logged batch
         # (0 turns either off: every request looks the version up and logs its download at once).
         "MATERIALS_CACHE_SECONDS": float(env.get("MATERIALS_CACHE_SECONDS", "5")),
-        "MATERIALS_DOWNLOAD_BATCH": int(env.get("MATERIALS_DOWNLOAD_BATCH", "100")),
+        "MATERIALS_DOWNLOAD_BATCH": int(env.get("MATERIALS_DOWNLOAD_BATCH", "1000")),
         # PostgreSQL memory for rebuilding indexes after a large import (SET LOCAL, that transaction only).
         "IMPORT_MAINTENANCE_WORK_MEM_MB": int(env.get("IMPORT_MAINTENANCE_WORK_MEM_MB", "256")),
     }
