@@ -5,10 +5,12 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from functools import cached_property
 
 from flask import current_app
 from sqlalchemy import func, insert, select
+from werkzeug.http import http_date, quote_etag
 
 from core.database import begin_writing
 from core.extensions import db
@@ -135,6 +137,14 @@ class ServedPdf:
     filename: str
     data: bytes
     size: str  # "A4", or "A3" for the poster's large copy
+
+    @cached_property
+    def headers(self) -> list[tuple[str, str]]:
+        """The response headers, worked out once per version: type, validators, caching, name."""
+        published = self.published_at.replace(tzinfo=timezone.utc, microsecond=0)
+        return [("Content-Type", "application/pdf"), ("ETag", quote_etag(self.sha256)),
+                ("Last-Modified", http_date(published)), ("Cache-Control", "private, no-cache"),
+                ("Content-Disposition", f'inline; filename="{self.filename}"')]
 
 
 def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf | None:

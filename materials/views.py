@@ -2,7 +2,6 @@
 publish. PDFs are served from the bytes stored at publish time, with ETag and Last-Modified."""
 
 import re
-from datetime import timezone
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -50,13 +49,7 @@ def _send_pdf(file, user=None) -> Response:
     Only a full download is logged."""
     if file is None:
         abort(404)
-    response = Response(file.data, mimetype="application/pdf")
-    response.set_etag(file.sha256)
-    response.last_modified = file.published_at.replace(tzinfo=timezone.utc, microsecond=0)
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
-    response.headers["Content-Disposition"] = f'inline; filename="{file.filename}"'
-    response = response.make_conditional(request)
+    response = Response(file.data, headers=file.headers).make_conditional(request)
     if response.status_code == 200 and services.record_download(file.version_id, user.id if user else None, file.size):
         db.session.commit()
     return response
