@@ -36,8 +36,7 @@ def bulk_insert(table: Table, frame: pd.DataFrame, columns: list[str]) -> int:
     rebuild = len(frame) >= REBUILD_FROM_ROWS and _rows_at_most(connection, table, len(frame))
     with _indexes_rebuilt(connection, table, constraints=postgresql) if rebuild else nullcontext():
         if postgresql:
-            ids = _reserved_ids(connection, table, len(frame)) if rebuild and table.primary_key.columns.keys()[0] \
-                not in columns else None
+            ids = _reserved_ids(connection, table, len(frame), columns) if rebuild else None
             if ids is not None:
                 frame, columns = frame[columns].assign(**{ids.name: ids.to_numpy()}), [ids.name, *columns]
             _copy(connection, table.name, frame[columns], columns)
@@ -53,12 +52,14 @@ def _rows_at_most(connection, table: Table, limit: int) -> bool:
     return held <= limit
 
 
-def _reserved_ids(connection, table: Table, count: int) -> pd.Series | None:
+def _reserved_ids(connection, table: Table, count: int, columns: list[str]) -> pd.Series | None:
     """The next ``count`` ids of the table's own sequence, taken in one step, so COPY writes them
     instead of calling the sequence once a row. Only while the table is locked for a rebuild, when
-    no one else can be inserting; None when the key is not a single sequence-fed integer."""
+    no one else can be inserting; None when the rows bring their own key or the key is not a single
+    sequence-fed integer."""
     key = list(table.primary_key.columns)
-    if len(key) != 1 or not isinstance(key[0].type, Integer) or key[0].autoincrement not in (True, "auto"):
+    if len(key) != 1 or key[0].name in columns or not isinstance(key[0].type, Integer) \
+            or key[0].autoincrement not in (True, "auto"):
         return None
     sequence = connection.exec_driver_sql(
         "SELECT pg_get_serial_sequence(%(table)s, %(column)s)", {"table": table.name, "column": key[0].name}).scalar()

@@ -170,18 +170,24 @@ def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf
 # Which version is current, remembered for a few seconds per worker (MATERIALS_CACHE_SECONDS), so a
 # busy poster costs no query to find; publishing in this worker forgets it at once, and other workers
 # notice within those seconds.
-_current: dict[tuple[str, str], tuple[float, ServedPdf]] = {}
+_current: dict[tuple[str, str], tuple[float, object]] = {}
+
+
+def _remembered(key: tuple[str, str], work_out):
+    """``work_out()``, remembered under ``key`` in this worker for MATERIALS_CACHE_SECONDS (a None
+    answer is not remembered)."""
+    seconds = current_app.config.get("MATERIALS_CACHE_SECONDS", 0)
+    remembered = _current.get(key)
+    if seconds and remembered and remembered[0] > time.monotonic():
+        return remembered[1]
+    value = work_out()
+    if seconds and value is not None:
+        _current[key] = (time.monotonic() + seconds, value)
+    return value
 
 
 def current_pdf(kind: str, size: str = "A4") -> ServedPdf | None:
-    seconds = current_app.config.get("MATERIALS_CACHE_SECONDS", 0)
-    remembered = _current.get((kind, size))
-    if seconds and remembered and remembered[0] > time.monotonic():
-        return remembered[1]
-    served = _published_pdf(kind, size)
-    if seconds and served is not None:
-        _current[kind, size] = (time.monotonic() + seconds, served)
-    return served
+    return _remembered((kind, size), lambda: _published_pdf(kind, size))
 
 
 def forget_current() -> None:
@@ -246,14 +252,7 @@ def settings() -> MaterialSettings:
 
 def poster_is_public() -> bool:
     """Whether the poster is open without signing in; remembered like the current version."""
-    seconds = current_app.config.get("MATERIALS_CACHE_SECONDS", 0)
-    remembered = _current.get(("poster-public", ""))
-    if seconds and remembered and remembered[0] > time.monotonic():
-        return remembered[1]
-    public = bool(settings().poster_public)
-    if seconds:
-        _current["poster-public", ""] = (time.monotonic() + seconds, public)
-    return public
+    return _remembered(("poster-public", ""), lambda: bool(settings().poster_public))
 
 
 def set_poster_public(public: bool, user=None) -> MaterialSettings:
