@@ -80,10 +80,10 @@ def _referenced(table: Table) -> bool:
 def _indexes_rebuilt(connection, table: Table, constraints: bool):
     """The databases' advice for a large load: drop the table's indexes (and on PostgreSQL its
     primary key, unless something refers to it, and its unique and foreign-key constraints), load,
-    then build each once,
-    sorted, and check the foreign keys in one pass. All inside the caller's transaction, so a
-    failure leaves the table exactly as it was; the table is locked while it loads. SQLite keeps
-    constraints written into the table itself, so there only the separate indexes are rebuilt."""
+    then build each once, sorted, and check the foreign keys in one pass. All inside the caller's
+    transaction, so a failure leaves the table exactly as it was; the table is locked while it
+    loads. SQLite keeps constraints written into the table itself, so there only the separate
+    indexes are rebuilt."""
     foreign_keys = list(table.foreign_key_constraints) if constraints else []
     uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)] if constraints else []
     # The primary key is rebuilt too, unless another table's foreign key depends on it.

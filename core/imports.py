@@ -263,9 +263,11 @@ def validate(kind: ImportKind, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Ro
         return text, *parse_column(column, text)
 
     # Columns are parsed side by side: the work is in Arrow's kernels, which let go of the GIL.
-    with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
-        parsed = list(pool.map(parse, kind.columns)) if len(raw) >= PARALLEL_FROM_ROWS \
-            else [parse(column) for column in kind.columns]
+    if len(raw) >= PARALLEL_FROM_ROWS:
+        with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
+            parsed = list(pool.map(parse, kind.columns))
+    else:
+        parsed = [parse(column) for column in kind.columns]
     for column, (text, values, problems) in zip(kind.columns, parsed):
         typed[column.name] = values
         for mask, message in problems:
@@ -378,8 +380,8 @@ def _plain_integers(text: pd.Series, filled: pd.Series) -> pd.Series | None:
         return None
     if not pc.all(pc.match_substring_regex(values, r"^[0-9]{1,18}$")).as_py():
         return None
-    return pd.Series(pc.cast(values, pa.int64()).to_pandas(types_mapper=pd.ArrowDtype).astype("Int64").to_numpy(),
-                     index=text.index, dtype="Int64")
+    numbers = pc.cast(values, pa.int64()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    return pd.Series(numbers.array, index=text.index)
 
 
 DATE_SHAPE = r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}"
