@@ -473,11 +473,21 @@ def reference_table(report: dict) -> list[dict]:
 # -- demand analysis --------------------------------------------------------------------------
 
 
+def _weights(records: pd.DataFrame) -> pd.Series:
+    """How many MASH records each row stands for: its ``records`` column when the rows are counts
+    made in the database, else one each."""
+    if "records" in records:
+        return records["records"].astype("int64")
+    return pd.Series(1, index=records.index, dtype="int64")
+
+
 def by_source_and_method(records: pd.DataFrame) -> dict:
     """Contacts and referrals by source and by method (all records given)."""
     out = {}
+    weights = _weights(records)
     for column in ("source", "method"):
-        table = pd.crosstab(records[column], records["classification"]).reindex(columns=[CONTACT, REFERRAL], fill_value=0)
+        counts = weights.groupby([records[column], records["classification"]]).sum()
+        table = counts.unstack(fill_value=0).reindex(columns=[CONTACT, REFERRAL], fill_value=0)
         table["total"] = table.sum(axis=1)
         table = table.sort_values("total", ascending=False)
         total = table["total"].sum()
@@ -490,8 +500,9 @@ def by_source_and_method(records: pd.DataFrame) -> dict:
 
 def telephone_share(records: pd.DataFrame, method: str = "Telephone") -> list[dict]:
     """Each source's share of the contacts (non-urgent calls) made by telephone."""
-    phoned = records[(records["method"].str.lower() == method.lower()) & (records["classification"] == CONTACT)]
-    counts = phoned["source"].value_counts()
+    phoned = (records["method"].str.lower() == method.lower()) & (records["classification"] == CONTACT)
+    counts = _weights(records)[phoned].groupby(records.loc[phoned, "source"]).sum().sort_values(ascending=False,
+                                                                                                 kind="stable")
     total = counts.sum()
     return [{"source": name, "contacts": int(n), "pct": number(100 * n / total)} for name, n in counts.items()]
 
@@ -499,10 +510,11 @@ def telephone_share(records: pd.DataFrame, method: str = "Telephone") -> list[di
 def contacts_per_pupil(records: pd.DataFrame, schools: pd.DataFrame, top: int = 30) -> dict:
     """Contacts per pupil by school: the average over schools, and the ``top`` schools by it.
 
-    ``records`` need school_urn and classification; ``schools`` urn, name and pupils.
+    ``records`` need school_urn and classification (and may carry a ``records`` count per row);
+    ``schools`` urn, name and pupils.
     """
-    contacts = records[(records["classification"] == CONTACT) & records["school_urn"].notna()]
-    counts = contacts["school_urn"].astype("int64").value_counts().rename("contacts")
+    chosen = (records["classification"] == CONTACT) & records["school_urn"].notna()
+    counts = _weights(records)[chosen].groupby(records.loc[chosen, "school_urn"].astype("int64")).sum().rename("contacts")
     frame = schools.merge(counts, left_on="urn", right_index=True, how="left")
     frame["contacts"] = frame["contacts"].fillna(0).astype("int64")
     frame = frame[frame["pupils"] > 0]

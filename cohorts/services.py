@@ -321,14 +321,18 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
 def demand() -> dict:
     """Contacts and referrals by source and method, schools' share of telephone contacts and
     contacts per pupil by school, over every MASH record imported."""
-    records = _frame(select(MashRecord.source, MashRecord.method, MashRecord.classification, MashRecord.school_urn),
-                     ["source", "method", "classification", "school_urn"])
+    kinds = (MashRecord.source, MashRecord.method, MashRecord.classification)
+    # Counted in the database: a few dozen rows by source and method, one row per school.
+    by_kind = _frame(select(*kinds, func.count()).group_by(*kinds), ["source", "method", "classification", "records"])
+    by_school = _frame(select(MashRecord.school_urn, func.count())
+                       .where(MashRecord.classification == analysis.CONTACT, MashRecord.school_urn.is_not(None))
+                       .group_by(MashRecord.school_urn), ["school_urn", "records"])
     schools = _frame(select(School.urn, School.name, School.pupils), ["urn", "name", "pupils"])
     span = db.session.execute(select(func.min(MashRecord.received_at), func.max(MashRecord.received_at))).one()
-    return {"records": len(records), "first": span[0], "last": span[1],
-            **analysis.by_source_and_method(records),
-            "telephone": analysis.telephone_share(records),
-            "per_pupil": analysis.contacts_per_pupil(records, schools)}
+    return {"records": int(by_kind["records"].sum()), "first": span[0], "last": span[1],
+            **analysis.by_source_and_method(by_kind),
+            "telephone": analysis.telephone_share(by_kind),
+            "per_pupil": analysis.contacts_per_pupil(by_school.assign(classification=analysis.CONTACT), schools)}
 
 
 def uk_window(start: date, end: date) -> str:

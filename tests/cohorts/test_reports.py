@@ -158,6 +158,12 @@ def test_demand_page(client, login_as, cohort):
     assert "Contacts and referrals by source" in html and "contacts per pupil" in html
 
 
+def test_demand_page_before_any_record_is_imported(client, login_as, db_session):
+    login_as("evaluator")
+    response = client.get("/cohorts/demand")
+    assert response.status_code == 200
+
+
 def test_cohort_pages_list_and_membership(client, login_as, cohort):
     login_as("evaluator")
     assert "autumn-test" in client.get("/cohorts/").get_data(as_text=True)
