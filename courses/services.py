@@ -193,9 +193,7 @@ def open_sessions(limit: int = 10, excluding: Iterable[int] = ()) -> list[tuple[
     excluding = list(excluding)
     if excluding:
         statement = statement.where(CourseSession.id.not_in(excluding))
-    sessions = list(db.session.scalars(statement.limit(limit)))
-    counts = booking_counts([s.id for s in sessions])
-    return [(s, s.capacity - counts[s.id]["booked"]) for s in sessions]
+    return [(s, s.capacity - n) for s, n in db.session.execute(statement.add_columns(booked).limit(limit))]
 
 
 # -- bookings -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from core.auth import ADMIN, DSL, TRAINER, public, roles_required
 from core.database import begin_writing
 from core.extensions import db
 from core.imports import RejectedFile, read_table
+from core.paging import page_within
 from core.timefmt import uk_date, utcnow
 from courses import services
 from courses.calendar import CalendarEvent, build_calendar
@@ -321,9 +322,7 @@ def clock():
     frame = as_dates(services.clock_for(district=district, school_id=school_id))
     counts = frame["status"].value_counts().to_dict()
     shown = frame[frame["status"] == status] if status else frame
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    pages = max(1, -(-len(shown) // CLOCK_PAGE_SIZE))
-    page = min(page, pages)
+    page, pages = page_within(request.args.get("page", 1, type=int), len(shown), CLOCK_PAGE_SIZE)
     rows = shown.iloc[(page - 1) * CLOCK_PAGE_SIZE: page * CLOCK_PAGE_SIZE].to_dict("records")
     school = db.session.get(School, school_id) if school_id else None
     return render_template("courses/clock.html", rows=rows, counts=counts, total=len(frame), shown=len(shown),
