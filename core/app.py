@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     configure_settings(app, config)
+    configure_sessions(app)
     register_extensions(app)
     configure_templates(app)
     register_features(app)
@@ -39,6 +40,12 @@ def configure_settings(app: Flask, overrides: dict | None) -> None:
     if overrides:
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def configure_sessions(app: Flask) -> None:
+    from core.sessions import CookieSessions
+
+    app.session_interface = CookieSessions()
 
 
 def register_extensions(app: Flask) -> None:
@@ -82,7 +89,7 @@ def configure_templates(app: Flask) -> None:
             "council_name": app.config["COUNCIL_NAME"],
             "service_name": app.config["SERVICE_NAME"],
             "navigation_for": navigation_for,
-            "csp_nonce": g.get("csp_nonce", ""),
+            "csp_nonce": csp_nonce(),
         }
 
     @app.route("/assets/<path:filename>", endpoint="govuk_assets")
@@ -115,22 +122,29 @@ def register_error_handlers(app: Flask) -> None:
     init_app(app)
 
 
-def configure_security_headers(app: Flask) -> None:
-    @app.before_request
-    def _nonce():
-        g.csp_nonce = secrets.token_urlsafe(16)
+# The Content-Security-Policy; pages that run the GOV.UK script carry a nonce for it.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'{nonce}; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY"))
 
+
+def csp_nonce() -> str:
+    """This response's script nonce, made when a page first renders (a download needs none)."""
+    nonce = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(16)
+    return nonce
+
+
+def configure_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response):
-        nonce = g.get("csp_nonce", "")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
-            "style-src 'self'; img-src 'self' data:; font-src 'self'; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        nonce = g.get("csp_nonce")
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy",
+                           CONTENT_SECURITY_POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else ""))
+        for name, value in SECURITY_HEADERS:
+            headers.setdefault(name, value)
         return response

@@ -47,6 +47,16 @@ def signed_in(view):
     return roles_required(*ROLES)(view)
 
 
+def session_check_remembered(view):
+    """Mark a view that sends only published material, the same to every signed-in role.
+
+    For such a view a worker may trust a session it checked in the last few seconds
+    (MATERIALS_SESSION_CHECK_SECONDS) instead of asking the database again; every other view checks
+    the session on every request. Put it above the role decorator."""
+    view.session_check_remembered = True
+    return view
+
+
 def public(view):
     """Mark a view as open to everyone, so the permission audit knows it was meant."""
     view.access = PUBLIC

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from core.auth import ADMIN, public, roles_required, signed_in
+from core.auth import ADMIN, public, roles_required, session_check_remembered, signed_in
 from core.extensions import db
 from materials import services
 from materials.content import DESCRIPTIONS, KINDS, POSTER, SERVICE_COLOURS, TITLES, deck, flatten, paragraphs, unflatten
@@ -18,6 +18,8 @@ bp = Blueprint("materials", __name__, static_folder="static", static_url_path="/
 admin_bp = Blueprint("materials_admin", __name__, url_prefix="/admin/materials")
 
 BOLD = re.compile(r"\*\*(.+?)\*\*")
+# Only a request carrying one of these can be answered 304; any other gets the whole PDF.
+CONDITIONAL_HEADERS = ("If-None-Match", "If-Modified-Since")
 
 
 @bp.app_template_filter("material_text")
@@ -49,7 +51,9 @@ def _send_pdf(file, user=None) -> Response:
     Only a full download is logged."""
     if file is None:
         abort(404)
-    response = Response(file.data, headers=file.headers).make_conditional(request)
+    response = Response(file.data, headers=file.headers)
+    if any(name in request.headers for name in CONDITIONAL_HEADERS):
+        response = response.make_conditional(request)
     if response.status_code == 200 and services.record_download(file.version_id, user.id if user else None, file.size):
         db.session.commit()
     return response
@@ -81,6 +85,7 @@ def read(kind):
 
 
 @bp.route("/materials/<kind>.pdf")
+@session_check_remembered
 @signed_in
 def download(kind):
     if kind not in KINDS:
@@ -89,6 +94,7 @@ def download(kind):
 
 
 @bp.route("/materials/<kind>/v<int:number>.pdf")
+@session_check_remembered
 @signed_in
 def download_version(kind, number):
     if kind not in KINDS:
@@ -115,6 +121,7 @@ def public_poster():
 
 
 @bp.route("/poster.pdf")
+@session_check_remembered
 @public
 def public_poster_pdf():
     if not services.poster_is_public():

@@ -13,7 +13,7 @@ def init_app(app) -> None:
     from people.views import bp
 
     app.register_blueprint(bp)
-    login_manager.user_loader(services.load_session_user)
+    login_manager.user_loader(_user_for_request)
     app.cli.add_command(cli.users)
     register_import_kind(app, SchoolsImport())
     register_import_kind(app, DslsImport())
@@ -21,3 +21,18 @@ def init_app(app) -> None:
     add_nav_item(app, "people.schools", "Schools", {ADMIN}, order=20, section="people.school")
     add_nav_item(app, "people.dsls", "DSL register", {ADMIN}, order=21, section="people.dsl")
     add_nav_item(app, "people.users", "Users", {ADMIN}, order=22, section="people.user")
+
+
+def _user_for_request(session_id: str):
+    """The signed-in user for this request: checked against the database every time, except on
+    views marked ``session_check_remembered`` (published materials), where a check from the last
+    MATERIALS_SESSION_CHECK_SECONDS in this worker is trusted."""
+    from flask import current_app, request
+
+    from people import services
+
+    seconds = current_app.config.get("MATERIALS_SESSION_CHECK_SECONDS", 0)
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if seconds and getattr(view, "session_check_remembered", False):
+        return services.remembered_session(session_id, seconds)
+    return services.load_session_user(session_id)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from flask_login import UserMixin
 from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -58,21 +60,77 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def load_session_user(session_id: str) -> User | None:
-    """The user for a session cookie's id ``"<id>:<version>"``, if that session is still current."""
+def _parse_session_id(session_id: str) -> tuple[int, int] | None:
+    """``(user id, session version)`` from a session cookie's id ``"<id>:<version>"``."""
     try:
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or user.session_version != version:
+    return user_id, version
+
+
+def load_session_user(session_id: str) -> User | None:
+    """The user for a session cookie's id ``"<id>:<version>"``, if that session is still current."""
+    parsed = _parse_session_id(session_id)
+    if parsed is None:
+        return None
+    user = db.session.get(User, parsed[0])
+    if user is None or not user.active or user.session_version != parsed[1]:
         return None
     return user
+
+
+class RememberedSession(UserMixin):
+    """A signed-in session as this worker last checked it: whose it is, their role and the session
+    version. Enough to guard a download and log it; it holds no other personal data."""
+
+    __slots__ = ("id", "role", "session_version")
+
+    def __init__(self, user_id: int, role: str, session_version: int):
+        self.id, self.role, self.session_version = user_id, role, session_version
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+# Sessions checked recently in this worker, by user id: (monotonic time the check runs out, session).
+_remembered: dict[int, tuple[float, RememberedSession]] = {}
+REMEMBERED_SESSIONS_MAX = 10_000
+
+
+def remembered_session(session_id: str, seconds: float) -> RememberedSession | None:
+    """The session for a cookie's id as checked in this worker within ``seconds``, or checked now.
+
+    A session ended in this worker is forgotten at once; one ended in another worker (or another app
+    server) can be trusted here for at most ``seconds`` more. A different session version in the
+    cookie is always checked against the database."""
+    parsed = _parse_session_id(session_id)
+    if parsed is None:
+        return None
+    user_id, version = parsed
+    now = time.monotonic()
+    known = _remembered.get(user_id)
+    if known and known[0] > now and known[1].session_version == version:
+        return known[1]
+    user = load_session_user(session_id)
+    if user is None:
+        _remembered.pop(user_id, None)
+        return None
+    if len(_remembered) >= REMEMBERED_SESSIONS_MAX:
+        _remembered.clear()
+    checked = RememberedSession(user.id, user.role, user.session_version)
+    _remembered[user_id] = (now + seconds, checked)
+    return checked
+
+
+def forget_remembered_sessions() -> None:
+    _remembered.clear()
 
 
 def end_all_sessions(user: User) -> None:
     """Every session of this user, on every device, stops working."""
     user.session_version += 1
+    _remembered.pop(user.id, None)
 
 
 def create_user(email: str, role: str, name: str = "", password: str | None = None) -> User:

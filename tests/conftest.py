@@ -46,6 +46,7 @@ def app(database_url, tmp_path_factory):
         # Every download is written in the request's own transaction, which each test rolls back.
         "MATERIALS_CACHE_SECONDS": 0,
         "MATERIALS_DOWNLOAD_BATCH": 0,
+        "MATERIALS_SESSION_CHECK_SECONDS": 0,
     })
     app.instance_path = str(instance)
     with app.app_context():

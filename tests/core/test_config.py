@@ -109,3 +109,8 @@ def test_gunicorn_preloads_the_app_and_each_worker_gets_its_own_connections(tmp_
     with app.app_context():
         assert db.engine.pool.checkedin() == 0
     settings["post_fork"](SimpleNamespace(app=SimpleNamespace(wsgi=lambda: Flask("bare"))), None)
+
+
+def test_a_response_that_is_not_a_page_gets_a_policy_without_a_script_nonce(client):
+    policy = client.get("/healthz").headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "nonce" not in policy

@@ -18,16 +18,6 @@ def pdf_text(data: bytes) -> str:
     return "".join("".join(page.extract_text().split()) for page in reader.pages).replace("\u200b", "")
 
 
-@pytest.fixture
-def published(db_session, make_user):
-    """Every material seeded and version 1 published; returns the poster's version 1."""
-    admin = make_user("admin")
-    for material in services.ensure_materials():
-        services.publish_draft(material, "Demo County Council", admin)
-    db_session.commit()
-    return services.current_version(services.material_by_kind(POSTER))
-
-
 def test_first_versions_hold_the_reports_poster_text_and_numbers(db_session):
     materials = services.ensure_materials()
     assert [m.kind for m in materials] == list(KINDS)
