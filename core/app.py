@@ -141,10 +141,11 @@ def csp_nonce() -> str:
 def configure_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response):
-        nonce = g.get("csp_nonce")
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy",
-                           CONTENT_SECURITY_POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else ""))
-        for name, value in SECURITY_HEADERS:
-            headers.setdefault(name, value)
+        # One look at the headers a view set itself (a view's own value wins), then one append.
+        present = {name.lower() for name, _ in response.headers}
+        if "content-security-policy" not in present:
+            nonce = g.get("csp_nonce")
+            response.headers.add("Content-Security-Policy",
+                                 CONTENT_SECURITY_POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else ""))
+        response.headers.extend([(name, value) for name, value in SECURITY_HEADERS if name.lower() not in present])
         return response

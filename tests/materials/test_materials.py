@@ -228,6 +228,17 @@ def test_downloads_are_logged_in_batches_when_batching_is_on(app, monkeypatch, t
     engine.dispose()
 
 
+def test_a_batch_of_downloads_goes_in_as_one_statement_on_either_database(db_session, published, make_user):
+    user = make_user("dsl")
+    when = services.utcnow().replace(microsecond=0)
+    rows = [{"user_id": user.id, "version_id": published.id, "size": "A3", "downloaded_at": when},
+            {"user_id": None, "version_id": published.id, "size": "A4", "downloaded_at": when}] * 3
+    services.insert_downloads(db_session.connection(), rows)
+    written = db_session.execute(select(Download.user_id, Download.version_id, Download.size, Download.downloaded_at)
+                                 .order_by(Download.id)).all()
+    assert [tuple(row) for row in written] == [tuple(row.values()) for row in rows]
+
+
 def test_current_version_is_remembered_for_a_few_seconds_and_forgotten_on_publish(app, monkeypatch):
     from materials import services
 
