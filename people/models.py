@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, func, select
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.auth import ROLES
@@ -29,7 +29,7 @@ class School(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     urn: Mapped[int] = mapped_column(Integer, unique=True)  # DfE unique reference number
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), index=True)  # the schools list pages in name order
     pupils: Mapped[int] = mapped_column(Integer)  # pupils on roll
     fsm_percent: Mapped[float] = mapped_column(Float)  # % eligible for free school meals
     phase: Mapped[str | None] = mapped_column(String(40))
@@ -51,7 +51,7 @@ class Dsl(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored trimmed and lower-case
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), index=True)  # the register pages in name order
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="RESTRICT"), index=True)
     role: Mapped[str] = mapped_column(String(20), default="DSL")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -90,10 +90,11 @@ class User(UserMixin, db.Model):
 
     @property
     def dsl(self) -> Dsl | None:
-        """The DSL record this account belongs to, matched by email."""
+        """The DSL record this account belongs to, matched by email (both are stored lower-case,
+        so the match goes through the register's unique email index)."""
         if self.role != "dsl":
             return None
-        return db.session.scalar(select(Dsl).where(func.lower(Dsl.email) == self.email.lower()))
+        return db.session.scalar(select(Dsl).where(Dsl.email == self.email.lower()))
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
