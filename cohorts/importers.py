@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from core.auth import ADMIN, EVALUATOR
 from core.bulk import bulk_insert

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 from flask import current_app
@@ -18,7 +18,7 @@ from cohorts.models import Cohort, CohortMember, EarlyHelpConsultation, MashReco
 from core.bulk import bulk_insert
 from core.extensions import db
 from core.models import ImportBatch
-from core.timefmt import LONDON, uk_date, utcnow
+from core.timefmt import london_to_utc, uk_date, utcnow
 from courses.models import Attendance, CourseSession, CourseType
 from people.models import Dsl, School
 
@@ -240,10 +240,7 @@ def pseudonyms(dsl_ids) -> list[str]:
 def london_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The UTC instants (naive, as stored) at which Europe/London's ``start`` begins and the day after
     ``end`` begins: a time stamp's London date lies in [start, end] exactly when it falls in [low, high)."""
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time(0), LONDON).astimezone(timezone.utc).replace(tzinfo=None)
-
-    return midnight(start), midnight(end + timedelta(days=1))
+    return london_to_utc(start, time(0)), london_to_utc(end + timedelta(days=1), time(0))
 
 
 def record_counts(start: date, end: date) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Times are stored in UTC and shown in Europe/London; dates the UK way."""
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -15,6 +15,11 @@ def to_london(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(LONDON)
+
+
+def london_to_utc(day: date, clock: time) -> datetime:
+    """A London wall-clock time on ``day`` as naive UTC, as stored."""
+    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def uk_date(value) -> str:

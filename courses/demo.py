@@ -6,9 +6,8 @@ from datetime import date, time, timedelta
 from sqlalchemy import insert, select
 
 from core.extensions import db
-from core.timefmt import today_london, utcnow
+from core.timefmt import london_to_utc, today_london, utcnow
 from courses.models import Attendance, Booking, CourseSession, CourseType, SessionPart
-from courses.services import london_to_utc
 from people.models import Dsl, User
 
 SEPTEMBER_2020_TRAINED = 165  # the reference report's autumn-2020 treatment group

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, time
 
 import pandas as pd
 from flask_sqlalchemy.pagination import Pagination
@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from core.database import is_sqlite
 from core.extensions import db
 from core.paging import paginate
-from core.timefmt import LONDON, today_london, utcnow
+from core.timefmt import london_to_utc, today_london, utcnow
 from courses.certificate import CertificateContent
 from courses.clock import Periods, add_months, training_clock
 from courses.models import (
@@ -83,11 +83,6 @@ def save_course_type(course_type: CourseType | None, *, code: str, name: str, va
 
 
 # -- sessions -----------------------------------------------------------------------------------
-
-
-def london_to_utc(day: date, clock: time) -> datetime:
-    """A London wall-clock time on ``day`` as naive UTC, as stored."""
-    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

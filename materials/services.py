@@ -14,6 +14,7 @@ from werkzeug.http import http_date, quote_etag
 
 from core.bulk import copy_rows
 from core.database import begin_writing
+from core.memory import ShortMemory
 from core.extensions import db
 from core.timefmt import to_london, utcnow
 from materials import pdf
@@ -171,19 +172,18 @@ def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf
 # Which version is current, remembered for a few seconds per worker (MATERIALS_CACHE_SECONDS), so a
 # busy poster costs no query to find; publishing in this worker forgets it at once, and other workers
 # notice within those seconds.
-_current: dict[tuple[str, str], tuple[float, object]] = {}
+_current = ShortMemory()
 
 
 def _remembered(key: tuple[str, str], work_out):
     """``work_out()``, remembered under ``key`` in this worker for MATERIALS_CACHE_SECONDS (a None
     answer is not remembered)."""
     seconds = current_app.config.get("MATERIALS_CACHE_SECONDS", 0)
-    remembered = _current.get(key)
-    if seconds and remembered and remembered[0] > time.monotonic():
-        return remembered[1]
-    value = work_out()
-    if seconds and value is not None:
-        _current[key] = (time.monotonic() + seconds, value)
+    value = _current.get(key) if seconds else None
+    if value is None:
+        value = work_out()
+        if seconds and value is not None:
+            _current.keep(key, value, seconds)
     return value
 
 
@@ -192,7 +192,7 @@ def current_pdf(kind: str, size: str = "A4") -> ServedPdf | None:
 
 
 def forget_current() -> None:
-    _current.clear()
+    _current.forget()
 
 
 def version_pdf(kind: str, number: int, size: str = "A4") -> ServedPdf | None:

@@ -8,7 +8,7 @@ from core.navigation import add_nav_item
 
 
 def init_app(app) -> None:
-    from people import cli, demo, services
+    from people import cli, demo
     from people.importers import DslsImport, SchoolsImport
     from people.views import bp
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -13,6 +12,7 @@ from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.auth import ROLES
+from core.memory import ShortMemory
 from core.extensions import db
 from core.paging import paginate
 from core.timefmt import utcnow
@@ -93,9 +93,8 @@ class RememberedSession(UserMixin):
         return f"{self.id}:{self.session_version}"
 
 
-# Sessions checked recently in this worker, by user id: (monotonic time the check runs out, session).
-_remembered: dict[int, tuple[float, RememberedSession]] = {}
-REMEMBERED_SESSIONS_MAX = 10_000
+# Sessions checked recently in this worker, by user id.
+_remembered = ShortMemory()
 
 
 def remembered_session(session_id: str, seconds: float) -> RememberedSession | None:
@@ -108,29 +107,26 @@ def remembered_session(session_id: str, seconds: float) -> RememberedSession | N
     if parsed is None:
         return None
     user_id, version = parsed
-    now = time.monotonic()
     known = _remembered.get(user_id)
-    if known and known[0] > now and known[1].session_version == version:
-        return known[1]
+    if known is not None and known.session_version == version:
+        return known
     user = load_session_user(session_id)
     if user is None:
-        _remembered.pop(user_id, None)
+        _remembered.forget(user_id)
         return None
-    if len(_remembered) >= REMEMBERED_SESSIONS_MAX:
-        _remembered.clear()
     checked = RememberedSession(user.id, user.role, user.session_version)
-    _remembered[user_id] = (now + seconds, checked)
+    _remembered.keep(user_id, checked, seconds)
     return checked
 
 
 def forget_remembered_sessions() -> None:
-    _remembered.clear()
+    _remembered.forget()
 
 
 def end_all_sessions(user: User) -> None:
     """Every session of this user, on every device, stops working."""
     user.session_version += 1
-    _remembered.pop(user.id, None)
+    _remembered.forget(user.id)
 
 
 def create_user(email: str, role: str, name: str = "", password: str | None = None) -> User:

@@ -5,6 +5,7 @@ session ended in this worker stops downloading at once."""
 import pytest
 from sqlalchemy import select, update
 
+from core import memory
 from materials.models import Download
 from people import services as people
 from people.models import User
@@ -37,8 +38,8 @@ def test_a_download_trusts_a_recent_check_for_a_few_seconds_but_pages_check_ever
     assert client.get("/materials/poster.pdf").status_code == 200
     assert is_sent_to_sign_in(client.get("/materials/"))
 
-    later = people.time.monotonic() + 61
-    monkeypatch.setattr(people.time, "monotonic", lambda: later)
+    later = memory.time.monotonic() + 61
+    monkeypatch.setattr(memory.time, "monotonic", lambda: later)
     assert is_sent_to_sign_in(client.get("/materials/poster.pdf"))
 
 
