@@ -22,8 +22,8 @@ from core.app import create_app
 from core.extensions import db
 from core.timefmt import today_london
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FORMATS = SHARED / "formats"
+# The example import files the project ships (docs/examples), described in docs/formats.md.
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -199,4 +199,4 @@ def make_session(db_session, course_type):
 
 @pytest.fixture
 def formats():
-    return FORMATS
+    return EXAMPLES

@@ -7,15 +7,12 @@ apt they install it first. CI sets RIGHT_SUPPORT_REQUIRE_BROWSER=1 so they can n
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from tests.support import flask_command, fresh_database, gunicorn_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -51,68 +48,18 @@ def _ensure_chromium() -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _fresh_database(tmp_path: Path):
-    """A new empty database: a SQLite file, or a new PostgreSQL database beside TEST_DATABASE_URL's."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        return f"sqlite:///{tmp_path / 'browser.db'}", None
-    import psycopg
-
-    parts = urlsplit(base)
-    name = f"{parts.path.lstrip('/') or 'right_support'}_browser_{os.getpid()}"
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urlunsplit(parts._replace(path=f"/{name}")), drop
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """The app under a real server on loopback, with the demo county loaded. Yields its base URL."""
+    """The app under gunicorn on loopback, with the demo county loaded. Yields its base URL."""
     _ensure_chromium()
     tmp = tmp_path_factory.mktemp("live")
-    database_url, drop = _fresh_database(tmp)
-    env = {**os.environ, "RIGHT_SUPPORT_ENV": "development", "DATABASE_URL": database_url,
-           "SECRET_KEY": "browser-tests", "COUNCIL_NAME": "Demo County Council"}
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run(flask + ["demo"], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise RuntimeError((tmp / "server.log").read_text())
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start: " + (tmp / "server.log").read_text())
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
-        if drop:
-            drop()
+    with fresh_database(tmp, "browser") as database_url:
+        env = {**os.environ, "RIGHT_SUPPORT_ENV": "development", "DATABASE_URL": database_url,
+               "SECRET_KEY": "browser-tests", "COUNCIL_NAME": "Demo County Council"}
+        flask_command(env, "db", "upgrade")
+        flask_command(env, "demo")
+        with gunicorn_server(env, tmp, workers=2) as (base, _):
+            yield base
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import follow
-from tests.conftest import FORMATS
+from tests.conftest import EXAMPLES
 
 ROLE_EMAILS = {
     "admin": "admin@demo.test",
@@ -71,7 +71,7 @@ def test_admin_uploads_schools_file_with_preview(sign_in, check_page):
     page = sign_in("admin@demo.test")
     page.goto("/imports/")
     page.get_by_label("Schools").check()
-    page.set_input_files("input[type=file]", str(FORMATS / "schools.csv"))
+    page.set_input_files("input[type=file]", str(EXAMPLES / "schools.csv"))
     follow(page.get_by_role("button", name="Check the file"))
     assert "Check the import" in page.content()
     check_page(page, "admin-import-preview")

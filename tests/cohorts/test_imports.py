@@ -16,15 +16,15 @@ def _count(model):
 
 
 def test_contacts_import_links_by_email_and_stores_utc(runner, formats, make_dsl):
-    dsl = make_dsl(email="s.nowak@castlehill.example.org")
+    dsl = make_dsl(email="e.kowalska@riverside.example.org")
     result = runner.invoke(args=["import", "contacts", str(formats / "contacts.csv")])
     assert result.exit_code == 0, result.output
     assert "created 3" in result.output
-    first = db.session.scalar(select(MashRecord).where(MashRecord.contact_id == "MASH-100231"))
+    first = db.session.scalar(select(MashRecord).where(MashRecord.contact_id == "MASH-204417"))
     assert first.received_at == datetime(2020, 10, 2, 8, 14)  # 09:14 British Summer Time
-    assert first.dsl_id == dsl.id and first.referrer_email == "s.nowak@castlehill.example.org"
-    assert first.school_urn == 125402 and first.classification == "contact"
-    police = db.session.scalar(select(MashRecord).where(MashRecord.contact_id == "MASH-100233"))
+    assert first.dsl_id == dsl.id and first.referrer_email == "e.kowalska@riverside.example.org"
+    assert first.school_urn == 136202 and first.classification == "contact"
+    police = db.session.scalar(select(MashRecord).where(MashRecord.contact_id == "MASH-204419"))
     assert police.dsl_id is None and police.referrer_email is None
     assert db.session.get(ImportBatch, first.import_batch_id).filename == "contacts.csv"
 
@@ -48,7 +48,7 @@ def test_impossible_date_rejects_the_file_naming_row_and_column(runner, formats,
 
 
 def test_importing_the_same_file_again_changes_no_figure(runner, formats, make_dsl):
-    make_dsl(email="s.nowak@castlehill.example.org")
+    make_dsl(email="e.kowalska@riverside.example.org")
     for kind, name in (("contacts", "contacts.csv"), ("early-help", "early-help.csv")):
         assert runner.invoke(args=["import", kind, str(formats / name)]).exit_code == 0
     before = (db.session.execute(select(MashRecord.contact_id, MashRecord.received_at, MashRecord.dsl_id,
@@ -64,12 +64,12 @@ def test_importing_the_same_file_again_changes_no_figure(runner, formats, make_d
 
 
 def test_early_help_import(runner, formats, make_dsl):
-    dsl = make_dsl(email="m.reid@oakridge.example.org")
+    dsl = make_dsl(email="c.baird@hollybank.example.org")
     result = runner.invoke(args=["import", "early-help", str(formats / "early-help.csv")])
     assert result.exit_code == 0, result.output
     rows = db.session.execute(select(EarlyHelpConsultation.consultation_id, EarlyHelpConsultation.dsl_id)
                               .order_by(EarlyHelpConsultation.consultation_id)).all()
-    assert rows == [("EH-5501", dsl.id), ("EH-5502", None)]
+    assert rows == [("EH-7301", dsl.id), ("EH-7302", None)]
 
 
 def test_duplicate_key_and_bad_classification_are_errors(runner, tmp_path):

@@ -11,10 +11,11 @@ out on purpose: they read whole tables in one pass by design (see README, Benchm
 
 import re
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from core.demo import load_demo
 from core.extensions import db
+from tests.support import StatementCounter
 
 # Tables that grow with the number of schools, DSLs, sessions and MASH records.
 GROWING = {"schools", "dsls", "users", "course_sessions", "session_parts", "bookings", "attendances",
@@ -55,27 +56,18 @@ def test_the_busiest_pages_read_growing_tables_only_through_indexes(app, client,
         "admin@demo.test": ["/admin/dsls", "/admin/schools", "/admin/users", "/admin/materials/"],
     }
 
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
     seen = {}
     for email, urls in pages.items():
         user = db_session.scalar(select(User).where(User.email == email))
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
-        event.listen(db.engine, "before_cursor_execute", capture)
-        try:
-            for url in urls:
-                statements.clear()
+        for url in urls:
+            with StatementCounter(db.engine) as counter:
                 response = client.get(url)
                 assert response.status_code == 200, url
                 response.close()
-                seen[url] = list(statements)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", capture)
+            seen[url] = [(sql, parameters) for sql, parameters in counter.statements
+                         if sql.lstrip().upper().startswith("SELECT")]
 
     connection = db_session.connection()
     problems = {}

@@ -1,10 +1,11 @@
 """Fixtures for courses: many DSLs at once, and a DSL signed in. Course types and sessions are in tests/conftest.py."""
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from core.extensions import db
 from core.timefmt import utcnow
+from tests.support import StatementCounter
 
 
 @pytest.fixture
@@ -45,18 +46,10 @@ def queries_for(client):
     """How many SQL statements a GET of ``url`` runs (it must answer 200)."""
 
     def count(url) -> int:
-        statements = []
-
-        def listen(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", listen)
-        try:
+        with StatementCounter(db.engine) as counter:
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
             response.close()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listen)
-        return len(statements)
+        return len(counter)
 
     return count

@@ -37,22 +37,22 @@ def test_a_changed_status_is_an_update_and_the_clock_follows(runner, formats, tm
     runner.invoke(args=["import", "attendance", str(formats / "attendance.csv")])
     changed = tmp_path / "attendance.csv"
     changed.write_text((formats / "attendance.csv").read_text().replace(
-        "s.nowak@castlehill.example.org,absent", "S.Nowak@castlehill.example.org ,attended"))
+        "e.kowalska@riverside.example.org,absent", "E.Kowalska@riverside.example.org ,attended"))
     result = runner.invoke(args=["import", "attendance", str(changed)])
     assert result.exit_code == 0 and "created 0, updated 1, unchanged 3" in result.output
     import json
 
     rows = {r["email"]: r for r in json.loads(runner.invoke(args=["courses", "due", "--on", "2021-01-01"]).output)}
-    assert rows["s.nowak@castlehill.example.org"]["last_trained"] == "2020-09-17"
-    assert rows["m.reid@oakridge.example.org"]["status"] == "never"  # the KCSIE update does not renew training
+    assert rows["e.kowalska@riverside.example.org"]["last_trained"] == "2020-09-17"
+    assert rows["c.baird@hollybank.example.org"]["status"] == "never"  # the KCSIE update does not renew training
 
 
 def test_two_sessions_on_one_day_told_apart_by_code(runner, formats, tmp_path):
     _load_register(runner, formats)
     file = tmp_path / "attendance.csv"
     file.write_text("course,session_date,session_code,email,status\n"
-                    "refresher,2021-03-02,am,a.patel@abbeyfields.example.org,attended\n"
-                    "refresher,2021-03-02,pm,a.patel@abbeyfields.example.org,absent\n")
+                    "refresher,2021-03-02,am,r.khan@millbrook.example.org,attended\n"
+                    "refresher,2021-03-02,pm,r.khan@millbrook.example.org,absent\n")
     result = runner.invoke(args=["import", "attendance", str(file)])
     assert result.exit_code == 0, result.output
     assert sorted(db.session.scalars(select(CourseSession.code))) == ["am", "pm"]
@@ -62,10 +62,10 @@ def test_unknown_course_or_person_rejects_the_whole_file(runner, formats, tmp_pa
     _load_register(runner, formats)
     file = tmp_path / "attendance.csv"
     file.write_text("course,session_date,email,status\n"
-                    "refresher,2021-03-02,a.patel@abbeyfields.example.org,attended\n"
-                    "first-aid,2021-03-02,a.patel@abbeyfields.example.org,attended\n"
+                    "refresher,2021-03-02,r.khan@millbrook.example.org,attended\n"
+                    "first-aid,2021-03-02,r.khan@millbrook.example.org,attended\n"
                     "refresher,2021-03-02,nobody@example.org,attended\n"
-                    "refresher,31/02/2021,s.nowak@castlehill.example.org,attended\n")
+                    "refresher,31/02/2021,e.kowalska@riverside.example.org,attended\n")
     result = runner.invoke(args=["import", "attendance", str(file)])
     assert result.exit_code == 1
     assert "Row 5, column 'session_date'" in result.output

@@ -2,10 +2,8 @@
 the waiting list, and nobody sees an error page. Runs against a real, committed database of its own
 (a SQLite file, or a new PostgreSQL database when TEST_DATABASE_URL is PostgreSQL)."""
 
-import os
 import threading
 from datetime import time, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask_migrate import upgrade
@@ -14,6 +12,7 @@ from sqlalchemy import func, insert, select
 from core.app import create_app
 from core.extensions import db
 from core.timefmt import today_london, utcnow
+from tests.support import fresh_database
 
 PEOPLE = 50
 CAPACITY = 5
@@ -22,39 +21,20 @@ CAPACITY = 5
 @pytest.fixture
 def committed_app(tmp_path):
     """An app on a fresh database of its own, migrated, whose commits are real."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    drop = None
-    if base.startswith("postgresql"):
-        import psycopg
-
-        parts = urlsplit(base)
-        name = f"{parts.path.lstrip('/') or 'right_support'}_race_{os.getpid()}"
-        admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{name}"')
-        url = urlunsplit(parts._replace(path=f"/{name}"))
-        options = {"pool_size": 10, "max_overflow": 20}
-
-        def drop():
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        url = f"sqlite:///{tmp_path / 'race.db'}"
-        options = {"pool_size": PEOPLE, "max_overflow": 0}
-    app = create_app({"TESTING": True, "SECRET_KEY": "race", "SQLALCHEMY_DATABASE_URI": url,
-                      "WTF_CSRF_ENABLED": False, "SQLALCHEMY_ENGINE_OPTIONS": options})
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        upgrade()
-    try:
-        yield app
-    finally:
+    with fresh_database(tmp_path, "race") as url:
+        sqlite = url.startswith("sqlite")
+        options = {"pool_size": PEOPLE, "max_overflow": 0} if sqlite else {"pool_size": 10, "max_overflow": 20}
+        app = create_app({"TESTING": True, "SECRET_KEY": "race", "SQLALCHEMY_DATABASE_URI": url,
+                          "WTF_CSRF_ENABLED": False, "SQLALCHEMY_ENGINE_OPTIONS": options})
+        app.instance_path = str(tmp_path)
         with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if drop:
-            drop()
+            upgrade()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 def _seed(app):

@@ -1,4 +1,4 @@
-"""The shared example files import by command and by upload; a bad row rejects the file whole."""
+"""The project's example files import by command and by upload; a bad row rejects the file whole."""
 
 import io
 
@@ -16,7 +16,7 @@ def counts():
 def test_example_files_import_by_command_and_twice_changes_nothing(runner, formats):
     result = runner.invoke(args=["import", "schools", str(formats / "schools.csv")])
     assert result.exit_code == 0, result.output
-    assert "created 3, updated 0, unchanged 0" in result.output
+    assert "created 4, updated 0, unchanged 0" in result.output
     result = runner.invoke(args=["import", "dsls", str(formats / "dsls.csv")])
     assert result.exit_code == 0, result.output
     assert "created 4" in result.output
@@ -33,7 +33,7 @@ def test_example_files_import_by_command_and_twice_changes_nothing(runner, forma
 def test_command_rejects_a_bad_row_naming_row_and_column(runner, formats, tmp_path):
     bad = tmp_path / "schools.csv"
     lines = (formats / "schools.csv").read_text().splitlines()
-    lines[2] = lines[2].replace("1180", "about a thousand")
+    lines[2] = lines[2].replace("1044", "about a thousand")
     bad.write_text("\n".join(lines) + "\n")
     result = runner.invoke(args=["import", "schools", str(bad)])
     assert result.exit_code == 1
@@ -57,12 +57,12 @@ def test_upload_previews_then_writes_on_confirm(client, login_as, formats):
     response = upload(client, "schools", "schools.csv", (formats / "schools.csv").read_bytes())
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Records to create" in page and "Castle Hill Academy" in page
+    assert "Records to create" in page and "Riverside Academy" in page
     assert counts() == (0, 0, 0), "a preview writes nothing"
     token = page.split('name="upload" type="hidden" value="')[1].split('"')[0]
     response = client.post("/imports/confirm", data={"upload": token})
     assert response.status_code == 302
-    assert counts()[0] == 3
+    assert counts()[0] == 4
     assert db.session.scalar(select(ImportBatch.source)) == "web"
 
     upload(client, "dsls", "dsls.csv", (formats / "dsls.csv").read_bytes())
@@ -75,11 +75,11 @@ def test_upload_previews_then_writes_on_confirm(client, login_as, formats):
 
 def test_upload_with_a_bad_row_shows_row_and_column_and_writes_nothing(client, login_as, formats):
     login_as("admin")
-    data = (formats / "schools.csv").read_text().replace("17.9", "179").encode()
+    data = (formats / "schools.csv").read_text().replace("19.3", "193").encode()
     response = upload(client, "schools", "schools.csv", data)
     page = response.get_data(as_text=True)
     assert "The file cannot be imported" in page
-    assert "Row 3, column &#39;fsm_percent&#39;: &#39;179&#39; is more than 100." in page
+    assert "Row 3, column &#39;fsm_percent&#39;: &#39;193&#39; is more than 100." in page
     assert 'name="upload"' not in page
     assert counts() == (0, 0, 0)
 
