@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 BOOTSTRAP_PYTHON ?= python3
 
-.PHONY: install run test test-browser css clean bench
+.PHONY: install run test test-browser lint css clean bench
 
 install: $(VENV)/.installed node_modules/.installed static/css/app.css
 
@@ -33,6 +33,9 @@ run: install
 
 test: install
 	$(PYTHON) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
 
 test-browser: install
 	$(PYTHON) -m pytest tests/browser

@@ -14,7 +14,8 @@ import gc
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime, time as clock, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from unittest.mock import patch
 

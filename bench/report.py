@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from datetime import date, datetime, time as clock, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from unittest import mock
 from zoneinfo import ZoneInfo

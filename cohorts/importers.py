@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import update
 
+from cohorts.models import CLASSIFICATIONS, EarlyHelpConsultation, MashRecord
 from core.auth import ADMIN, EVALUATOR
 from core.bulk import bulk_insert
 from core.extensions import db
 from core.imports import Column, ImportKind, RowError, records, stored_rows
-from cohorts.models import CLASSIFICATIONS, EarlyHelpConsultation, MashRecord
 from people.models import Dsl
 
 ID_LENGTH = 100

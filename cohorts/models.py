@@ -64,7 +64,7 @@ class Cohort(db.Model):
     exposure_end: Mapped[dt.date]
     outcome_start: Mapped[dt.date]
     outcome_end: Mapped[dt.date]
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # When the membership was last recomputed and replaced; null while it is as first frozen.
     recomputed_at: Mapped[dt.datetime | None]

@@ -305,71 +305,77 @@ def _errors_at(rows: pd.Series, column: str, texts: pd.Series, message: str) -> 
     return out
 
 
-def parse_column(column: Column, text: pd.Series) -> tuple[pd.Series, list[tuple[pd.Series, str]]]:
+Problems = list[tuple[pd.Series, str]]
+
+
+def parse_column(column: Column, text: pd.Series) -> tuple[pd.Series, Problems]:
     """Parse one column. Returns the values and a list of (bad-row mask, message) pairs."""
     blank = text == ""
-    problems: list[tuple[pd.Series, str]] = []
+    problems: Problems = []
     if column.required:
         problems.append((blank, "this value is required and is blank."))
-    filled = ~blank
+    parser = _PARSERS.get(column.kind)
+    if parser is None:
+        raise ValueError(f"unknown column kind {column.kind!r}")
+    values, more = parser(column, text, ~blank)
+    return values, problems + more
 
-    if column.kind in ("text", "email"):
-        values = text.where(filled, None)
-        if column.kind == "email":
-            values = values.str.lower()
-            bad = filled & ~text.str.match(EMAIL_PATTERN)
-            problems.append((bad, "'{value}' is not an email address."))
-        limit = column.max_length
-        if limit:
-            problems.append((filled & (text.str.len() > limit), f"is longer than {limit} characters."))
-        return values, problems
 
+def _range_problems(column: Column, numbers: pd.Series) -> Problems:
+    problems = []
+    if column.minimum is not None:
+        problems.append((numbers.notna() & (numbers < column.minimum), f"'{{value}}' is less than {column.minimum:g}."))
+    if column.maximum is not None:
+        problems.append((numbers.notna() & (numbers > column.maximum), f"'{{value}}' is more than {column.maximum:g}."))
+    return problems
+
+
+def _parse_text(column: Column, text: pd.Series, filled: pd.Series) -> tuple[pd.Series, Problems]:
+    values = text.where(filled, None)
+    problems = []
+    if column.kind == "email":
+        values = values.str.lower()
+        problems.append((filled & ~text.str.match(EMAIL_PATTERN), "'{value}' is not an email address."))
+    if column.max_length:
+        problems.append((filled & (text.str.len() > column.max_length), f"is longer than {column.max_length} characters."))
+    return values, problems
+
+
+def _parse_number(column: Column, text: pd.Series, filled: pd.Series) -> tuple[pd.Series, Problems]:
     if column.kind == "integer":
         fast = _plain_integers(text, filled)
         if fast is not None:
-            if column.minimum is not None:
-                problems.append((fast.notna() & (fast < column.minimum), f"'{{value}}' is less than {column.minimum:g}."))
-            if column.maximum is not None:
-                problems.append((fast.notna() & (fast > column.maximum), f"'{{value}}' is more than {column.maximum:g}."))
-            return fast, problems
+            return fast, _range_problems(column, fast)
+    cleaned = text.str.replace(",", "", regex=False).str.rstrip("%")
+    numbers = pd.to_numeric(cleaned.where(filled, None), errors="coerce")
+    not_number = filled & numbers.isna()
+    if column.kind == "decimal":
+        return numbers.astype("Float64"), [(not_number, "'{value}' is not a number."), *_range_problems(column, numbers)]
+    whole = numbers.notna() & (numbers % 1 != 0)
+    problems = [(not_number | whole, "'{value}' is not a whole number."), *_range_problems(column, numbers)]
+    return numbers.where(numbers.notna() & (numbers % 1 == 0)).astype("Int64"), problems
 
-    if column.kind in ("integer", "decimal"):
-        cleaned = text.str.replace(",", "", regex=False).str.rstrip("%")
-        numbers = pd.to_numeric(cleaned.where(filled, None), errors="coerce")
-        not_number = filled & numbers.isna()
-        if column.kind == "integer":
-            whole = numbers.notna() & (numbers % 1 != 0)
-            problems.append((not_number | whole, "'{value}' is not a whole number."))
-        else:
-            problems.append((not_number, "'{value}' is not a number."))
-        if column.minimum is not None:
-            problems.append((numbers.notna() & (numbers < column.minimum), f"'{{value}}' is less than {column.minimum:g}."))
-        if column.maximum is not None:
-            problems.append((numbers.notna() & (numbers > column.maximum), f"'{{value}}' is more than {column.maximum:g}."))
-        if column.kind == "integer":
-            usable = numbers.where(numbers.notna() & (numbers % 1 == 0))
-            return usable.astype("Int64"), problems
-        return numbers.astype("Float64"), problems
 
-    if column.kind in ("date", "datetime"):
-        parsed = parse_dates(text.where(filled, None), with_time=column.kind == "datetime")
-        problems.append((filled & parsed.isna(),
-                         "'{value}' is not a real date in the form 2020-09-17 or 17/09/2020"
-                         + (" (with an optional time such as 10:30)." if column.kind == "datetime" else ".")))
-        if column.kind == "date":
-            return parsed.dt.date.where(parsed.notna(), None), problems
-        return parsed, problems
+def _parse_when(column: Column, text: pd.Series, filled: pd.Series) -> tuple[pd.Series, Problems]:
+    with_time = column.kind == "datetime"
+    parsed = parse_dates(text.where(filled, None), with_time=with_time)
+    message = ("'{value}' is not a real date in the form 2020-09-17 or 17/09/2020"
+               + (" (with an optional time such as 10:30)." if with_time else "."))
+    values = parsed if with_time else parsed.dt.date.where(parsed.notna(), None)
+    return values, [(filled & parsed.isna(), message)]
 
-    if column.kind == "choice":
-        canonical = {choice.lower(): choice for choice in column.choices}
-        values = text.str.lower().map(canonical)
-        if column.default is not None:
-            values = values.where(filled, column.default)
-        allowed = ", ".join(column.choices)
-        problems.append((filled & values.isna(), f"'{{value}}' is not one of: {allowed}."))
-        return values, problems
 
-    raise ValueError(f"unknown column kind {column.kind!r}")
+def _parse_choice(column: Column, text: pd.Series, filled: pd.Series) -> tuple[pd.Series, Problems]:
+    canonical = {choice.lower(): choice for choice in column.choices}
+    values = text.str.lower().map(canonical)
+    if column.default is not None:
+        values = values.where(filled, column.default)
+    allowed = ", ".join(column.choices)
+    return values, [(filled & values.isna(), f"'{{value}}' is not one of: {allowed}.")]
+
+
+_PARSERS = {"text": _parse_text, "email": _parse_text, "integer": _parse_number, "decimal": _parse_number,
+            "date": _parse_when, "datetime": _parse_when, "choice": _parse_choice}
 
 
 def _plain_integers(text: pd.Series, filled: pd.Series) -> pd.Series | None:

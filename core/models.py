@@ -19,7 +19,7 @@ class ImportBatch(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     checksum: Mapped[str] = mapped_column(String(64))  # SHA-256 of the file's bytes
     # The account that uploaded it; null when it came through the command line.
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     source: Mapped[str] = mapped_column(String(10))  # "web" or "cli"
     rows: Mapped[int] = mapped_column(Integer)
     created: Mapped[int] = mapped_column(Integer)

@@ -41,24 +41,44 @@ def _session(course_type: CourseType, first_day: date, trainer: User, capacity: 
     return session
 
 
+class _Register:
+    """The bookings and attendance rows the demo writes, gathered for two bulk inserts."""
+
+    def __init__(self, trainer_id: int) -> None:
+        self.trainer_id = trainer_id
+        self.now = utcnow()
+        self.bookings: list[dict] = []
+        self.attendances: list[dict] = []
+
+    def book(self, session, dsl_id, status="booked", waitlist_position=None) -> None:
+        self.bookings.append({"session_id": session.id, "dsl_id": dsl_id, "status": status, "created_at": self.now,
+                              "updated_at": self.now, "booked_by_id": None, "waitlist_position": waitlist_position})
+
+    def record(self, session, dsl_ids, statuses) -> None:
+        for dsl_id, status in zip(dsl_ids, statuses):
+            self.book(session, dsl_id)
+            self.attendances.append({"session_id": session.id, "dsl_id": dsl_id, "status": status,
+                                     "recorded_at": self.now, "recorded_by_id": self.trainer_id})
+
+
 def load_courses(rng) -> None:
     types = {t.code: t for t in db.session.scalars(select(CourseType))}
     trainer = db.session.scalar(select(User).where(User.email == "trainer@demo.test"))
     demo_dsl = db.session.scalar(select(Dsl.id).where(Dsl.email == "dsl@demo.test"))
     everyone = [i for i in db.session.scalars(select(Dsl.id).order_by(Dsl.id)) if i != demo_dsl]
     rng.shuffle(everyone)
-    today = today_london()
-    now = utcnow()
-    bookings, attendances = [], []
+    register = _Register(trainer.id)
+    treated, pool = _september_2020(rng, types, trainer, everyone, register)
+    _past_sessions(rng, types, trainer, pool, register)
+    _demo_dsl_history(demo_dsl, register)
+    _upcoming(rng, types, trainer, everyone, treated, demo_dsl, register)
+    db.session.execute(insert(Booking), register.bookings)
+    db.session.execute(insert(Attendance), register.attendances)
 
-    def record(session, dsl_ids, statuses):
-        for dsl_id, status in zip(dsl_ids, statuses):
-            bookings.append({"session_id": session.id, "dsl_id": dsl_id, "status": "booked", "created_at": now,
-                             "updated_at": now, "booked_by_id": None, "waitlist_position": None})
-            attendances.append({"session_id": session.id, "dsl_id": dsl_id, "status": status, "recorded_at": now,
-                                "recorded_by_id": trainer.id})
 
-    # September 2020: four online refreshers and two online inductions; 165 DSLs attended, a few others missed part or all.
+def _september_2020(rng, types, trainer, everyone, register) -> tuple[list[int], list[int]]:
+    """Four online refreshers and two online inductions; 165 DSLs attended, a few others missed part
+    or all. Returns the DSLs trained then and those left for other sessions."""
     september = [("refresher", date(2020, 9, 8)), ("induction", date(2020, 9, 9)), ("refresher", date(2020, 9, 15)),
                  ("refresher", date(2020, 9, 22)), ("induction", date(2020, 9, 23)), ("refresher", date(2020, 9, 29))]
     treated, others = everyone[:SEPTEMBER_2020_TRAINED], everyone[SEPTEMBER_2020_TRAINED:]
@@ -67,11 +87,14 @@ def load_courses(rng) -> None:
     for n, session in enumerate(sessions):
         group = treated[n::len(sessions)]
         missed = others[n * 3:(n + 1) * 3]
-        record(session, group + missed, ["attended"] * len(group) + ["absent", "partial", "absent"])
-    pool = others[len(sessions) * 3:]
+        register.record(session, group + missed, ["attended"] * len(group) + ["absent", "partial", "absent"])
+    return treated, others[len(sessions) * 3:]
 
-    # Other past sessions, January 2019 to last month: the KCSIE update each September, and
-    # inductions and refreshers through the year.
+
+def _past_sessions(rng, types, trainer, pool, register) -> None:
+    """January 2019 to last month: the KCSIE update each September, and inductions and refreshers
+    through the year."""
+    today = today_london()
     past = []
     for year in range(2019, today.year + 1):
         september_update = _weekday(date(year, 9, 10))
@@ -85,13 +108,14 @@ def load_courses(rng) -> None:
     for code, day in sorted(past, key=lambda p: p[1]):
         session = _session(types[code], day, trainer, 30, rng, online=rng.random() < 0.6)
         db.session.flush()
-        size = rng.randint(12, 28)
-        group = rng.sample(pool, size)
+        group = rng.sample(pool, rng.randint(12, 28))
         statuses = [rng.choices(("attended", "partial", "absent"), (0.86, 0.07, 0.07))[0] for _ in group]
-        record(session, group, statuses)
+        register.record(session, group, statuses)
 
-    # dsl@demo.test: a refresher last year, this year's update, and a place on the next session.
-    history = sorted((s for s in db.session.new if isinstance(s, CourseSession)), key=lambda s: s.first_day)
+
+def _demo_dsl_history(demo_dsl, register) -> None:
+    """dsl@demo.test: a refresher last year and this year's update."""
+    today = today_london()
     last_refresher = db.session.scalar(select(CourseSession).join(CourseType).where(
         CourseType.code == "refresher", CourseSession.first_day < today - timedelta(days=300),
         CourseSession.first_day > today - timedelta(days=600)).order_by(CourseSession.first_day.desc()))
@@ -99,10 +123,13 @@ def load_courses(rng) -> None:
         CourseType.code == "kcsie-update", CourseSession.first_day < today).order_by(CourseSession.first_day.desc()))
     for session in (last_refresher, latest_update):
         if session is not None:
-            record(session, [demo_dsl], ["attended"])
-    del history
+            register.record(session, [demo_dsl], ["attended"])
 
-    # Ten upcoming sessions over the next four months, partly booked; the second is full with a waiting list.
+
+def _upcoming(rng, types, trainer, everyone, treated, demo_dsl, register) -> None:
+    """Ten sessions over the next four months, partly booked; the second is full with a waiting
+    list, and dsl@demo.test has a place on the first."""
+    today = today_london()
     upcoming_codes = ["refresher", "induction", "refresher", "kcsie-update", "refresher", "induction", "refresher",
                       "refresher", "induction", "refresher"]
     upcoming_pool = [i for i in everyone if i not in set(treated[:40])]
@@ -117,8 +144,5 @@ def load_courses(rng) -> None:
             group = [demo_dsl] + group[:-1]
         for position, dsl_id in enumerate(group):
             waiting = position >= capacity
-            bookings.append({"session_id": session.id, "dsl_id": dsl_id, "status": "waitlisted" if waiting else "booked",
-                             "created_at": now, "updated_at": now, "booked_by_id": None,
-                             "waitlist_position": position - capacity + 1 if waiting else None})
-    db.session.execute(insert(Booking), bookings)
-    db.session.execute(insert(Attendance), attendances)
+            register.book(session, dsl_id, "waitlisted" if waiting else "booked",
+                          position - capacity + 1 if waiting else None)

@@ -14,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, URL, ValidationError
+from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import WholeNumberField, choice_list
 from courses.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, MODE_LABELS, MODES, RENEWS, RENEWS_LABELS

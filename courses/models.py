@@ -82,7 +82,7 @@ class CourseSession(db.Model):
     address: Mapped[str | None] = mapped_column(String(500))
     district: Mapped[str | None] = mapped_column(String(200), index=True)  # the area the session serves
     capacity: Mapped[int] = mapped_column(Integer, default=30)
-    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     notes: Mapped[str | None] = mapped_column(Text)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -131,7 +131,7 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Order on the waiting list (lower goes first); null unless waitlisted.
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
-    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     session: Mapped[CourseSession] = relationship()
@@ -152,8 +152,8 @@ class Attendance(db.Model):
     dsl_id: Mapped[int] = mapped_column(ForeignKey("dsls.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(10))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"), index=True)
 
     session: Mapped[CourseSession] = relationship()
     dsl: Mapped[Dsl] = relationship()

@@ -53,9 +53,9 @@ class MaterialVersion(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     published_at: Mapped[datetime | None]
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     # The PDF, built once when the version is published; its SHA-256 is the download's ETag.
     # Deferred: loaded only when the bytes are needed, and then kept in memory (services.current_pdf).
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
@@ -122,4 +122,4 @@ class MaterialSettings(db.Model):
     # Whether anyone may read and download the poster without signing in.
     poster_public: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)

@@ -14,8 +14,8 @@ from werkzeug.http import http_date, quote_etag
 
 from core.bulk import copy_rows
 from core.database import begin_writing
-from core.memory import ShortMemory
 from core.extensions import db
+from core.memory import ShortMemory
 from core.timefmt import to_london, utcnow
 from materials import pdf
 from materials.content import FILENAMES, KINDS, POSTER, first_version

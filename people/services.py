@@ -12,8 +12,8 @@ from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.auth import ROLES
-from core.memory import ShortMemory
 from core.extensions import db
+from core.memory import ShortMemory
 from core.paging import paginate
 from core.timefmt import utcnow
 from people.models import Dsl, Invitation, School, User

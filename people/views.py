@@ -6,7 +6,16 @@ from flask_login import current_user, login_user, logout_user
 from core.auth import ADMIN, ROLE_LABELS, ROLES, public, roles_required, signed_in
 from core.extensions import db
 from people import services
-from people.forms import ActionForm, ChangePasswordForm, DslForm, LoginForm, SchoolForm, SetPasswordForm, UserEditForm, UserForm
+from people.forms import (
+    ActionForm,
+    ChangePasswordForm,
+    DslForm,
+    LoginForm,
+    SchoolForm,
+    SetPasswordForm,
+    UserEditForm,
+    UserForm,
+)
 from people.models import Dsl, School, User
 from people.services import AccountError
 

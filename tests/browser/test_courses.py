@@ -3,8 +3,8 @@ the certificate and the calendar file; every page passes axe-core."""
 
 import io
 import re
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 
 from icalendar import Calendar
 from pypdf import PdfReader

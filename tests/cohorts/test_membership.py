@@ -9,6 +9,7 @@ from cohorts import services
 from cohorts.models import CohortMember
 from core.extensions import db
 
+
 @pytest.fixture
 def attendance(db_session, make_session):
     """Record attendance: ``attend(dsl, code, first_day, status)``, one session per course and day."""

@@ -11,7 +11,6 @@ from pypdf import PdfReader
 
 from cohorts import display, exports, services
 from cohorts.models import Cohort, CohortMember, MashRecord
-from core.extensions import db
 from core.models import ImportBatch
 
 

@@ -3,7 +3,6 @@
 import pytest
 from sqlalchemy import func, select
 
-from core.app import create_app
 from core.extensions import db
 from people.models import School
 

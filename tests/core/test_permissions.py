@@ -5,7 +5,6 @@ fails the test, so a new page cannot ship without someone deciding who may use i
 """
 
 import importlib
-import pkgutil
 from pathlib import Path
 
 import pytest
@@ -51,6 +50,20 @@ def test_every_route_is_in_the_policy(app):
     assert not stale, f"policy lists routes that do not exist: {stale}"
 
 
+def policy_breach(role, allowed, status: int, location: str) -> str | None:
+    """What is wrong with answering ``role`` with ``status`` (and ``location``) on a route that
+    ``allowed`` (a set of roles, or "public"); None when the answer is right."""
+    if status >= 500:
+        return f"answered {status}"
+    if allowed == "public":
+        return f"is public but answered {status} {location}" if status == 403 or "/login?next" in location else None
+    if role is None:
+        return None if status == 302 and "/login" in location else f"anonymous should be sent to sign in, got {status}"
+    if role in allowed:
+        return f"{role} is allowed but got {status}" if status == 403 or "/login" in location else None
+    return None if status == 403 else f"{role} should get 403, got {status}"
+
+
 @pytest.mark.parametrize("role", (None,) + ROLES, ids=lambda r: r or "anonymous")
 def test_each_role_gets_exactly_what_the_policy_allows(app, client, login_as, role):
     policy = declared_policy()
@@ -63,19 +76,8 @@ def test_each_role_gets_exactly_what_the_policy_allows(app, client, login_as, ro
             continue
         url = url_for_rule(rule)
         response = client.open(url, method=method, data={})
-        status, location = response.status_code, response.headers.get("Location", "")
+        breach = policy_breach(role, allowed, response.status_code, response.headers.get("Location", ""))
         response.close()
-        if status >= 500:
-            failures.append(f"{method} {url}: {status}")
-        elif allowed == "public":
-            if status == 403 or "/login?next" in location:
-                failures.append(f"{method} {url} is public but answered {status} {location}")
-        elif role is None:
-            if not (status == 302 and "/login" in location):
-                failures.append(f"{method} {url}: anonymous should be sent to sign in, got {status}")
-        elif role in allowed:
-            if status == 403 or "/login" in location:
-                failures.append(f"{method} {url}: {role} is allowed but got {status}")
-        elif status != 403:
-            failures.append(f"{method} {url}: {role} should get 403, got {status}")
+        if breach:
+            failures.append(f"{method} {url}: {breach}")
     assert not failures, "\n".join(failures)

@@ -182,7 +182,7 @@ def test_training_clock_page_filters_and_csv_neutralises_formulas(client, login_
                                                                   make_school):
     login_as("trainer")
     school = make_school(district="Rugby")
-    risky = make_dsl(school=school, name="=HYPERLINK(\"http://evil.example\")")
+    make_dsl(school=school, name="=HYPERLINK(\"http://evil.example\")")
     trained = make_dsl(school=school, name="Trained Person", role="Deputy DSL")
     _attended(db_session, make_session(first_day=today_london() - timedelta(days=30)), trained)
     page = client.get("/training-clock?district=Rugby").data.decode()

@@ -1,6 +1,7 @@
 """The register: one screen per session, saved in one post; walk-ins; attendee lists matched by email."""
 
 import io
+
 from sqlalchemy import insert, select
 
 from core.timefmt import utcnow

@@ -5,11 +5,12 @@ Revises: 0004_cohorts
 Create Date: 2026-11-26 18:19:44.426018
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
+# Files are numbered in chain order; this id is older than that numbering and stays, because
+# databases already upgraded record it.
 revision = "0002_courses"
 down_revision = "0004_cohorts"
 branch_labels = None

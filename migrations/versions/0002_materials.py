@@ -6,11 +6,12 @@ Revises: 0001
 Create Date: 2026-11-26 18:22:30.772769
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
+# Files are numbered in chain order; this id is older than that numbering and stays, because
+# databases already upgraded record it.
 revision = '0003_materials'
 down_revision = '0001'
 branch_labels = None

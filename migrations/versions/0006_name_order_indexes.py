@@ -10,6 +10,8 @@ page reads its 50 rows in order (checked with EXPLAIN in tests/core/test_query_p
 """
 from alembic import op
 
+# Files are numbered in chain order; this id is older than that numbering and stays, because
+# databases already upgraded record it.
 revision = "0007_name_order_indexes"
 down_revision = "0006_lean_mash_indexes"
 branch_labels = None

@@ -5,11 +5,12 @@ Revises: 0003_materials
 Create Date: 2026-11-26 18:21:38.960477
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
+# Files are numbered in chain order; this id is older than that numbering and stays, because
+# databases already upgraded record it.
 revision = "0004_cohorts"
 down_revision = "0003_materials"
 branch_labels = None

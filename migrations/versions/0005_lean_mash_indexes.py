@@ -10,6 +10,8 @@ relinking, tracing), never by index look-ups.
 """
 from alembic import op
 
+# Files are numbered in chain order; this id is older than that numbering and stays, because
+# databases already upgraded record it.
 revision = "0006_lean_mash_indexes"
 down_revision = "0002_courses"
 branch_labels = None
