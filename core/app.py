@@ -35,7 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
 def configure_settings(app: Flask, overrides: dict | None) -> None:
     environ = None
     if overrides and overrides.get("TESTING"):
-        environ = {"RIGHT_SUPPORT_ENV": "testing"}
+        # Tests run on production defaults, whatever the shell's environment says; a test that
+        # needs another setting passes it in ``overrides`` and says why.
+        environ = {"RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": overrides.get("SECRET_KEY") or "tests-only-secret"}
     app.config.update(load_config(app.instance_path, environ))
     if overrides:
         app.config.update(overrides)
