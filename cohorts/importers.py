@@ -1,10 +1,10 @@
 """The contacts (MASH) and early-help import files, on the shared import machinery.
 
-Times in the files are Europe/London local time and are stored in UTC. Each record is linked
-to the DSL whose register email matches its referrer email (trimmed, case-insensitive).
+Times in the files are Europe/London local time and are stored in UTC, by core.timefmt's rule for
+the hours the clocks skip and repeat. Each record is linked to the DSL whose register email matches
+its referrer email (trimmed, case-insensitive).
 """
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,25 +15,13 @@ from core.auth import ADMIN, EVALUATOR
 from core.bulk import bulk_insert
 from core.extensions import db
 from core.imports import Column, ImportKind, RowError, records, stored_rows
+from core.timefmt import london_series_to_utc
 from people.models import Dsl
 
 ID_LENGTH = 100
 TEXT_LENGTH = 100
 OUTCOME_LENGTH = 200
 EMAIL_LENGTH = 254
-
-
-def london_to_utc(stamps: pd.Series) -> pd.Series:
-    """Naive Europe/London wall-clock times as naive UTC.
-
-    The hour repeated when the clocks go back is read as summer time (the first of the two);
-    a time skipped when they go forward is moved on to the first real time after it.
-    """
-    if stamps.empty:
-        return stamps
-    local = stamps.dt.tz_localize("Europe/London", ambiguous=np.ones(len(stamps), dtype=bool),
-                                  nonexistent="shift_forward")
-    return local.dt.tz_convert("UTC").dt.tz_localize(None)
 
 
 def register_emails() -> pd.Series:
@@ -88,7 +76,7 @@ class ContactsImport(ImportKind):
 
     def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
         email = frame["referrer_email"].str.strip().str.lower()
-        return frame.assign(received_at=london_to_utc(frame["received_at"]), referrer_email=email,
+        return frame.assign(received_at=london_series_to_utc(frame["received_at"]), referrer_email=email,
                             dsl_id=link_emails(email.fillna("")))
 
     def existing(self, frame: pd.DataFrame) -> pd.DataFrame:

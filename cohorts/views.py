@@ -6,10 +6,11 @@ from werkzeug.datastructures import MultiDict
 
 from cohorts import charts, display, exports, services
 from cohorts.cli import render
-from cohorts.forms import ActionForm, CohortForm, ReportOptionsForm
+from cohorts.forms import CohortForm, ReportOptionsForm
 from cohorts.models import Cohort
 from core.auth import ADMIN, EVALUATOR, roles_required
 from core.extensions import db
+from core.forms import ActionForm
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 EVALUATORS = (ADMIN, EVALUATOR)
@@ -28,8 +29,8 @@ def cohort_new():
     form = CohortForm(codes)
     if form.validate_on_submit():
         definition = services.Definition(form.name.data, form.courses.data,
-                                         (form.exposure_start.date, form.exposure_end.date),
-                                         (form.outcome_start.date, form.outcome_end.date))
+                                         (form.exposure_start.day, form.exposure_end.day),
+                                         (form.outcome_start.day, form.outcome_end.day))
         try:
             cohort = services.create_cohort(definition, current_user.id)
         except services.CohortError as error:

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql
 
 from core.extensions import db
 from core.models import ImportBatch
+from core.timefmt import ISO_DAY_SHAPE, UK_DAY_SHAPE
 
 MAX_ERRORS_SHOWN = 100
 FIRST_DATA_ROW = 2  # the header is row 1, as a spreadsheet numbers it
@@ -390,7 +391,7 @@ def _plain_integers(text: pd.Series, filled: pd.Series) -> pd.Series | None:
     return pd.Series(numbers.array, index=text.index)
 
 
-DATE_SHAPE = r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}"
+DATE_SHAPE = f"{ISO_DAY_SHAPE}|{UK_DAY_SHAPE}"
 TIME_SHAPE = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)"
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core.auth import ADMIN, DSL, TRAINER, public, roles_required
 from core.database import begin_writing
 from core.extensions import db
+from core.forms import ActionForm
 from core.imports import RejectedFile, read_table
 from core.paging import page_within
 from core.timefmt import uk_date, utcnow
@@ -18,7 +19,6 @@ from courses.calendar import CalendarEvent, build_calendar
 from courses.certificate import build_certificate
 from courses.clock import STATUS_LABELS, STATUSES, as_dates, school_cover
 from courses.forms import (
-    ActionForm,
     AttendeeUploadForm,
     BookOnBehalfForm,
     ClockSettingsForm,

@@ -122,9 +122,13 @@ def test_due_as_csv_has_the_same_answers(runner, realistic_register):
     assert rows[0].keys() >= {"email", "name", "school_urn", "last_trained", "expires", "status"}
 
 
-def test_due_rejects_a_day_that_is_not_iso(runner):
-    result = runner.invoke(args=["courses", "due", "--on", "15/08/2022"])
-    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+def test_due_reads_a_day_either_way_and_rejects_anything_else(runner, realistic_register):
+    iso = runner.invoke(args=["courses", "due", "--on", "2022-08-15"])
+    uk = runner.invoke(args=["courses", "due", "--on", "15/08/2022"])
+    assert iso.exit_code == uk.exit_code == 0 and json.loads(iso.output) == json.loads(uk.output)
+    for wrong in ("08/15/2022", "2022-02-30", "2022-8-15", "next week"):
+        result = runner.invoke(args=["courses", "due", "--on", wrong])
+        assert result.exit_code == 2 and "give it as 2020-09-17 or 17/09/2020" in result.output, wrong
 
 
 def test_changed_settings_change_the_clock(runner, db_session, realistic_register):
