@@ -1,7 +1,8 @@
 """The outcome report as JSON, CSV, XLSX and PDF. Pure: a report in, bytes out.
 
 Every format is built from the same tables (cohorts/display.py). Exports carry pseudonymous ids,
-never names or emails; text cells that a spreadsheet would run as a formula are neutralised.
+never names or emails; in CSV and XLSX every text cell a spreadsheet would run as a formula is
+neutralised (core.spreadsheets), the service's own composed text included.
 """
 
 from __future__ import annotations
@@ -15,21 +16,14 @@ import pandas as pd
 
 from cohorts.charts import outcome_charts
 from cohorts.display import outcome_tables
+from core.spreadsheets import csv_cell, neutralise
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CONTENT_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
-
-
-def neutralise(value):
-    """Text that starts like a formula is prefixed with an apostrophe, so it stays text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def to_json(figures: dict) -> bytes:
@@ -50,16 +44,16 @@ def to_csv(figures: dict, per_dsl: pd.DataFrame) -> bytes:
     writer.writerow([neutralise(_title(figures))])
     writer.writerow([])
     for table in outcome_tables(figures):
-        writer.writerow([table.title])
-        writer.writerow(table.head)
+        writer.writerow([neutralise(table.title)])
+        writer.writerow([neutralise(h) for h in table.head])
         for row in table.rows:
-            writer.writerow([cell.text if cell.safe else neutralise(cell.text) for cell in row])
+            writer.writerow([neutralise(cell.text) for cell in row])
         writer.writerow([])
     if len(per_dsl):
         writer.writerow(["Per DSL (pseudonymous)"])
         writer.writerow(list(per_dsl.columns))
         for row in per_dsl.itertuples(index=False):
-            writer.writerow([neutralise(v) if isinstance(v, str) else ("" if pd.isna(v) else v) for v in row])
+            writer.writerow([csv_cell(v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -79,11 +73,11 @@ def to_xlsx(figures: dict, per_dsl: pd.DataFrame) -> bytes:
         sheet.append([neutralise(v) for v in row])
     for table in outcome_tables(figures):
         sheet = workbook.create_sheet(table.key)
-        sheet.append([table.title])
+        sheet.append([neutralise(table.title)])
         sheet["A1"].font = Font(bold=True)
-        sheet.append(table.head)
+        sheet.append([neutralise(h) for h in table.head])
         for row in table.rows:
-            sheet.append([cell.value if cell.numeric else cell.text if cell.safe else neutralise(cell.text) for cell in row])
+            sheet.append([cell.value if cell.numeric else neutralise(cell.text) for cell in row])
         sheet.column_dimensions["A"].width = 60
     if len(per_dsl):
         sheet = workbook.create_sheet("dsls")

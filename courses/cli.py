@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from core.cli import DAY
+from core.spreadsheets import csv_cell
 from courses import services
 from courses.clock import as_dates
 
@@ -40,4 +41,4 @@ def due(on, fmt):
     writer = csv.DictWriter(sys.stdout, fieldnames=DUE_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for record in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in record.items()})
+        writer.writerow({k: csv_cell(v) for k, v in record.items()})

@@ -13,6 +13,7 @@ from core.extensions import db
 from core.forms import ActionForm
 from core.imports import RejectedFile, read_table
 from core.paging import page_within
+from core.spreadsheets import csv_cell
 from core.timefmt import uk_date, utcnow
 from courses import services
 from courses.calendar import CalendarEvent, build_calendar
@@ -332,12 +333,6 @@ def clock():
                            settings=services.clock_settings())
 
 
-def _safe_cell(value) -> str:
-    """Spreadsheet programs run cells starting with = + - @ as formulas: neutralise them."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/training-clock.csv")
 @roles_required(*STAFF)
 def clock_csv():
@@ -351,7 +346,7 @@ def clock_csv():
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for record in frame[columns].itertuples(index=False):
-        writer.writerow([_safe_cell(v.isoformat() if hasattr(v, "isoformat") else v) for v in record])
+        writer.writerow([csv_cell(v) for v in record])
     return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=training-clock.csv"})
 

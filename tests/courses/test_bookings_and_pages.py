@@ -182,7 +182,9 @@ def test_training_clock_page_filters_and_csv_neutralises_formulas(client, login_
                                                                   make_school):
     login_as("trainer")
     school = make_school(district="Rugby")
-    make_dsl(school=school, name="=HYPERLINK(\"http://evil.example\")")
+    hostile = ["=HYPERLINK(\"http://evil.example\")", "-2+3+cmd|' /C calc'!A0", "@SUM(A1:A9)", "\r=1+1"]
+    for name in hostile:
+        make_dsl(school=school, name=name)
     trained = make_dsl(school=school, name="Trained Person", role="Deputy DSL")
     _attended(db_session, make_session(first_day=today_london() - timedelta(days=30)), trained)
     page = client.get("/training-clock?district=Rugby").data.decode()
@@ -191,8 +193,9 @@ def test_training_clock_page_filters_and_csv_neutralises_formulas(client, login_
     assert "Trained Person" not in page
     response = client.get(f"/training-clock.csv?school={school.id}")
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert {r["name"] for r in rows} == {"'=HYPERLINK(\"http://evil.example\")", "Trained Person"}
+    assert {r["name"] for r in rows} == {"'" + name for name in hostile} | {"Trained Person"}
     assert {r["status"] for r in rows} == {"never", "in-date"}
+    assert {r["school_urn"] for r in rows} == {str(school.urn)}
     schools = client.get("/training-clock/schools?district=Rugby").data.decode()
     assert school.name in schools
 
