@@ -8,13 +8,11 @@ its referrer email (trimmed, case-insensitive).
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import update
 
 from cohorts.models import CLASSIFICATIONS, EarlyHelpConsultation, MashRecord
 from core.auth import ADMIN, EVALUATOR
-from core.bulk import bulk_insert
 from core.extensions import db
-from core.imports import Column, ImportKind, RowError, records, stored_rows
+from core.imports import Column, ImportKind, RowError
 from core.timefmt import london_series_to_utc
 from people.models import Dsl
 
@@ -48,12 +46,6 @@ def link_emails(emails: pd.Series) -> pd.Series:
     return pd.Series(linked.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array, index=emails.index)
 
 
-def _stored(model, key: str, keys: pd.Series, columns: list) -> pd.DataFrame:
-    attributes = [getattr(model, name) for name in ["id", key, *columns]]
-    rows = stored_rows(attributes, getattr(model, key), keys)
-    return pd.DataFrame(rows, columns=["id", key, *columns])
-
-
 class ContactsImport(ImportKind):
     name = "contacts"
     label = "MASH contacts and referrals"
@@ -72,22 +64,13 @@ class ContactsImport(ImportKind):
         Column("outcome", "text", required=False, max_length=OUTCOME_LENGTH, description="e.g. NFA, Early Help"),
     )
     compared = ("received_at", "source", "method", "classification", "referrer_email", "school_urn", "outcome", "dsl_id")
-    fields = ["contact_id", *compared]
+    model = MashRecord
+    stored_types = {"school_urn": "Int64", "dsl_id": "Int64", "received_at": "datetime64[us]"}
 
     def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
         email = frame["referrer_email"].str.strip().str.lower()
         return frame.assign(received_at=london_series_to_utc(frame["received_at"]), referrer_email=email,
                             dsl_id=link_emails(email.fillna("")))
-
-    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
-        stored = _stored(MashRecord, "contact_id", frame["contact_id"], list(self.compared))
-        return stored.astype({"school_urn": "Int64", "dsl_id": "Int64", "received_at": "datetime64[us]"})
-
-    def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
-        bulk_insert(MashRecord.__table__, create.assign(import_batch_id=batch.id), self.fields + ["import_batch_id"])
-        if len(update_rows):
-            rows = records(update_rows.assign(import_batch_id=batch.id), ["id", *self.fields, "import_batch_id"])
-            db.session.execute(update(MashRecord), rows)
 
 
 class EarlyHelpImport(ImportKind):
@@ -102,19 +85,9 @@ class EarlyHelpImport(ImportKind):
         Column("referrer_email", "text", required=False, max_length=EMAIL_LENGTH, description="person who asked"),
     )
     compared = ("date", "school_urn", "referrer_email", "dsl_id")
-    fields = ["consultation_id", *compared]
+    model = EarlyHelpConsultation
+    stored_types = {"school_urn": "Int64", "dsl_id": "Int64"}
 
     def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
         email = frame["referrer_email"].str.strip().str.lower()
         return frame.assign(referrer_email=email, dsl_id=link_emails(email.fillna("")))
-
-    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
-        stored = _stored(EarlyHelpConsultation, "consultation_id", frame["consultation_id"], list(self.compared))
-        return stored.astype({"school_urn": "Int64", "dsl_id": "Int64"})
-
-    def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
-        bulk_insert(EarlyHelpConsultation.__table__, create.assign(import_batch_id=batch.id),
-                    self.fields + ["import_batch_id"])
-        if len(update_rows):
-            rows = records(update_rows.assign(import_batch_id=batch.id), ["id", *self.fields, "import_batch_id"])
-            db.session.execute(update(EarlyHelpConsultation), rows)
