@@ -196,7 +196,7 @@ def test_the_shared_write_stamps_times_on_the_register_and_batches_on_mash_recor
     assert stored["A-1"].received_at == datetime(2020, 10, 1, 8, 0)
 
 
-def test_only_attendance_brings_its_own_existing_and_write(app):
+def test_only_attendance_brings_its_own_existing_and_write(app, db_session):
     from core.imports import ImportKind
 
     own = {name for name, k in import_kinds().items()
