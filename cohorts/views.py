@@ -1,6 +1,6 @@
 """Cohort, report, linkage and demand pages: evaluators and admins. Views stay thin."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -9,6 +9,7 @@ from cohorts.cli import render
 from cohorts.forms import CohortForm, ReportOptionsForm
 from cohorts.models import Cohort
 from core.auth import ADMIN, EVALUATOR, roles_required
+from core.downloads import attachment
 from core.extensions import db
 from core.forms import ActionForm
 
@@ -72,9 +73,7 @@ def cohort_export(cohort_id, fmt):
     cohort = db.get_or_404(Cohort, cohort_id)
     _form, options = _options()
     data = render(fmt, services.cohort_report(cohort, **options))
-    filename = f"{cohort.name}-outcome-report.{fmt}".replace('"', "")
-    return Response(data, mimetype=exports.CONTENT_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return attachment(data, f"{cohort.name}-outcome-report.{fmt}", exports.CONTENT_TYPES[fmt])
 
 
 @bp.route("/<int:cohort_id>/membership", methods=["GET", "POST"])

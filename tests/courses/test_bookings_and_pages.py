@@ -91,6 +91,8 @@ def test_dsl_books_sees_the_page_cancels_and_gets_a_calendar(client, dsl_user, d
     assert "Your bookings" in page and session.course_type.name in page and "Never trained" in page
     ics = client.get(f"/my-training/bookings/{booking.id}.ics")
     assert ics.mimetype == "text/calendar"
+    assert ics.headers["Content-Disposition"] == (
+        f"attachment; filename={session.course_type.code}-{session.first_day.isoformat()}.ics")
     calendar = Calendar.from_ical(ics.data)
     events = list(calendar.walk("VEVENT"))
     assert len(events) == 1 and events[0]["summary"] == session.course_type.name
@@ -162,6 +164,8 @@ def test_certificate_is_a_pdf_for_that_dsl_trainers_and_admins_only(client, dsl_
     theirs = _attended(db_session, session, make_dsl())
     response = client.get(f"/certificates/{mine.id}.pdf")
     assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == (
+        f"attachment; filename=certificate-{session.course_type.code}-2020-09-17.pdf")
     text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
     assert "Certificate of attendance" in text and "Ada <b>O'Neill</b> & Co" in text
     assert "17 September 2020" in text and "17 September 2022" in text
@@ -192,6 +196,7 @@ def test_training_clock_page_filters_and_csv_neutralises_formulas(client, login_
     page = client.get("/training-clock?district=Rugby&status=never").data.decode()
     assert "Trained Person" not in page
     response = client.get(f"/training-clock.csv?school={school.id}")
+    assert response.headers["Content-Disposition"] == "attachment; filename=training-clock.csv"
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert {r["name"] for r in rows} == {"'" + name for name in hostile} | {"Trained Person"}
     assert {r["status"] for r in rows} == {"never", "in-date"}
