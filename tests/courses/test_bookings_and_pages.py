@@ -176,6 +176,17 @@ def test_certificate_is_a_pdf_for_that_dsl_trainers_and_admins_only(client, dsl_
     assert client.get(f"/certificates/{theirs.id}.pdf").status_code == 403
 
 
+def test_a_certificate_carries_a_name_in_any_latin_script_exactly(client, dsl_user, db_session, make_session):
+    name = "Łukasz Wójcik Nguyễn Siân Ŵyn"
+    _, dsl = dsl_user(name=name)
+    attendance = _attended(db_session, make_session(first_day=date(2020, 9, 17)), dsl)
+    response = client.get(f"/certificates/{attendance.id}.pdf")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.data))
+    assert name in [line.strip() for line in reader.pages[0].extract_text().splitlines()]
+    assert reader.metadata.subject.startswith(f"{name}, ")
+
+
 def test_no_certificate_for_an_absence(client, login_as, db_session, make_session, make_dsl):
     login_as("admin")
     absent = _attended(db_session, make_session(), make_dsl(), "absent")
