@@ -20,6 +20,8 @@ COMPARISON_COLOUR = colors.HexColor("#505a5f")
 TREATMENT_COLOUR = colors.HexColor("#00594c")
 SECOND_COLOUR = colors.HexColor("#b1b4b6")
 GROUP_NAMES = ["Comparison group", "Treatment group"]
+SVG_FONTS = {fonts.BOLD: "'DejaVu Sans', Arial, sans-serif; font-weight: bold",
+             fonts.REGULAR: "'DejaVu Sans', Arial, sans-serif"}  # the bold name first: it starts with the other
 
 
 @dataclass
@@ -31,6 +33,10 @@ class Chart:
 
     def svg_data_uri(self) -> str:
         svg = renderSVG.drawToString(self.drawing)
+        # The SVG names the fonts as ReportLab registered them; a browser knows DejaVu by its family
+        # name, and falls back to a sans-serif face where it is not installed.
+        for registered, family in SVG_FONTS.items():
+            svg = svg.replace(f"font-family: {registered}", f"font-family: {family}")
         return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 

@@ -145,3 +145,20 @@ def test_a_long_deck_keeps_its_footer_and_numbers_on_every_slide(every_kind):
         lines = page.extract_text().splitlines()
         assert any(COUNCIL in line and "Version 1" in line for line in lines), number
         assert str(number) in lines[-1].split() or any(line.strip().endswith(str(number)) for line in lines)
+
+
+def test_charts_on_the_page_ask_for_dejavu_by_its_family_name():
+    import base64
+    import re
+
+    from cohorts.charts import outcome_charts
+
+    group = {"mean_contacts": 0.5, "pct_calls_contacts": 60.0, "pct_calls_referrals": 40.0, "pct_with_contact": 20.0}
+    charts = outcome_charts({"groups": {"comparison": group, "treatment": group},
+                             "early_help": {"per_month": [{"month": "2020-09", "consultations": 3}]}})
+    assert len(charts) == 4
+    for chart in charts:
+        svg = base64.b64decode(chart.svg_data_uri().split(",", 1)[1]).decode()
+        families = set(re.findall(r"font-family: ([^;]+);", svg))
+        assert families == {"'DejaVu Sans', Arial, sans-serif"}, chart.key
+        assert "font-weight: bold" in svg  # the chart's title
