@@ -1,0 +1,187 @@
+"""The follow-up sheet (one A4 sheet printed on both sides: the poster on the front; on the back what
+happens after a call and when, the examples with their numbers, a checklist and the social norm
+with its source) and the trainer's notes of each deck. Pure."""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.lib.pagesizes import A4
+from reportlab.platypus import KeepTogether, PageTemplate, Paragraph, Spacer
+from reportlab.platypus.frames import Frame
+
+from core import pdf
+from core.pdf import markup
+from materials.content import FOLLOW_UP, SERVICE_COLOURS, items, paragraphs, service
+from materials.outline import deck, panels
+from materials.pdf import poster as poster_layout
+from materials.pdf.colours import INK
+from materials.pdf.draw import Footer, Pen, WholePage, document, fitting, pages, panel_colours, phone, stripe, style
+from materials.pdf.layout import Meta, info
+
+SPEC = poster_layout.A4_SPEC
+HEADING, SECTION, BODY, LABEL = 28.0, 17.0, 12.5, 14.0
+GAP = 12.0
+
+
+def _section(pen: Pen, text: str, x: float, top: float, width: float) -> float:
+    return pen.paragraph(text, style(SECTION, bold=True, leading=1.2), x, top, width) + 6
+
+
+def _after(pen: Pen, content: dict, x: float, top: float, width: float, spare: float) -> float:
+    """What happens after a call to each service: name and number in its colour, then what to expect."""
+    label = 190
+    y = top
+    for panel in panels(content):
+        fill, ink = panel_colours(SERVICE_COLOURS[panel.key])
+        measure = pen.measuring()
+        name = style(fitting(panel.name, LABEL, label - 20, floor=BODY), bold=True, colour=ink, leading=1.15)
+        number = style(LABEL, bold=True, colour=ink)
+        left = measure.paragraph(panel.name, name, 0, 0, label - 20) + measure.paragraph(
+            phone(panel.phone), number, 0, 0, label - 20, raw=True)
+        text = style(BODY, leading=1.3)
+        right = measure.paragraph(panel.after, text, 0, 0, width - label - 28)
+        row = max(left, right) + 18 + spare
+        pen.rect(x, y, label, row, fill=fill)
+        pen.rect(x + label, y, width - label, row, stroke=fill, line=2.5)
+        inner = y + (row - left) / 2
+        inner += pen.paragraph(panel.name, name, x + 10, inner, label - 20)
+        pen.paragraph(phone(panel.phone), number, x + 10, inner, label - 20, raw=True)
+        pen.paragraph(panel.after, text, x + label + 14, y + (row - right) / 2, width - label - 28)
+        y += row + 6
+    return y - 6 - top
+
+
+def _examples(pen: Pen, content: dict, x: float, top: float, width: float, spare: float) -> float:
+    """The worked examples as a table: the situation, who to call with their number, and why."""
+    columns = (width * 0.46, width * 0.24, width * 0.30)
+    head = style(BODY, bold=True)
+    y = top
+    for n, title in enumerate(("The situation", "Call", "Why")):
+        pen.paragraph(title, head, x + sum(columns[:n]) + 8, y, columns[n] - 16)
+    y += BODY * 1.3 + 4
+    pen.rect(x, y - 2, width, 2, fill=INK)
+    for scenario in content.get("scenarios", []):
+        chosen = service(content, scenario.get("service", "")) or {"key": "", "name": scenario.get("service", ""),
+                                                                    "phone": ""}
+        text = style(BODY, leading=1.3)
+        measure = pen.measuring()
+        call = [chosen["name"], chosen["phone"]]
+        heights = (measure.paragraph(scenario["situation"], text, 0, 0, columns[0] - 16),
+                   sum(measure.paragraph(t, style(BODY, bold=True), 0, 0, columns[1] - 16) for t in call),
+                   measure.paragraph(scenario["why"], text, 0, 0, columns[2] - 16))
+        row = max(heights) + 14 + spare
+        if chosen["key"]:
+            fill, ink = panel_colours(SERVICE_COLOURS[chosen["key"]])
+            pen.rect(x + columns[0], y, columns[1], row, fill=fill)
+        else:
+            ink = INK
+        pen.paragraph(scenario["situation"], text, x + 8, y + 7, columns[0] - 16)
+        inner = y + (row - heights[1]) / 2
+        inner += pen.paragraph(call[0], style(BODY, bold=True, colour=ink), x + columns[0] + 8, inner, columns[1] - 16)
+        pen.paragraph(phone(call[1]), style(BODY, bold=True, colour=ink), x + columns[0] + 8, inner, columns[1] - 16,
+                      raw=True)
+        pen.paragraph(scenario["why"], text, x + columns[0] + columns[1] + 8, y + 7, columns[2] - 16)
+        y += row
+        pen.rect(x, y, width, 0.8, fill=INK)
+    return y - top
+
+
+def _checklist(pen: Pen, content: dict, x: float, top: float, width: float, spare: float) -> float:
+    """The checklist, each item with a box to tick."""
+    y = top
+    box = BODY * 1.1
+    for item in items(content.get("checklist", "")):
+        pen.rect(x, y + 1, box, box, stroke=INK, line=1.4)
+        y += pen.paragraph(item, style(BODY, leading=1.3), x + box + 10, y, width - box - 10) + 6 + spare
+    return y - top
+
+
+def _norm(pen: Pen, content: dict, x: float, top: float, width: float) -> float:
+    """The social norm with its source, and the one advice route."""
+    from materials.content import advice_line
+
+    y = top + pen.paragraph(content["social_norm"], style(LABEL, leading=1.3), x + 16, top, width - 16)
+    if content.get("social_norm_source"):
+        y += pen.paragraph("Source: " + content["social_norm_source"], style(BODY - 2.5, leading=1.3), x + 16, y + 2,
+                           width - 16) + 2
+    pen.rect(x, top, 5, y - top, fill=INK)
+    y += 10
+    return y + pen.paragraph(advice_line(content), style(LABEL, bold=True), x, y, width) - top
+
+
+def _back(pen: Pen, content: dict, width: float, height: float, spare: float = 0.0) -> float:
+    """The back of the sheet from the top; ``spare`` points are shared among its rows."""
+    m = SPEC.margin
+    inner = width - 2 * m
+    y = m + pen.paragraph(content["heading"], style(HEADING, bold=True, leading=1.1), m, m, inner)
+    stripe(pen, m, y + 8, inner, 6)
+    y += 8 + 6 + GAP
+    y += pen.paragraph(content.get("intro", ""), style(BODY, leading=1.3), m, y, inner) + GAP
+    y += _section(pen, "After you call: what happens and when", m, y, inner)
+    y += _after(pen, content, m, y, inner, spare / 3) + GAP * 1.4
+    y += _section(pen, "Examples: which service, and why", m, y, inner)
+    y += _examples(pen, content, m, y, inner, spare / 3) + GAP * 1.4
+    y += _section(pen, "Checklist", m, y, inner)
+    y += _checklist(pen, content, m, y, inner, 0) + GAP
+    return y + _norm(pen, content, m, y, inner)
+
+
+def follow_up(content: dict, meta: Meta) -> bytes:
+    """The sheet: the poster on the front, the back after it; set to print on both sides."""
+    buffer = io.BytesIO()
+    footer = poster_layout.footer(f"{meta.footer} \u00b7 {meta.council}", number="{page} of 2")
+    doc = document(buffer, A4, info(FOLLOW_UP, content["heading"], meta), footer, duplex=True)
+    room = poster_layout.footer_room()
+
+    def front(pen, width, height):
+        poster_layout.paint(pen, content, "A4", width, height, room)
+
+    def back(pen, width, height):
+        natural = _back(pen.measuring(), content, width, height)
+        _back(pen, content, width, height, max(0.0, height - room - natural))
+
+    doc.build(pages([WholePage(front), WholePage(back)]))
+    return buffer.getvalue()
+
+
+# -- the trainer's notes -------------------------------------------------------------------------
+
+
+def notes_pdf(kind: str, content: dict, meta: Meta) -> bytes:
+    """A deck's trainer's notes on A4: one numbered section per slide, headed with its title."""
+    buffer = io.BytesIO()
+    margin = 50
+    doc = pdf.document(buffer, A4, info(kind, f"Trainer's notes: {content['heading']}", meta), margin)
+    doc.displayDocTitle = True
+    frame = Frame(margin, margin, A4[0] - 2 * margin, A4[1] - 2 * margin, leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0)
+    footer = Footer(f"{meta.council} \u00b7 {meta.footer}", 9, margin, margin * 0.5, number="Page {page}")
+    doc.addPageTemplates([PageTemplate("notes", [frame], onPageEnd=footer)])
+    title = style(22, bold=True, leading=1.2, after=6)
+    heading = style(14, bold=True, leading=1.25, after=4)
+    body = style(12, leading=1.4, after=6)
+    story = [Paragraph(markup(f"Trainer's notes: {content['heading']}"), title),
+             Paragraph(markup(f"One section for each slide of the deck ({meta.footer})."), body), Spacer(1, 8)]
+    for n, slide in enumerate(deck(kind, content), start=1):
+        section = [Bookmark(f"{n}. {slide.title}", f"note-{n}"),
+                   Paragraph(markup(f"{n}. {slide.title}"), heading)]
+        section += [Paragraph(markup(p), body) for p in paragraphs(slide.note)] or [Paragraph("No notes.", body)]
+        story.append(KeepTogether(section + [Spacer(1, 6)]))
+    doc.build(story)
+    return buffer.getvalue()
+
+
+class Bookmark(Paragraph):
+    """An empty marker that bookmarks the place it lands, so a section can be found in the outline."""
+
+    def __init__(self, title: str, key: str):
+        super().__init__("", style(1, leading=0.01))
+        self.bookmark_title, self.key = title, key
+
+    def wrap(self, available_width, available_height):
+        return 0, 0
+
+    def draw(self):
+        self.canv.bookmarkHorizontal(self.key, 0, 0)
+        self.canv.addOutlineEntry(self.bookmark_title, self.key, level=0)
