@@ -278,7 +278,7 @@ NOTES = {
         "example_1": ASK,
         "answer_1": REVEAL,
         "example_2": ASK,
-        "answer_2": REVEAL + " Note that being unsure is a reason to call for advice, not MASH.",
+        "answer_2": REVEAL + " Being unsure is a reason to call the DSL Infoline for advice.",
         "example_3": ASK,
         "answer_3": REVEAL + " If the child is in immediate danger, 999 comes first.",
         "after": "Many follow-up calls happen because people do not know what to expect. Go through the "

@@ -161,8 +161,8 @@ def notes_pdf(kind: str, content: dict, meta: Meta) -> bytes:
     title = style(22, bold=True, leading=1.2, after=6)
     heading = style(14, bold=True, leading=1.25, after=4)
     body = style(12, leading=1.4, after=6)
-    story = [Paragraph(markup(f"Trainer's notes: {content['heading']}"), title),
-             Paragraph(markup(f"One section for each slide of the deck ({meta.footer})."), body), Spacer(1, 8)]
+    story = [Paragraph(markup(f"Trainer's notes: {content['heading']}"), title), Paragraph(markup(meta.footer), body),
+             Spacer(1, 8)]
     for n, slide in enumerate(deck(kind, content), start=1):
         section = [Bookmark(f"{n}. {slide.title}", f"note-{n}"),
                    Paragraph(markup(f"{n}. {slide.title}"), heading)]
