@@ -8,6 +8,7 @@ from reportlab.lib.pagesizes import A3, A4
 from materials.content import DECKS, FOLLOW_UP, POSTER
 from materials.pdf import poster as poster_layout
 from materials.pdf.draw import WholePage, document
+from materials.pdf.draw import build as build_tagged
 from materials.pdf.layout import Meta, info
 from materials.pdf.sheet import follow_up, notes_pdf
 from materials.pdf.slides import deck_pdf
@@ -24,7 +25,7 @@ def poster(content: dict, meta: Meta, size: str = "A4") -> bytes:
     def paint(pen, width, height):
         poster_layout.paint(pen, content, size, width, height, poster_layout.footer_room(size))
 
-    doc.build([WholePage(paint)])
+    build_tagged(doc, [WholePage(paint)])
     return buffer.getvalue()
 
 

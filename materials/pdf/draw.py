@@ -16,12 +16,15 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, Page
 
 from core import pdf
 from core.pdf import fonts, markup
+from core.pdf.tagged import TaggedCanvas, artifact, marked, spoken
 from materials.pdf.colours import INK, PANELS
 
 # Lines are this many times the font size apart unless a style says otherwise.
 LEADING = 1.22
 # DejaVu Sans's capitals are this many times the font size tall.
 CAP = 0.73
+# The role of text a screen reader should skip (a list's numbers: the list is read in order).
+ARTIFACT = "Artifact"
 
 
 def style(size: float, bold: bool = False, colour: str = INK, leading: float = LEADING, align: int = TA_LEFT,
@@ -62,11 +65,11 @@ class Pen:
         return Pen(self.canvas, self.page_height, dry=True, balance=self.balance)
 
     def paragraph(self, text: str, style: ParagraphStyle, x: float, top: float, width: float, raw: bool = False,
-                  balance: float | None = None) -> float:
+                  balance: float | None = None, role: str = "P") -> float:
         """Draw ``text`` (user text unless ``raw``) in ``width`` with its top at ``top``; its height.
         A text of several lines is balanced: set as narrow as it can be on as many lines (but no
         narrower than ``balance`` times the width, the pen's own unless given), so no line ends with
-        one word left over."""
+        one word left over. Tagged as ``role`` (a heading level, or P)."""
         balance = self.balance if balance is None else balance
         text = text if raw else markup(text)
         para = Paragraph(text, style)
@@ -85,13 +88,18 @@ class Pen:
                 para = Paragraph(text, style)
                 _w, height = para.wrap(width, 10_000)
         if not self.dry:
-            para.drawOn(self.canvas, x, self.page_height - top - height)
+            with artifact(self.canvas) if role == ARTIFACT else marked(self.canvas, role, spoken(text)):
+                para.drawOn(self.canvas, x, self.page_height - top - height)
         return height
 
     def rect(self, x: float, top: float, width: float, height: float, fill: str | None = None,
              stroke: str | None = None, line: float = 1.0, radius: float = 0.0) -> None:
         if self.dry or height <= 0:
             return
+        with artifact(self.canvas):
+            self._rect(x, top, width, height, fill, stroke, line, radius)
+
+    def _rect(self, x, top, width, height, fill, stroke, line, radius) -> None:
         c = self.canvas
         c.saveState()
         if fill:
@@ -110,6 +118,10 @@ class Pen:
         """A filled polygon through ``points`` (x, top)."""
         if self.dry:
             return
+        with artifact(self.canvas):
+            self._polygon(points, fill)
+
+    def _polygon(self, points: list[tuple[float, float]], fill: str) -> None:
         c = self.canvas
         c.saveState()
         c.setFillColor(colors.HexColor(fill))
@@ -149,6 +161,11 @@ class Pen:
         self.polygon([(x - thin / 2, top), (x + thin / 2, top), (x + thick / 2, shaft_bottom),
                       (x + width / 2, shaft_bottom), (x, bottom), (x - width / 2, shaft_bottom),
                       (x - thick / 2, shaft_bottom)], colour)
+
+
+def build(doc: BaseDocTemplate, story: list) -> None:
+    """Lay out ``story`` in ``doc`` as a tagged PDF."""
+    doc.build(story, canvasmaker=TaggedCanvas)
 
 
 def stripe(pen: Pen, x: float, top: float, width: float, height: float) -> None:
@@ -202,9 +219,11 @@ class Footer:
         canvas.setFont(fonts.REGULAR, self.size)
         canvas.setFillColor(colors.HexColor(self.colour))
         width, _height = doc.pagesize
-        canvas.drawString(self.margin, self.rise, self.text)
+        with marked(canvas, "P", self.text):
+            canvas.drawString(self.margin, self.rise, self.text)
         if self.number:
-            canvas.drawRightString(width - self.margin, self.rise, self.number.format(page=doc.page))
+            with artifact(canvas):  # page numbers are pagination, not content
+                canvas.drawRightString(width - self.margin, self.rise, self.number.format(page=doc.page))
         canvas.restoreState()
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 from reportlab.lib.enums import TA_RIGHT
 
+from core.pdf import markup
 from materials.content import SERVICE_COLOURS, title_lines
 from materials.outline import Panel, panels
 from materials.pdf.colours import INK, PAPER
@@ -60,10 +61,9 @@ def _title(pen: Pen, content: dict, spec: PosterSpec, x: float, top: float, widt
     lines = title_lines(content["title"])
     widest = max(text_width(line.replace("**", ""), spec.title, bold=True) for line in lines)
     size = min(spec.title, spec.title * width / widest) if widest else spec.title
-    height = 0.0
-    for line in lines:
-        height += pen.paragraph(line, style(size, bold=True, leading=1.08), x, top + height, width)
-    return height
+    marked_up = "<br/>".join(markup(line) for line in lines)
+    return pen.paragraph(marked_up, style(size, bold=True, leading=1.08), x, top, width + 1, raw=True, balance=0,
+                         role="H1")
 
 
 def _name_and_number(pen: Pen, panel: Panel, spec: PosterSpec, ink: str, x: float, top: float, width: float) -> float:
@@ -72,13 +72,13 @@ def _name_and_number(pen: Pen, panel: Panel, spec: PosterSpec, ink: str, x: floa
     name = style(spec.name, bold=True, colour=ink, leading=1.1)
     number = style(spec.phone, bold=True, colour=ink, leading=1.05)
     if not spec.stacked:
-        y += pen.paragraph(panel.name, name, x, y, width)
+        y += pen.paragraph(panel.name, name, x, y, width, role="H3")
         return y + pen.paragraph(phone(panel.phone), number, x, y, width, raw=True) - top
     # Across the top: the name on the left, the number on the right, sharing a baseline (a
     # paragraph's first baseline sits its font size below its top).
     number_width = text_width(panel.phone, spec.phone, bold=True) + 2
     drop = spec.phone - spec.name
-    name_height = pen.paragraph(panel.name, name, x, y + drop, width - number_width - spec.gap)
+    name_height = pen.paragraph(panel.name, name, x, y + drop, width - number_width - spec.gap, role="H3")
     number_height = pen.paragraph(phone(panel.phone), style(spec.phone, bold=True, colour=ink, leading=1.05,
                                                             align=TA_RIGHT),
                                   x + width - number_width, y, number_width, raw=True)
@@ -146,7 +146,7 @@ def _layout(pen: Pen, content: dict, spec: PosterSpec, width: float, extra: floa
     y = m + _title(pen, content, spec, m, m, inner)
     stripe(pen, m, y + spec.gap * 0.5, inner, spec.gap * 0.45)
     y += spec.gap * 1.6
-    y += pen.paragraph(content["question"], style(spec.question, bold=True, leading=1.15), m, y, inner)
+    y += pen.paragraph(content["question"], style(spec.question, bold=True, leading=1.15), m, y, inner, role="H2")
     y += spec.gap * 0.35
     y += pen.paragraph(content["social_norm"], style(spec.norm, leading=1.25), m, y, inner)
     y += spec.gap

@@ -12,11 +12,24 @@ from reportlab.platypus.frames import Frame
 
 from core import pdf
 from core.pdf import markup
+from core.pdf.tagged import TaggedParagraph
 from materials.content import FOLLOW_UP, SERVICE_COLOURS, items, paragraphs, service
 from materials.outline import deck, panels
 from materials.pdf import poster as poster_layout
 from materials.pdf.colours import INK
-from materials.pdf.draw import Footer, Pen, WholePage, document, fitting, pages, panel_colours, phone, stripe, style
+from materials.pdf.draw import (
+    Footer,
+    Pen,
+    WholePage,
+    build,
+    document,
+    fitting,
+    pages,
+    panel_colours,
+    phone,
+    stripe,
+    style,
+)
 from materials.pdf.layout import Meta, info
 
 SPEC = poster_layout.A4_SPEC
@@ -25,7 +38,7 @@ GAP = 12.0
 
 
 def _section(pen: Pen, text: str, x: float, top: float, width: float) -> float:
-    return pen.paragraph(text, style(SECTION, bold=True, leading=1.2), x, top, width) + 6
+    return pen.paragraph(text, style(SECTION, bold=True, leading=1.2), x, top, width, role="H3") + 6
 
 
 def _after(pen: Pen, content: dict, x: float, top: float, width: float, spare: float) -> float:
@@ -114,7 +127,7 @@ def _back(pen: Pen, content: dict, width: float, height: float, spare: float = 0
     """The back of the sheet from the top; ``spare`` points are shared among its rows."""
     m = SPEC.margin
     inner = width - 2 * m
-    y = m + pen.paragraph(content["heading"], style(HEADING, bold=True, leading=1.1), m, m, inner)
+    y = m + pen.paragraph(content["heading"], style(HEADING, bold=True, leading=1.1), m, m, inner, role="H2")
     stripe(pen, m, y + 8, inner, 6)
     y += 8 + 6 + GAP
     y += pen.paragraph(content.get("intro", ""), style(BODY, leading=1.3), m, y, inner) + GAP
@@ -141,7 +154,7 @@ def follow_up(content: dict, meta: Meta) -> bytes:
         natural = _back(pen.measuring(), content, width, height)
         _back(pen, content, width, height, max(0.0, height - room - natural))
 
-    doc.build(pages([WholePage(front), WholePage(back)]))
+    build(doc, pages([WholePage(front), WholePage(back)]))
     return buffer.getvalue()
 
 
@@ -161,14 +174,15 @@ def notes_pdf(kind: str, content: dict, meta: Meta) -> bytes:
     title = style(22, bold=True, leading=1.2, after=6)
     heading = style(14, bold=True, leading=1.25, after=4)
     body = style(12, leading=1.4, after=6)
-    story = [Paragraph(markup(f"Trainer's notes: {content['heading']}"), title), Paragraph(markup(meta.footer), body),
-             Spacer(1, 8)]
+    story = [TaggedParagraph(markup(f"Trainer's notes: {content['heading']}"), title, "H1"),
+             TaggedParagraph(markup(meta.footer), body), Spacer(1, 8)]
     for n, slide in enumerate(deck(kind, content), start=1):
         section = [Bookmark(f"{n}. {slide.title}", f"note-{n}"),
-                   Paragraph(markup(f"{n}. {slide.title}"), heading)]
-        section += [Paragraph(markup(p), body) for p in paragraphs(slide.note)] or [Paragraph("No notes.", body)]
+                   TaggedParagraph(markup(f"{n}. {slide.title}"), heading, "H2")]
+        section += [TaggedParagraph(markup(p), body) for p in paragraphs(slide.note)] or [
+            TaggedParagraph("No notes.", body)]
         story.append(KeepTogether(section + [Spacer(1, 6)]))
-    doc.build(story)
+    build(doc, story)
     return buffer.getvalue()
 
 

@@ -13,9 +13,11 @@ from materials.content import SERVICE_COLOURS, TITLES, items
 from materials.outline import Panel, Slide, deck
 from materials.pdf.colours import INK, PAPER
 from materials.pdf.draw import (
+    ARTIFACT,
     Footer,
     Pen,
     WholePage,
+    build,
     document,
     fitting,
     panel_colours,
@@ -55,7 +57,7 @@ class Canvas:
 
 def _heading(pen: Pen, title: str, width: float) -> float:
     """The slide's title and the three-colour rule under it; returns where the body starts."""
-    y = TOP + pen.paragraph(title, style(HEADING, bold=True, leading=1.12), MARGIN, TOP, width - 2 * MARGIN)
+    y = TOP + pen.paragraph(title, style(HEADING, bold=True, leading=1.12), MARGIN, TOP, width - 2 * MARGIN, role="H2")
     stripe(pen, MARGIN, y + 8, 150, 6)
     return y + 8 + 6 + GAP
 
@@ -73,7 +75,7 @@ def _bulleted(pen: Pen, entries: list[str], x: float, top: float, width: float, 
     marker_width = size * 1.6
     for n, entry in enumerate(entries, start=1):
         if numbered:
-            pen.paragraph(f"{n}", style(size, bold=True), x, y, marker_width, balance=0)
+            pen.paragraph(f"{n}", style(size, bold=True), x, y, marker_width, balance=0, role=ARTIFACT)
         else:
             pen.rect(x + size * 0.15, y + size * 0.25, size * 0.55, size * 0.55, fill=INK)
         y += pen.paragraph(entry, style(size, leading=1.2), x + marker_width, y, width - marker_width) + spacing
@@ -103,7 +105,7 @@ def _today(area: Canvas, slide: Slide) -> None:
         heights = []
         for n, (label, key) in enumerate((("The plan", "agenda"), ("You will", "outcomes"))):
             x = area.x + n * (column + 2 * GAP)
-            y = top + pen.paragraph(label, style(BIG, bold=True), x, top, column)
+            y = top + pen.paragraph(label, style(BIG, bold=True), x, top, column, role="H3")
             y += 14 + _bulleted(pen, slide.texts[key], x, y + 14, column, LARGE, key == "agenda", 14)
             heights.append(y - top)
         return max(heights)
@@ -137,7 +139,8 @@ def _card(pen: Pen, panel: Panel, x: float, top: float, width: float, height: fl
 
     def draw(p, y0):
         y = y0 + p.tag(panel.urgency, SMALLEST, x + pad, y0, ink, width - 2 * pad)[1] + 18
-        y += p.paragraph(panel.name, style(name, bold=True, colour=ink, leading=1.1), x + pad, y, width - 2 * pad)
+        y += p.paragraph(panel.name, style(name, bold=True, colour=ink, leading=1.1), x + pad, y, width - 2 * pad,
+                         role="H3")
         return y + 8 + p.paragraph(phone(panel.phone), style(number, bold=True, colour=ink), x + pad, y + 8,
                                    width - 2 * pad, raw=True) - y0
 
@@ -303,7 +306,7 @@ def _title(pen: Pen, slide: Slide, width: float, height: float) -> None:
         slide.texts.get("subtitle", ""), subtitle, 0, 0, inner)
     bar = 40
     top = (height - FOOT - bar - block) / 2
-    y = top + pen.paragraph(slide.title, heading, MARGIN, top, inner) + 20
+    y = top + pen.paragraph(slide.title, heading, MARGIN, top, inner, role="H1") + 20
     pen.paragraph(slide.texts.get("subtitle", ""), subtitle, MARGIN, y, inner)
     stripe(pen, 0, height - FOOT - bar, width, bar)
 
@@ -331,7 +334,7 @@ def deck_pdf(kind: str, content: dict, meta: Meta) -> bytes:
     # Slides are set wide: a balanced line is never narrower than 85% of its measure.
     pages = [WholePage(_painter(slide), bookmark=slide.title, key=f"slide-{n}", balance=0.85)
              for n, slide in enumerate(deck(kind, content), start=1)]
-    doc.build(whole_pages(pages))
+    build(doc, whole_pages(pages))
     return buffer.getvalue()
 
 

@@ -431,3 +431,78 @@ def test_the_longest_texts_the_form_allows_still_fit_one_page_at_readable_sizes(
         assert min(p.size for p in runs if p.text in PHONES) >= numbers, size
         # Nothing runs off the page's foot.
         assert min(p.y for p in runs) > 20, size
+
+
+# -- tagged PDF ----------------------------------------------------------------------------------
+
+PAINTING = {b"Tj", b"TJ", b"'", b'"', b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"S", b"s", b"Do", b"sh"}
+
+
+def structure(data: bytes) -> list[dict]:
+    """The structure tree's elements in order: role, page, MCID and actual text."""
+    reader = read(data)
+    pages = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}
+    document = reader.trailer["/Root"]["/StructTreeRoot"]["/K"].get_object()
+    assert document["/S"] == "/Document"
+    return [{"role": e["/S"][1:], "page": pages[e.raw_get("/Pg").idnum], "mcid": e["/K"], "text": e.get("/ActualText")}
+            for e in (k.get_object() for k in document["/K"])]
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "poster-A3", "induction-slides-notes", "refresher-slides-notes"])
+def test_every_pdf_is_tagged_all_its_content_marked_and_read_in_order(built, kind):
+    from pypdf.generic import ContentStream
+
+    data = built[kind]
+    reader = read(data)
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] is True or bool(root["/MarkInfo"]["/Marked"])
+    elements = structure(data)
+    marked = []
+    for number, page in enumerate(reader.pages):
+        assert page["/StructParents"] == number and page["/Tabs"] == "/S"
+        depth = 0
+        for operands, operator in ContentStream(page.get_contents(), reader).operations:
+            if operator in (b"BDC", b"BMC"):
+                depth += 1
+                assert depth == 1, "marked content is never nested"
+                if operator == b"BDC":
+                    marked.append((number, operands[1]["/MCID"]))
+            elif operator == b"EMC":
+                depth -= 1
+            elif operator in PAINTING:
+                # Everything drawn is either part of an element or marked as an artifact.
+                assert depth == 1, (number, operator)
+    # Each element owns exactly one marked sequence on its page, in drawing order.
+    assert [(e["page"], e["mcid"]) for e in elements] == marked
+    tree = root["/StructTreeRoot"]["/ParentTree"]["/Nums"]
+    assert [tree[i] for i in range(0, len(tree), 2)] == list(range(len(reader.pages)))
+    first, last = elements[0], elements[-1]
+    assert first["role"] == "H1" and last["role"] == "P" and FOOTER in last["text"]
+    roles = {e["role"] for e in elements}
+    assert roles <= {"H1", "H2", "H3", "P"} and "P" in roles
+
+
+def test_tags_read_paragraphs_with_their_spaces_and_headings_in_levels(built):
+    elements = structure(built[POSTER])
+    assert [e["text"] for e in elements[:3]] == [
+        "THE RIGHT SUPPORT AT THE RIGHT TIME", "Which service is right for the child?",
+        "95% of DSLs trained in autumn 2020 made no non-urgent call to the MASH."]
+    assert [e["role"] for e in elements[:2]] == ["H1", "H2"]
+    assert [e["text"] for e in elements if e["role"] == "H3"] == ["EARLY HELP", "DSL INFOLINE", "MASH"]
+    deck_roles = [(e["page"], e["role"], e["text"]) for e in structure(built[INDUCTION]) if e["role"] != "P"]
+    assert deck_roles[0] == (0, "H1", "Induction for designated safeguarding leads")
+    assert (1, "H2", "Agenda") in deck_roles
+
+
+def test_poppler_reads_the_tags(built, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("poppler's pdfinfo is not installed")
+    path = tmp_path / "poster.pdf"
+    path.write_bytes(built[POSTER])
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Tagged:\s+yes", info)
+    tree = subprocess.run(["pdfinfo", "-struct", str(path)], capture_output=True, text=True, check=True).stdout
+    assert tree.splitlines()[:3] == ["Document", "  H1 (block)", "  H2 (block)"]
