@@ -230,3 +230,10 @@ def test_the_refreshers_what_has_changed_quotes_the_figure_with_its_source():
 def test_follow_up_back_quotes_the_figure_with_its_source():
     text = text_of(build(FOLLOW_UP, first_version(FOLLOW_UP), META), 1)
     assert "95% of DSLs" in text and "Source: Evaluation of the council's DSL training" in text
+
+
+def test_the_accessibility_statement_says_what_the_pdfs_lack(client):
+    page = client.get("/accessibility").get_data(as_text=True)
+    assert "What the PDF files lack" in page
+    assert "have not been checked against the PDF/UA standard" in page
+    assert "lists and tables are tagged as plain paragraphs" in page

@@ -71,6 +71,9 @@ def test_editing_a_version_from_before_starts_the_new_layout_with_its_names_and_
     changed = dict(version_1.content)
     changed["services"] = [dict(s) for s in changed["services"]]
     changed["services"][0]["phone"] = "01926 999000"
+    changed["services"][2]["name"] = "THE MASH"
+    changed["title"] = "RIGHT HELP, RIGHT TIME"
+    changed["question"] = "Who should you call?"
     db_session.execute(text("UPDATE material_versions SET content = :c WHERE id = :id"),
                        {"c": json.dumps(changed), "id": version_1.id})
     db_session.commit()
@@ -79,7 +82,10 @@ def test_editing_a_version_from_before_starts_the_new_layout_with_its_names_and_
     assert "This material moves to the new layout" in page
     assert 'value="01926 999000"' in page and "A child or family is struggling" in page
     data = {**flatten(services.editable_content(poster)[0])}
-    assert data["early_help_phone"] == "01926 999000"
+    assert data["early_help_phone"] == "01926 999000" and data["mash_name"] == "THE MASH"
+    assert data["title"] == "RIGHT HELP, RIGHT TIME" and data["question"] == "Who should you call?"
+    # Every other text is the new layout's.
+    assert data["social_norm"] == first_version(POSTER)["social_norm"]
     assert client.post("/admin/materials/poster/edit", data=data).status_code == 302
     preview = client.get("/admin/materials/poster/preview").get_data(as_text=True)
     assert "app-panel--green" in preview and "REMEMBER" not in preview

@@ -201,7 +201,7 @@ def test_decks_can_be_projected(built, kind):
     data = built[kind]
     reader = read(data)
     slides = deck(kind, first_version(kind))
-    assert len(reader.pages) == len(slides)
+    assert len(reader.pages) == len(slides) == {INDUCTION: 17, REFRESHER: 13}[kind]
     runs = pieces(data)
     for number, page in enumerate(reader.pages):
         assert float(page.mediabox.width) / float(page.mediabox.height) == pytest.approx(16 / 9)
