@@ -82,7 +82,7 @@ SERVICE_FIELDS = (
     Field("urgency", "How urgent (a label on the panel)", 20, hint="For example: Not urgent"),
     Field("when", "WHEN to call", 100, True, "8 to 15 words.", words=WHEN_WORDS),
     Field("examples", "Examples", 90, True, "One short line, for example: For example: poor attendance, money worries."),
-    Field("after", "After a call: what happens and when", 240, True,
+    Field("after", "After a call: what happens and when", 160, True,
           "What the caller can expect, with the times your council commits to."),
 )
 SCENARIO_FIELDS = (
@@ -124,7 +124,7 @@ SERVICE_TEXT = {
         "urgency": "Not urgent",
         "when": "A child or family is struggling and support now would help.",
         "examples": "For example: attendance, young carers, money, parenting.",
-        "after": "An Early Help worker calls you back within one working day to agree the next steps.",
+        "after": "An Early Help worker calls you back within one working day to agree next steps.",
     },
     "dsl_infoline": {
         "name": "DSL INFOLINE",
@@ -140,7 +140,8 @@ SERVICE_TEXT = {
         "urgency": "Child at risk now",
         "when": "Only when a child is at risk of harm and needs action now.",
         "examples": "For example: injury, abuse, exploitation, a disabled child's assessment.",
-        "after": "MASH decides within one working day and writes to you with the outcome within three.",
+        "after": "MASH decides within one working day and writes to you with the outcome within three working "
+                 "days.",
     },
 }
 CORE_TEXT = {
@@ -208,13 +209,13 @@ EXTRA_TEXT = {
                     "it is not\nKnow where to get advice when you are unsure\nKnow what happens after you call",
         "intro": "As a DSL you decide who to call when you are worried about a child. Three services can help, "
                  "and each is right at a different time.",
-        "closing": "Keep the poster by your phone. When you are worried about a child, ask: which service is "
-                   "right for the child? Then call.",
+        "closing": "When you are worried about a child, ask: which service is right for the child? Then call, "
+                   "with the poster in front of you.",
     },
     REFRESHER: {
         "heading": "Refresher for designated safeguarding leads",
         "subtitle": "The right support at the right time",
-        "agenda": "Quick quiz: four cases\nWhat has changed\nThe three services\nAfter you call",
+        "agenda": "What has changed\nQuick quiz: four cases\nThe three services\nAfter you call",
         "outcomes": "Choose the right service in four new cases\nKnow where to get advice when you are unsure\n"
                     "Know what happens after you call",
         "changes": "There is one number for advice: the DSL Infoline. MASH takes calls only when a child is "

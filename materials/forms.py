@@ -32,6 +32,7 @@ from materials.content import (
     words,
 )
 from materials.outline import POSTER_WORDS, SLIDE_WORDS, long_slides, poster_words
+from materials.pdf import poster, sheet
 
 PHONE = Regexp(r"^\+?[0-9][0-9 ()-]{1,18}[0-9]$", message="Enter a phone number using digits and spaces, like 01926 412412")
 
@@ -116,6 +117,12 @@ class MaterialForm(FlaskForm):
             if count > POSTER_WORDS - 10:  # the version line at its foot takes about ten more
                 problems.append(("social_norm", f"The poster would say {count} words before its version line; keep it "
                                                 f"to {POSTER_WORDS - 10} so it can be read at a glance"))
+            elif not all(poster.fits(content, size) for size in ("A4", "A3")):
+                problems.append(("social_norm", "The poster would not fit its page at readable sizes: shorten the "
+                                                "longest texts"))
+        if self.kind == FOLLOW_UP and not sheet.back_fits(content):
+            problems.append(("checklist", "The back of the sheet would not fit one page at readable sizes: shorten "
+                                          "the checklist, the examples or what happens after a call"))
         if self.kind in DECKS:
             for number, slide in long_slides(self.kind, content):
                 problems.append((self._first_field(slide.id),

@@ -23,6 +23,8 @@ from materials.pdf.colours import INK, PANELS
 LEADING = 1.22
 # DejaVu Sans's capitals are this many times the font size tall.
 CAP = 0.73
+# Columns narrower than this (points) are balanced down to 60% of their width whatever the pen says.
+NARROW = 420
 # The role of text a screen reader should skip (a list's numbers: the list is read in order).
 ARTIFACT = "Artifact"
 
@@ -70,7 +72,9 @@ class Pen:
         A text of several lines is balanced: set as narrow as it can be on as many lines (but no
         narrower than ``balance`` times the width, the pen's own unless given), so no line ends with
         one word left over. Tagged as ``role`` (a heading level, or P)."""
-        balance = self.balance if balance is None else balance
+        # A narrow column is balanced freely; a wide measure keeps the pen's floor, so that a long
+        # line is not squeezed into the middle of a slide.
+        balance = (self.balance if width >= NARROW else min(self.balance, 0.6)) if balance is None else balance
         text = text if raw else markup(text)
         para = Paragraph(text, style)
         _w, height = para.wrap(width, 10_000)

@@ -5,6 +5,7 @@ immediate danger. A4 for a desk and its own A3 layout for a wall. Pure."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, replace
 
 from reportlab.lib.enums import TA_RIGHT
@@ -171,17 +172,35 @@ def footer_room(size: str = "A4") -> float:
     return spec.margin * 0.45 + spec.footer * 2.2
 
 
-def paint(pen: Pen, content: dict, size: str, width: float, height: float, footer_room: float) -> PosterSpec:
-    """Draw the poster on ``pen``'s page, filling the page down to ``footer_room`` above its foot:
-    measured first, the room left over shared among the panels; type made smaller, never below
-    the size's floor, only if the text would not fit. Returns the sizes used."""
+def sized(pen: Pen, content: dict, size: str, width: float, bottom: float) -> tuple[PosterSpec, float]:
+    """The sizes at which the poster fits above ``bottom`` (made smaller only as far as the size's
+    floor), and where it then ends."""
     spec, floor = SPECS[size]
-    bottom = height - footer_room
     measure = pen.measuring()
     for _step in range(12):
         natural = _layout(measure, content, spec, width, 0)
         if natural <= bottom or spec == spec.smaller(0.95, floor):
             break
         spec = spec.smaller(0.95, floor)
+    return spec, natural
+
+
+def fits(content: dict, size: str) -> bool:
+    """Whether the poster fits its page at readable sizes."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from materials.pdf.builders import PAGE_SIZES
+
+    width, height = PAGE_SIZES[size]
+    bottom = height - footer_room(size)
+    return sized(Pen(Canvas(io.BytesIO()), height, dry=True), content, size, width, bottom)[1] <= bottom
+
+
+def paint(pen: Pen, content: dict, size: str, width: float, height: float, footer_room: float) -> PosterSpec:
+    """Draw the poster on ``pen``'s page, filling the page down to ``footer_room`` above its foot:
+    measured first, the room left over shared among the panels; type made smaller, never below
+    the size's floor, only if the text would not fit. Returns the sizes used."""
+    bottom = height - footer_room
+    spec, natural = sized(pen, content, size, width, bottom)
     _layout(pen, content, spec, width, max(0.0, bottom - natural))
     return spec

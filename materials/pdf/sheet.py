@@ -5,6 +5,7 @@ with its source) and the trainer's notes of each deck. Pure."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, replace
 
 from reportlab.lib.pagesizes import A4
 from reportlab.platypus import KeepTogether, PageTemplate, Paragraph, Spacer
@@ -13,7 +14,7 @@ from reportlab.platypus.frames import Frame
 from core import pdf
 from core.pdf import markup
 from core.pdf.tagged import TaggedParagraph
-from materials.content import FOLLOW_UP, SERVICE_COLOURS, items, paragraphs, service
+from materials.content import FOLLOW_UP, SERVICE_COLOURS, advice_line, items, paragraphs, service
 from materials.outline import deck, panels
 from materials.pdf import poster as poster_layout
 from materials.pdf.colours import INK
@@ -29,32 +30,54 @@ from materials.pdf.draw import (
     phone,
     stripe,
     style,
+    text_width,
 )
 from materials.pdf.layout import Meta, info
 
 SPEC = poster_layout.A4_SPEC
-HEADING, SECTION, BODY, LABEL = 28.0, 17.0, 12.5, 14.0
-GAP = 12.0
 
 
-def _section(pen: Pen, text: str, x: float, top: float, width: float) -> float:
-    return pen.paragraph(text, style(SECTION, bold=True, leading=1.2), x, top, width, role="H3") + 6
+@dataclass(frozen=True)
+class BackSpec:
+    """The type sizes and spacing of the sheet's back (points)."""
+
+    heading: float = 28.0
+    section: float = 17.0
+    label: float = 14.0
+    body: float = 12.5
+    gap: float = 12.0
+    pad: float = 9.0  # above and below the text of a row
+
+    def smaller(self, factor: float) -> BackSpec:
+        """Every size ``factor`` times smaller, none below BACK_FLOOR's."""
+        return replace(self, **{k: max(getattr(self, k) * factor, getattr(BACK_FLOOR, k)) for k in
+                                ("heading", "section", "label", "body", "gap", "pad")})
 
 
-def _after(pen: Pen, content: dict, x: float, top: float, width: float, spare: float) -> float:
+BACK = BackSpec()
+BACK_FLOOR = BackSpec(heading=22, section=14, label=12.5, body=12, gap=5, pad=4)
+
+
+def _section(pen: Pen, spec: BackSpec, text: str, x: float, top: float, width: float) -> float:
+    return pen.paragraph(text, style(spec.section, bold=True, leading=1.2), x, top, width, role="H3") + 6
+
+
+def _after(pen: Pen, spec: BackSpec, content: dict, x: float, top: float, width: float, spare: float) -> float:
     """What happens after a call to each service: name and number in its colour, then what to expect."""
-    label = 190
+    label = max(max(text_width(p.name, spec.label, True), text_width(p.phone, spec.label, True)) for p in panels(content))
+    label = min(max(label + 24, 140), width / 3)
     y = top
     for panel in panels(content):
         fill, ink = panel_colours(SERVICE_COLOURS[panel.key])
         measure = pen.measuring()
-        name = style(fitting(panel.name, LABEL, label - 20, floor=BODY), bold=True, colour=ink, leading=1.15)
-        number = style(LABEL, bold=True, colour=ink)
+        name = style(fitting(panel.name, spec.label, label - 20, floor=spec.body), bold=True, colour=ink,
+                     leading=1.15)
+        number = style(spec.label, bold=True, colour=ink)
         left = measure.paragraph(panel.name, name, 0, 0, label - 20) + measure.paragraph(
             phone(panel.phone), number, 0, 0, label - 20, raw=True)
-        text = style(BODY, leading=1.3)
+        text = style(spec.body, leading=1.3)
         right = measure.paragraph(panel.after, text, 0, 0, width - label - 28)
-        row = max(left, right) + 18 + spare
+        row = max(left, right) + 2 * spec.pad + spare
         pen.rect(x, y, label, row, fill=fill)
         pen.rect(x + label, y, width - label, row, stroke=fill, line=2.5)
         inner = y + (row - left) / 2
@@ -65,79 +88,97 @@ def _after(pen: Pen, content: dict, x: float, top: float, width: float, spare: f
     return y - 6 - top
 
 
-def _examples(pen: Pen, content: dict, x: float, top: float, width: float, spare: float) -> float:
+def _examples(pen: Pen, spec: BackSpec, content: dict, x: float, top: float, width: float, spare: float) -> float:
     """The worked examples as a table: the situation, who to call with their number, and why."""
     columns = (width * 0.46, width * 0.24, width * 0.30)
-    head = style(BODY, bold=True)
+    head = style(spec.body, bold=True)
     y = top
     for n, title in enumerate(("The situation", "Call", "Why")):
         pen.paragraph(title, head, x + sum(columns[:n]) + 8, y, columns[n] - 16)
-    y += BODY * 1.3 + 4
+    y += spec.body * 1.3 + 4
     pen.rect(x, y - 2, width, 2, fill=INK)
+    text = style(spec.body, leading=1.3)
+    bold = style(spec.body, bold=True)
     for scenario in content.get("scenarios", []):
         chosen = service(content, scenario.get("service", "")) or {"key": "", "name": scenario.get("service", ""),
                                                                     "phone": ""}
-        text = style(BODY, leading=1.3)
         measure = pen.measuring()
         call = [chosen["name"], chosen["phone"]]
         heights = (measure.paragraph(scenario["situation"], text, 0, 0, columns[0] - 16),
-                   sum(measure.paragraph(t, style(BODY, bold=True), 0, 0, columns[1] - 16) for t in call),
+                   sum(measure.paragraph(t, bold, 0, 0, columns[1] - 16) for t in call),
                    measure.paragraph(scenario["why"], text, 0, 0, columns[2] - 16))
-        row = max(heights) + 14 + spare
-        if chosen["key"]:
-            fill, ink = panel_colours(SERVICE_COLOURS[chosen["key"]])
-            pen.rect(x + columns[0], y, columns[1], row, fill=fill)
-        else:
-            ink = INK
-        pen.paragraph(scenario["situation"], text, x + 8, y + 7, columns[0] - 16)
+        row = max(heights) + 2 * spec.pad - 4 + spare
+        fill, ink = panel_colours(SERVICE_COLOURS[chosen["key"]]) if chosen["key"] else (None, INK)
+        pen.rect(x + columns[0], y, columns[1], row, fill=fill)
+        pen.paragraph(scenario["situation"], text, x + 8, y + spec.pad - 2, columns[0] - 16)
         inner = y + (row - heights[1]) / 2
-        inner += pen.paragraph(call[0], style(BODY, bold=True, colour=ink), x + columns[0] + 8, inner, columns[1] - 16)
-        pen.paragraph(phone(call[1]), style(BODY, bold=True, colour=ink), x + columns[0] + 8, inner, columns[1] - 16,
-                      raw=True)
-        pen.paragraph(scenario["why"], text, x + columns[0] + columns[1] + 8, y + 7, columns[2] - 16)
+        inner += pen.paragraph(call[0], style(spec.body, bold=True, colour=ink), x + columns[0] + 8, inner,
+                               columns[1] - 16)
+        pen.paragraph(phone(call[1]), style(spec.body, bold=True, colour=ink), x + columns[0] + 8, inner,
+                      columns[1] - 16, raw=True)
+        pen.paragraph(scenario["why"], text, x + columns[0] + columns[1] + 8, y + spec.pad - 2, columns[2] - 16)
         y += row
         pen.rect(x, y, width, 0.8, fill=INK)
     return y - top
 
 
-def _checklist(pen: Pen, content: dict, x: float, top: float, width: float, spare: float) -> float:
+def _checklist(pen: Pen, spec: BackSpec, content: dict, x: float, top: float, width: float) -> float:
     """The checklist, each item with a box to tick."""
     y = top
-    box = BODY * 1.1
+    box = spec.body * 1.1
     for item in items(content.get("checklist", "")):
         pen.rect(x, y + 1, box, box, stroke=INK, line=1.4)
-        y += pen.paragraph(item, style(BODY, leading=1.3), x + box + 10, y, width - box - 10) + 6 + spare
+        y += pen.paragraph(item, style(spec.body, leading=1.3), x + box + 10, y, width - box - 10) + spec.pad * 0.6
     return y - top
 
 
-def _norm(pen: Pen, content: dict, x: float, top: float, width: float) -> float:
+def _norm(pen: Pen, spec: BackSpec, content: dict, x: float, top: float, width: float) -> float:
     """The social norm with its source, and the one advice route."""
-    from materials.content import advice_line
-
-    y = top + pen.paragraph(content["social_norm"], style(LABEL, leading=1.3), x + 16, top, width - 16)
+    y = top + pen.paragraph(content["social_norm"], style(spec.label, leading=1.3), x + 16, top, width - 16)
     if content.get("social_norm_source"):
-        y += pen.paragraph("Source: " + content["social_norm_source"], style(BODY - 2.5, leading=1.3), x + 16, y + 2,
+        y += pen.paragraph("Source: " + content["social_norm_source"], style(spec.body, leading=1.3), x + 16, y + 2,
                            width - 16) + 2
     pen.rect(x, top, 5, y - top, fill=INK)
-    y += 10
-    return y + pen.paragraph(advice_line(content), style(LABEL, bold=True), x, y, width) - top
+    y += spec.gap
+    return y + pen.paragraph(advice_line(content), style(spec.label, bold=True), x, y, width) - top
 
 
-def _back(pen: Pen, content: dict, width: float, height: float, spare: float = 0.0) -> float:
-    """The back of the sheet from the top; ``spare`` points are shared among its rows."""
+def _back(pen: Pen, spec: BackSpec, content: dict, width: float, spare: float = 0.0) -> float:
+    """The back of the sheet from the top; returns where it ends. ``spare`` points are shared among
+    its rows."""
     m = SPEC.margin
     inner = width - 2 * m
-    y = m + pen.paragraph(content["heading"], style(HEADING, bold=True, leading=1.1), m, m, inner, role="H2")
+    y = m + pen.paragraph(content["heading"], style(spec.heading, bold=True, leading=1.1), m, m, inner, role="H2")
     stripe(pen, m, y + 8, inner, 6)
-    y += 8 + 6 + GAP
-    y += pen.paragraph(content.get("intro", ""), style(BODY, leading=1.3), m, y, inner) + GAP
-    y += _section(pen, "After you call: what happens and when", m, y, inner)
-    y += _after(pen, content, m, y, inner, spare / 3) + GAP * 1.4
-    y += _section(pen, "Examples: which service, and why", m, y, inner)
-    y += _examples(pen, content, m, y, inner, spare / 3) + GAP * 1.4
-    y += _section(pen, "Checklist", m, y, inner)
-    y += _checklist(pen, content, m, y, inner, 0) + GAP
-    return y + _norm(pen, content, m, y, inner)
+    y += 8 + 6 + spec.gap
+    y += pen.paragraph(content.get("intro", ""), style(spec.body, leading=1.3), m, y, inner) + spec.gap
+    y += _section(pen, spec, "After you call: what happens and when", m, y, inner)
+    y += _after(pen, spec, content, m, y, inner, spare / 6) + spec.gap * 1.4
+    y += _section(pen, spec, "Examples: which service, and why", m, y, inner)
+    y += _examples(pen, spec, content, m, y, inner, spare / 6) + spec.gap * 1.4
+    y += _section(pen, spec, "Checklist", m, y, inner)
+    y += _checklist(pen, spec, content, m, y, inner) + spec.gap
+    return y + _norm(pen, spec, content, m, y, inner)
+
+
+def back_spec(pen: Pen, content: dict, width: float, bottom: float) -> tuple[BackSpec, float]:
+    """The sizes at which the back fits above ``bottom`` (made smaller only as far as the floor), and
+    where it then ends."""
+    spec = BACK
+    for _step in range(12):
+        end = _back(pen.measuring(), spec, content, width)
+        if end <= bottom or spec == spec.smaller(0.94):
+            return spec, end
+        spec = spec.smaller(0.94)
+    return spec, end
+
+
+def back_fits(content: dict) -> bool:
+    """Whether the back of the sheet fits its page at readable sizes."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    pen = Pen(Canvas(io.BytesIO()), A4[1], dry=True)
+    return back_spec(pen, content, A4[0], A4[1] - poster_layout.footer_room())[1] <= A4[1] - poster_layout.footer_room()
 
 
 def follow_up(content: dict, meta: Meta) -> bytes:
@@ -151,8 +192,8 @@ def follow_up(content: dict, meta: Meta) -> bytes:
         poster_layout.paint(pen, content, "A4", width, height, room)
 
     def back(pen, width, height):
-        natural = _back(pen.measuring(), content, width, height)
-        _back(pen, content, width, height, max(0.0, height - room - natural))
+        spec, end = back_spec(pen, content, width, height - room)
+        _back(pen, spec, content, width, max(0.0, height - room - end))
 
     build(doc, pages([WholePage(front), WholePage(back)]))
     return buffer.getvalue()

@@ -237,3 +237,22 @@ def test_the_accessibility_statement_says_what_the_pdfs_lack(client):
     assert "What the PDF files lack" in page
     assert "have not been checked against the PDF/UA standard" in page
     assert "lists and tables are tagged as plain paragraphs" in page
+
+
+def test_the_form_refuses_a_sheet_whose_back_would_not_fit(client, login_as, published):
+    from materials.pdf import sheet
+
+    login_as("admin")
+    data = flatten(first_version(FOLLOW_UP))
+    for n in (1, 2, 3):
+        data[f"scenario{n}_situation"] = ("A long situation that goes on " * 10)[:200]
+        data[f"scenario{n}_why"] = ("Because it goes on and on " * 10)[:200]
+    for key in ("early_help", "dsl_infoline", "mash"):
+        data[f"{key}_after"] = ("What happens next, and when it happens " * 10)[:160]
+    data["checklist"] = "\n".join(["Check the numbers on the poster by the phone"] * 8)
+    assert not sheet.back_fits(first_version(FOLLOW_UP) | {"checklist": data["checklist"],
+                                                           "scenarios": [{"situation": data["scenario1_situation"],
+                                                                          "service": "mash", "why": data["scenario1_why"]}] * 3})
+    page = client.post(f"/admin/materials/{FOLLOW_UP}/edit", data=data).get_data(as_text=True)
+    assert "The back of the sheet would not fit one page at readable sizes" in page
+    assert services.draft_of(services.material_by_kind(FOLLOW_UP)) is None

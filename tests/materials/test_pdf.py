@@ -315,6 +315,20 @@ def test_follow_up_is_one_double_sided_sheet_with_the_poster_on_the_front(built)
         assert squashed(expected) in squashed(back), expected
 
 
+def test_the_back_stays_above_its_footer_even_when_its_texts_are_long():
+    from materials.pdf.sheet import back_fits
+
+    content = first_version(FOLLOW_UP)
+    for item in content["services"]:
+        item["after"] = ("What happens next, and by when. " * 8)[:160]
+    content["checklist"] = "\n".join(["Check the numbers on the poster by the phone"] * 6)
+    assert back_fits(content)
+    runs = pieces(build(FOLLOW_UP, content, META))
+    footer = next(p for p in runs if p.page == 1 and FOOTER in p.text)
+    body = [p for p in runs if p.page == 1 and not is_footer(p)]
+    assert min(p.y for p in body) > footer.y + 12 and min(p.size for p in body) >= 12
+
+
 def test_follow_up_splits_no_panel_across_pages(built):
     runs = pieces(built[FOLLOW_UP])
     content = first_version(FOLLOW_UP)
