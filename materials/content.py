@@ -17,6 +17,8 @@ import re
 from copy import deepcopy
 from dataclasses import dataclass
 
+from materials.legacy import REPORT_TITLE
+
 MODEL = 2
 POSTER = "poster"
 INDUCTION = "induction-slides"
@@ -331,8 +333,6 @@ def upgrade(kind: str, content: dict) -> dict:
     other text is model 2's, for the admin to check before saving."""
     if model_of(content) >= MODEL:
         return content
-    from materials.legacy import REPORT_TITLE
-
     upgraded = first_version(kind)
     if content.get("title") and content["title"] != REPORT_TITLE:
         upgraded["title"] = content["title"]

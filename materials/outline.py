@@ -4,14 +4,18 @@ screen reader gets every word the PDF prints. Pure: no Flask, no database, no la
 
 from dataclasses import dataclass, field
 
+from materials import legacy
 from materials.content import (
     DECK_SLIDES,
+    DECKS,
     INDUCTION,
     REFRESHER,
+    SERVICE_COLOURS,
     SERVICES,
     advice_line,
     advice_service,
     items,
+    model_of,
     service,
     words,
 )
@@ -189,9 +193,6 @@ def long_slides(kind: str, content: dict) -> list[tuple[int, Slide]]:
 def page_context(kind: str, content: dict) -> dict:
     """What a material's HTML page needs besides its content: the article template for the content
     model it was written in, and the outline that article walks."""
-    from materials import legacy
-    from materials.content import DECKS, SERVICE_COLOURS, model_of
-
     if model_of(content) < 2:
         return {"article": "materials/_legacy_article.html", "colours": legacy.SERVICE_COLOURS,
                 "slides": legacy.deck(kind, content) if kind in DECKS else None}

@@ -3,24 +3,22 @@ trainer's notes, and the double-sided follow-up sheet."""
 
 import io
 
-from reportlab.lib.pagesizes import A3, A4
-
 from materials.content import DECKS, FOLLOW_UP, POSTER
 from materials.pdf import poster as poster_layout
-from materials.pdf.draw import WholePage, document
+from materials.pdf.draw import WholePage
 from materials.pdf.draw import build as build_tagged
-from materials.pdf.layout import Meta, info
+from materials.pdf.layout import PAGE_SIZES, Meta, info
 from materials.pdf.sheet import follow_up, notes_pdf
 from materials.pdf.slides import deck_pdf
 
-PAGE_SIZES = {"A4": A4, "A3": A3}
+__all__ = ["PAGE_SIZES", "build", "notes", "poster"]
 
 
 def poster(content: dict, meta: Meta, size: str = "A4") -> bytes:
     """The 'at a glance' poster on one portrait page."""
     buffer = io.BytesIO()
-    footer = poster_layout.footer(f"{meta.footer} \u00b7 {meta.council}", size)
-    doc = document(buffer, PAGE_SIZES[size], info(POSTER, content["title"], meta), footer)
+    doc = poster_layout.page_document(buffer, size, info(POSTER, content["title"], meta),
+                                      f"{meta.footer} \u00b7 {meta.council}")
 
     def paint(pen, width, height):
         poster_layout.paint(pen, content, size, width, height, poster_layout.footer_room(size))

@@ -6,7 +6,6 @@ the urgency arrow). Pure: content in, drawing out."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -206,36 +205,14 @@ class WholePage(Flowable):
         self.paint(Pen(canvas, height, balance=self.balance), width, height)
 
 
-@dataclass(frozen=True)
-class Footer:
-    """The line at the foot of every page, drawn after the page's content so that it is read last:
-    ``text`` on the left, the page number (when ``number`` is set) on the right."""
-
-    text: str
-    size: float
-    margin: float
-    rise: float
-    number: str | None = None
-    colour: str = INK
-
-    def __call__(self, canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont(fonts.REGULAR, self.size)
-        canvas.setFillColor(colors.HexColor(self.colour))
-        width, _height = doc.pagesize
-        with marked(canvas, "P", self.text):
-            canvas.drawString(self.margin, self.rise, self.text)
-        if self.number:
-            with artifact(canvas):  # page numbers are pagination, not content
-                canvas.drawRightString(width - self.margin, self.rise, self.number.format(page=doc.page))
-        canvas.restoreState()
-
-
-def document(buffer: io.BytesIO, pagesize, info: pdf.DocumentInfo, footer: Footer, duplex: bool = False
-             ) -> BaseDocTemplate:
+def document(buffer: io.BytesIO, pagesize, info: pdf.DocumentInfo, footer: pdf.Edges, margin: float, rise: float,
+             duplex: bool = False) -> BaseDocTemplate:
     """A document of whole pages with the foundation's metadata, its title shown by viewers
-    (DisplayDocTitle), printed on both sides turning on the long edge when ``duplex``."""
-    doc = pdf.document(buffer, pagesize, info, 0)
+    (DisplayDocTitle), printed on both sides turning on the long edge when ``duplex``; ``footer`` is
+    drawn after each page's content (so it is read last), ``margin`` in from the sides and ``rise``
+    above the foot."""
+    # The page's frame is the whole page; the margins only place the footer (at 0.45 of the foot's).
+    doc = pdf.document(buffer, pagesize, info, (margin, margin, margin, rise / 0.45))
     doc.displayDocTitle = True
     if duplex:
         doc.duplex = "DuplexFlipLongEdge"

@@ -3,9 +3,13 @@
 from dataclasses import dataclass
 from datetime import date
 
+from reportlab.lib.pagesizes import A3, A4
+
 from core import pdf
 from core.timefmt import uk_date
 from materials.content import TITLES, sentence_case
+
+PAGE_SIZES = {"A4": A4, "A3": A3}
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,16 @@ import io
 from dataclasses import dataclass, replace
 
 from reportlab.lib.enums import TA_RIGHT
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate
 
+from core import pdf
 from core.pdf import markup
 from materials.content import SERVICE_COLOURS, title_lines
 from materials.outline import Panel, panels
 from materials.pdf.colours import INK, PAPER
-from materials.pdf.draw import Footer, Pen, panel_colours, phone, stripe, style, text_width
+from materials.pdf.draw import Pen, document, panel_colours, phone, stripe, style, text_width
+from materials.pdf.layout import PAGE_SIZES
 
 
 @dataclass(frozen=True)
@@ -160,10 +164,12 @@ def _layout(pen: Pen, content: dict, spec: PosterSpec, width: float, extra: floa
     return y + danger_height
 
 
-def footer(text: str, size: str = "A4", number: str | None = None) -> Footer:
-    """The version line at the poster's foot (the follow-up sheet's too)."""
+def page_document(buffer: io.BytesIO, size: str, info: pdf.DocumentInfo, footer: str, number: str | None = None,
+                  duplex: bool = False) -> BaseDocTemplate:
+    """A document of poster-sized pages with ``footer`` (the version line) at each page's foot."""
     spec = SPECS[size][0]
-    return Footer(text, spec.footer, spec.margin, spec.margin * 0.45, number=number)
+    edges = pdf.Edges(footer, number=number, size=spec.footer)
+    return document(buffer, PAGE_SIZES[size], info, edges, spec.margin, spec.margin * 0.45, duplex=duplex)
 
 
 def footer_room(size: str = "A4") -> float:
@@ -187,10 +193,6 @@ def sized(pen: Pen, content: dict, size: str, width: float, bottom: float) -> tu
 
 def fits(content: dict, size: str) -> bool:
     """Whether the poster fits its page at readable sizes."""
-    from reportlab.pdfgen.canvas import Canvas
-
-    from materials.pdf.builders import PAGE_SIZES
-
     width, height = PAGE_SIZES[size]
     bottom = height - footer_room(size)
     return sized(Pen(Canvas(io.BytesIO()), height, dry=True), content, size, width, bottom)[1] <= bottom

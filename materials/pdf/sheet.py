@@ -8,6 +8,7 @@ import io
 from dataclasses import dataclass, replace
 
 from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, PageTemplate, Paragraph, Spacer
 from reportlab.platypus.frames import Frame
 
@@ -19,11 +20,9 @@ from materials.outline import deck, panels
 from materials.pdf import poster as poster_layout
 from materials.pdf.colours import INK
 from materials.pdf.draw import (
-    Footer,
     Pen,
     WholePage,
     build,
-    document,
     fitting,
     pages,
     panel_colours,
@@ -175,8 +174,6 @@ def back_spec(pen: Pen, content: dict, width: float, bottom: float) -> tuple[Bac
 
 def back_fits(content: dict) -> bool:
     """Whether the back of the sheet fits its page at readable sizes."""
-    from reportlab.pdfgen.canvas import Canvas
-
     pen = Pen(Canvas(io.BytesIO()), A4[1], dry=True)
     return back_spec(pen, content, A4[0], A4[1] - poster_layout.footer_room())[1] <= A4[1] - poster_layout.footer_room()
 
@@ -184,8 +181,8 @@ def back_fits(content: dict) -> bool:
 def follow_up(content: dict, meta: Meta) -> bytes:
     """The sheet: the poster on the front, the back after it; set to print on both sides."""
     buffer = io.BytesIO()
-    footer = poster_layout.footer(f"{meta.footer} \u00b7 {meta.council}", number="{page} of 2")
-    doc = document(buffer, A4, info(FOLLOW_UP, content["heading"], meta), footer, duplex=True)
+    doc = poster_layout.page_document(buffer, "A4", info(FOLLOW_UP, content["heading"], meta),
+                                      f"{meta.footer} \u00b7 {meta.council}", number="{page} of 2", duplex=True)
     room = poster_layout.footer_room()
 
     def front(pen, width, height):
@@ -210,7 +207,7 @@ def notes_pdf(kind: str, content: dict, meta: Meta) -> bytes:
     doc.displayDocTitle = True
     frame = Frame(margin, margin, A4[0] - 2 * margin, A4[1] - 2 * margin, leftPadding=0, rightPadding=0,
                   topPadding=0, bottomPadding=0)
-    footer = Footer(f"{meta.council} \u00b7 {meta.footer}", 9, margin, margin * 0.5, number="Page {page}")
+    footer = pdf.Edges(f"{meta.council} \u00b7 {meta.footer}", number="Page {page}", size=9)
     doc.addPageTemplates([PageTemplate("notes", [frame], onPageEnd=footer)])
     title = style(22, bold=True, leading=1.2, after=6)
     heading = style(14, bold=True, leading=1.25, after=4)

@@ -9,12 +9,12 @@ import io
 
 from reportlab.lib.enums import TA_RIGHT
 
+from core import pdf
 from materials.content import SERVICE_COLOURS, TITLES, items
 from materials.outline import Panel, Slide, deck
 from materials.pdf.colours import INK, PAPER
 from materials.pdf.draw import (
     ARTIFACT,
-    Footer,
     Pen,
     WholePage,
     build,
@@ -329,8 +329,8 @@ def _painter(slide: Slide):
 def deck_pdf(kind: str, content: dict, meta: Meta) -> bytes:
     """A 16:9 deck, one slide a page, each bookmarked with its title."""
     buffer = io.BytesIO()
-    footer = Footer(f"{meta.council} \u00b7 {meta.footer}", FOOTER, MARGIN, 18, number="{page}")
-    doc = document(buffer, SLIDE, info(kind, content["heading"], meta), footer)
+    footer = pdf.Edges(f"{meta.council} \u00b7 {meta.footer}", number="{page}", size=FOOTER)
+    doc = document(buffer, SLIDE, info(kind, content["heading"], meta), footer, MARGIN, 18)
     # Slides are set wide: a balanced line is never narrower than 85% of its measure.
     pages = [WholePage(_painter(slide), bookmark=slide.title, key=f"slide-{n}", balance=0.85)
              for n, slide in enumerate(deck(kind, content), start=1)]
