@@ -178,6 +178,20 @@ def stripe(pen: Pen, x: float, top: float, width: float, height: float) -> None:
         pen.rect(x + n * third, top, third, height, fill=PANELS[colour]["background"])
 
 
+class Stripe(Flowable):
+    """The signature stripe in a flowing document (the trainer's notes)."""
+
+    def __init__(self, width: float, height: float):
+        super().__init__()
+        self.width, self.height = width, height
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self):
+        stripe(Pen(self.canv, self.height), 0, 0, self.width, self.height)
+
+
 def panel_colours(key_colour: str) -> tuple[str, str]:
     """A panel's fill and the ink on it."""
     panel = PANELS[key_colour]

@@ -21,6 +21,7 @@ from materials.pdf import poster as poster_layout
 from materials.pdf.colours import INK
 from materials.pdf.draw import (
     Pen,
+    Stripe,
     WholePage,
     build,
     fitting,
@@ -212,8 +213,8 @@ def notes_pdf(kind: str, content: dict, meta: Meta) -> bytes:
     title = style(22, bold=True, leading=1.2, after=6)
     heading = style(14, bold=True, leading=1.25, after=4)
     body = style(12, leading=1.4, after=6)
-    story = [TaggedParagraph(markup(f"Trainer's notes: {content['heading']}"), title, "H1"),
-             TaggedParagraph(markup(meta.footer), body), Spacer(1, 8)]
+    story = [TaggedParagraph(markup(f"Trainer's notes: {content['heading']}"), title, "H1"), Stripe(150, 6),
+             Spacer(1, 8), TaggedParagraph(markup(meta.footer), body), Spacer(1, 8)]
     for n, slide in enumerate(deck(kind, content), start=1):
         section = [Bookmark(f"{n}. {slide.title}", f"note-{n}"),
                    TaggedParagraph(markup(f"{n}. {slide.title}"), heading, "H2")]
