@@ -1,0 +1,10 @@
+"""Who may use each route of the trials package. Read by tests/core/test_permissions.py."""
+
+PLANNERS = {"admin", "evaluator"}
+READERS = {"admin", "evaluator", "trainer"}
+INVITERS = {"admin", "trainer"}
+
+POLICY = {
+    "trials.index": {"GET": READERS},
+    "trials.power_page": {"GET": PLANNERS},
+}

@@ -1,0 +1,59 @@
+"""Forms for planning a trial: the power calculation, an allocation, an analysis plan."""
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from wtforms import SubmitField
+from wtforms.validators import InputRequired, Optional
+
+from core.forms import NumberField, WholeNumberField
+from trials import power as calc
+
+
+def _number(label, what, example, required=True, **kwargs):
+    """A number field whose messages name ``what`` it holds and give an ``example``."""
+    validators = [InputRequired(f"Enter the {what}, like {example}")] if required else [Optional()]
+    return NumberField(label, widget=GovTextInput(), validators=validators,
+                       invalid_message=f"Enter the {what} as a number, like {example}", **kwargs)
+
+
+class PowerForm(FlaskForm):
+    """The power calculation's inputs. Read from the address (GET): it changes nothing, so a result
+    can be bookmarked or shared, and it carries no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    baseline = _number("Baseline contacts per DSL", "baseline", "0.57",
+                       description="Mean MASH contacts per DSL over the outcome window, without the training")
+    dispersion = _number("Dispersion (k)", "dispersion", "4.3",
+                         description="The negative binomial dispersion: the variance is mean + k × mean²")
+    reduction = _number("Reduction hoped for (%)", "reduction hoped for", "20", description="For example, 20 for a fifth fewer contacts")
+    alpha = _number("Significance level", "significance level", "0.05", description="Two-sided; usually 0.05")
+    power = _number("Power", "power", "0.8", description="The chance of detecting the reduction if it is real; usually 0.8")
+    icc = _number("ICC", "ICC", "0.05", required=False,
+                  description="Optional: how alike DSLs in one school are (intra-class correlation), like 0.05")
+    cluster_size = _number("Cluster size", "cluster size", "4.6", required=False, description="Optional: DSLs per school")
+    per_arm = WholeNumberField("DSLs available in each arm", widget=GovTextInput(), validators=[Optional()],
+                               invalid_message="Enter the DSLs available in each arm as a whole number, like 500",
+                               description="Optional: to see the smallest reduction that many could detect")
+    submit = SubmitField("Calculate", widget=GovSubmitInput())
+
+    def design(self) -> calc.Design:
+        def value(field):
+            return float(field.data) if field.data is not None else None
+
+        return calc.Design(value(self.baseline), value(self.dispersion), value(self.alpha), value(self.power),
+                            value(self.icc), value(self.cluster_size))
+
+    def validate(self, extra_validators=None) -> bool:
+        """The form's checks, then the formula's own, each message on the field it is about."""
+        if not super().validate(extra_validators):
+            return False
+        try:
+            calc.sample_size(self.design(), float(self.reduction.data))
+            if self.per_arm.data is not None:
+                calc.min_detectable_reduction(self.design(), self.per_arm.data)
+        except calc.PowerError as error:
+            getattr(self, error.field or "baseline").errors.append(str(error))
+            return False
+        return True
