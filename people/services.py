@@ -45,6 +45,10 @@ def check_password_strength(password: str) -> None:
 # -- users ------------------------------------------------------------------------------------
 
 
+def user_by_id(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 

@@ -1,9 +1,14 @@
 """``flask trials power|allocate|show``."""
 
 import json
+import sys
 
 import click
+from flask.cli import with_appcontext
 
+from core.extensions import db
+from trials import allocation as algorithm
+from trials import exports, services
 from trials import power as power_calc
 
 
@@ -45,3 +50,39 @@ def power(baseline, dispersion, reduction, per_arm, alpha, power_, icc, cluster_
     except power_calc.PowerError as error:
         raise click.ClickException(str(error))
 
+
+
+@trials.command("allocate", cls=OneLineErrors)
+@click.argument("name")
+@click.option("--strata", default="", help="Comma-separated, any of: district, phase, size_band (default: none)")
+@click.option("--seed", type=int, required=True, help=f"A whole number from 0 to {algorithm.MAX_SEED}")
+@click.option("--arms", default="control,intervention", show_default=True, help="Comma-separated arm names")
+@with_appcontext
+def allocate(name, strata, seed, arms):
+    """Randomise every school on the register to arms and store the allocation as NAME, for good."""
+    try:
+        record = services.create_allocation(name, algorithm.parse_strata(strata), algorithm.parse_arms(arms), seed,
+                                            source="cli")
+    except (algorithm.AllocationError, services.TrialError) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error))
+    db.session.commit()
+    sizes = algorithm.arm_sizes(services.allocation_frame(record), record.arms)
+    counts = ", ".join(f"{arm} {int(sizes.loc['all strata', arm]):,}" for arm in record.arms)
+    click.echo(f"Allocated {record.schools:,} schools in {len(sizes) - 1} strata as {record.name} "
+               f"(seed {record.seed}): {counts}.")
+
+
+@trials.command("show", cls=OneLineErrors)
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@with_appcontext
+def show(name, fmt):
+    """Print allocation NAME: one entry per school with its stratum and arm."""
+    record = services.allocation_by_name(name)
+    if record is None:
+        raise click.ClickException(f"There is no allocation called {name}")
+    rows = services.allocation_rows(record)
+    data = exports.to_json(rows) if fmt == "json" else exports.to_csv(rows, services.SHOW_COLUMNS)
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()

@@ -1,12 +1,22 @@
 """Forms for planning a trial: the power calculation, an allocation, an analysis plan."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
-from wtforms import SubmitField
-from wtforms.validators import InputRequired, Optional
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSubmitInput, GovTextInput
+from wtforms import SelectMultipleField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from core.forms import NumberField, WholeNumberField
+from core.forms import NumberField, WholeNumberField, choice_list
+from trials import allocation as algorithm
 from trials import power as calc
+
+STRATA_LABELS = {"district": "District", "phase": "Phase",
+                 "size_band": "Size band: " + ", ".join(label for label, _low in algorithm.SIZE_BANDS) + " pupils"}
+
+
+def show_error(form, error) -> None:
+    """Put a service's message on the field it is about (the form's ``name`` when it names none)."""
+    field = getattr(form, error.field, None) if getattr(error, "field", None) else None
+    (field if field is not None and hasattr(field, "errors") else form.name).errors.append(str(error))
 
 
 def _number(label, what, example, required=True, **kwargs):
@@ -57,3 +67,34 @@ class PowerForm(FlaskForm):
             getattr(self, error.field or "baseline").errors.append(str(error))
             return False
         return True
+
+
+class AllocationForm(FlaskForm):
+    name = StringField("Name of the allocation", widget=GovTextInput(), description="For example, trial-2027",
+                       validators=[InputRequired("Enter a name for the allocation"),
+                                   Length(max=100, message="The name must be 100 characters or fewer")])
+    strata = SelectMultipleField("Stratify by", widget=GovCheckboxesInput(),
+                                 choices=choice_list(algorithm.STRATA, STRATA_LABELS),
+                                 description="Schools are randomised separately within each combination of "
+                                             "these; choose none to randomise all schools together")
+    arms = StringField("Arms", widget=GovTextInput(), default="control,intervention",
+                       description="Names separated by commas, the comparison arm first",
+                       validators=[InputRequired("Enter the names of the arms, separated by commas")])
+    seed = WholeNumberField("Seed", widget=GovTextInput(),
+                            invalid_message="Enter the seed as a whole number, like 2027",
+                            description="A whole number. With the register, it reproduces the allocation: "
+                                        "keep the one suggested or type your own",
+                            validators=[InputRequired("Enter a seed, like 2027"),
+                                        NumberRange(min=0, max=algorithm.MAX_SEED,
+                                                    message=f"The seed must be from 0 to {algorithm.MAX_SEED:,}")])
+    submit = SubmitField("Allocate schools", widget=GovSubmitInput())
+
+    def validate_arms(self, field):
+        try:
+            self.arm_names = algorithm.parse_arms(field.data)
+        except algorithm.AllocationError as error:
+            raise ValidationError(str(error))
+
+    @property
+    def chosen_strata(self) -> list[str]:
+        return algorithm.parse_strata(",".join(self.strata.data or []))

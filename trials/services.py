@@ -6,8 +6,26 @@ Schools and DSLs come through people's services, cohorts and MASH records throug
 
 from __future__ import annotations
 
-from people import services as people
+import tomllib
+from functools import cache
+from pathlib import Path
 
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.bulk import bulk_insert
+from core.extensions import db
+from people import services as people
+from trials import allocation as algorithm
+from trials.models import TrialAllocation, TrialAllocationSchool
+
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+NAME_LENGTH = 100
+REGISTER_COLUMNS = ("urn", "name", "district", "phase", "pupils", "fsm_percent")
+UNIT_COLUMNS = ("school_urn", "district", "phase", "pupils", "fsm_percent", "size_band", "stratum", "arm", "wave")
+# What `trials show` and the allocation's CSV give for each school.
+SHOW_COLUMNS = ("urn", "stratum", "arm", "wave", "district", "phase", "size_band", "pupils")
 BASELINE_DECIMALS = 3
 DISPERSION_DECIMALS = 2
 
@@ -36,3 +54,122 @@ def power_defaults() -> dict:
     if dispersion is not None and dispersion >= 0:
         out["dispersion"] = round(dispersion, DISPERSION_DECIMALS)
     return out
+
+
+# -- allocations ------------------------------------------------------------------------------
+
+
+class TrialError(ValueError):
+    """A request about a trial that cannot be carried out, with a one-line message and the input
+    it is about."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@cache
+def app_version() -> str:
+    """The version in pyproject.toml, recorded with each allocation."""
+    with PYPROJECT.open("rb") as file:
+        return tomllib.load(file)["project"]["version"]
+
+
+def register_frame() -> pd.DataFrame:
+    """Every school on the register as the allocation reads it, in URN order."""
+    rows = people.school_register()
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=list(REGISTER_COLUMNS))
+    return frame.astype({"urn": "int64", "pupils": "int64", "fsm_percent": "float64"})
+
+
+def all_allocations() -> list[TrialAllocation]:
+    return list(db.session.scalars(select(TrialAllocation).order_by(TrialAllocation.created_at.desc(),
+                                                                   TrialAllocation.id.desc())))
+
+
+def allocation_by_name(name: str) -> TrialAllocation | None:
+    return db.session.scalar(select(TrialAllocation).where(TrialAllocation.name == name))
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise TrialError("Enter a name for the allocation", "name")
+    if len(name) > NAME_LENGTH:
+        raise TrialError(f"The name must be {NAME_LENGTH} characters or fewer", "name")
+    if allocation_by_name(name) is not None:
+        raise TrialError(f"There is already an allocation called {name}, and an allocation is never changed: "
+                         "choose another name", "name")
+    return name
+
+
+def create_allocation(name: str, strata: list[str], arms: list[str], seed: int, *, design: str = "parallel",
+                      user_id: int | None = None, source: str = "cli") -> TrialAllocation:
+    """Randomise every school on the register to ``arms`` within ``strata`` and store the result
+    for good, with what it takes to reproduce it."""
+    name = _check_name(name)
+    register = register_frame()
+    if register.empty:
+        raise TrialError("There are no schools on the register to allocate")
+    try:
+        drawn = algorithm.allocate(register, strata, arms, seed)
+    except algorithm.AllocationError as error:
+        raise TrialError(str(error), error.field) from error
+    record = TrialAllocation(name=name, design=design, arms=list(arms), strata=list(strata), seed=seed,
+                             algorithm=algorithm.ALGORITHM, algorithm_version=algorithm.ALGORITHM_VERSION,
+                             app_version=app_version(), register_sha256=algorithm.register_checksum(register),
+                             schools=len(drawn), source=source, created_by_id=user_id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(record)
+            db.session.flush()
+    except IntegrityError as error:  # another allocation took the name a moment ago
+        raise TrialError(f"There is already an allocation called {name}: choose another name", "name") from error
+    units = drawn.rename(columns={"urn": "school_urn"}).assign(
+        allocation_id=record.id, wave=drawn["arm_index"] if design == "stepped-wedge" else None)
+    bulk_insert(TrialAllocationSchool.__table__, units, ["allocation_id", *UNIT_COLUMNS])
+    db.session.flush()
+    return record
+
+
+def allocation_frame(record: TrialAllocation) -> pd.DataFrame:
+    """The allocation's schools as stored, in URN order."""
+    rows = db.session.execute(select(*(getattr(TrialAllocationSchool, c) for c in UNIT_COLUMNS))
+                              .where(TrialAllocationSchool.allocation_id == record.id)
+                              .order_by(TrialAllocationSchool.school_urn)).all()
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=list(UNIT_COLUMNS))
+    return frame.rename(columns={"school_urn": "urn"})
+
+
+def reproduces(record: TrialAllocation, frame: pd.DataFrame | None = None) -> bool:
+    """Whether drawing again from the stored seed and the register as stored gives the stored arms."""
+    if record.algorithm != algorithm.ALGORITHM or record.algorithm_version != algorithm.ALGORITHM_VERSION:
+        return False
+    frame = allocation_frame(record) if frame is None else frame
+    again = algorithm.allocate(frame[["urn", "district", "phase", "pupils", "fsm_percent"]], record.strata,
+                               record.arms, record.seed)
+    return (algorithm.register_checksum(frame) == record.register_sha256
+            and again["arm"].tolist() == frame["arm"].tolist() and again["stratum"].tolist() == frame["stratum"].tolist())
+
+
+def allocation_summary(record: TrialAllocation) -> dict:
+    """What the allocation page shows: arm sizes by stratum, the balance of the arms, whether the
+    draw reproduces, and who made it."""
+    frame = allocation_frame(record)
+    author = people.user_by_id(record.created_by_id) if record.created_by_id else None
+    return {"sizes": algorithm.arm_sizes(frame, record.arms), "balance": algorithm.arm_balance(frame, record.arms),
+            "reproduces": reproduces(record, frame), "author": author.name if author else None}
+
+
+def allocation_rows(record: TrialAllocation) -> list[dict]:
+    """One dict per school (SHOW_COLUMNS), in URN order: what ``trials show`` and the CSV give."""
+    frame = allocation_frame(record)
+    frame["wave"] = frame["wave"].astype(object).where(frame["wave"].notna(), None)
+    return [{column: _plain(row[column]) for column in SHOW_COLUMNS} for row in frame.to_dict("records")]
+
+
+def _plain(value):
+    """A value as JSON wants it: numpy numbers become Python numbers, missing values None."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value

@@ -7,4 +7,7 @@ INVITERS = {"admin", "trainer"}
 POLICY = {
     "trials.index": {"GET": READERS},
     "trials.power_page": {"GET": PLANNERS},
+    "trials.allocation_new": {"GET": PLANNERS, "POST": PLANNERS},
+    "trials.allocation": {"GET": READERS},
+    "trials.allocation_csv": {"GET": READERS},
 }
