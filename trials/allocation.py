@@ -71,25 +71,32 @@ def parse_strata(text: str | None) -> list[str]:
 ARM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")
 
 
-def parse_arms(text: str | None) -> list[str]:
-    """``control,intervention`` as a list of arm names, checked."""
+def parse_arms(text: str | None, what: str = "arm") -> list[str]:
+    """``control,intervention`` as a list of arm names, checked; ``what``: "arm" or "wave", for the
+    messages (the field is ``arms`` or ``waves``)."""
+    field = f"{what}s"
     arms = [part.strip() for part in (text or "").split(",") if part.strip()]
     if not 2 <= len(arms) <= MAX_ARMS:
-        raise AllocationError(f"Give between 2 and {MAX_ARMS} arms, separated by commas", "arms")
+        raise AllocationError(f"Give between 2 and {MAX_ARMS} {what}s, separated by commas", field)
     if len({arm.lower() for arm in arms}) != len(arms):
-        raise AllocationError("Give each arm a different name", "arms")
+        raise AllocationError(f"Give each {what} a different name", field)
     for arm in arms:
         if len(arm) > ARM_NAME_LENGTH or not ARM_NAME.match(arm):
-            raise AllocationError(f"An arm's name is at most {ARM_NAME_LENGTH} letters, digits, spaces, dots, "
-                                  f"hyphens or underscores, starting with a letter or digit: {arm!r}", "arms")
+            raise AllocationError(f"{arm!r} cannot name a {what}: use at most {ARM_NAME_LENGTH} letters, digits, "
+                                  "spaces, dots, hyphens or underscores, starting with a letter or digit", field)
     return arms
 
 
-def wave_names(count: int) -> list[str]:
-    """The names of a stepped wedge's waves: wave 1, wave 2, ..."""
-    if not 2 <= count <= MAX_ARMS:
-        raise AllocationError(f"A stepped wedge has between 2 and {MAX_ARMS} waves", "waves")
-    return [f"wave {n}" for n in range(1, count + 1)]
+def parse_waves(text: str | None) -> list[str]:
+    """A stepped wedge's waves, in the order they are trained: a number K (``wave 1`` to ``wave K``)
+    or names separated by commas, such as ``autumn-2027,spring-2028,summer-2028``."""
+    text = (text or "").strip()
+    if text.isdigit():
+        count = int(text)
+        if not 2 <= count <= MAX_ARMS:
+            raise AllocationError(f"A stepped wedge has between 2 and {MAX_ARMS} waves", "waves")
+        return [f"wave {n}" for n in range(1, count + 1)]
+    return parse_arms(text, "wave")
 
 
 def check_seed(seed) -> int:
@@ -149,8 +156,8 @@ def allocate(register: pd.DataFrame, strata: list[str], arms: list[str], seed: i
     """
     check_seed(seed)
     if len(register) < len(arms):
-        raise AllocationError(f"There are {len(register)} schools on the register, fewer than the {len(arms)} arms",
-                              "arms")
+        raise AllocationError(f"There are {len(register)} schools on the register, fewer than the {len(arms)} arms "
+                              "or waves", "arms")
     schools = register.assign(size_band=size_band(register["pupils"])).sort_values("urn").reset_index(drop=True)
     keys = _strata_of(schools, strata)
     dealt = deal(keys, len(arms), seed)

@@ -11,6 +11,8 @@ from trials import allocation as algorithm
 from trials import exports, services
 from trials import power as power_calc
 
+DEFAULT_ARMS = "control,intervention"
+
 
 class OneLineErrors(click.Command):
     """A command whose bad input is reported on one line, ``Error: ...``, without the usage text
@@ -19,6 +21,13 @@ class OneLineErrors(click.Command):
     def make_context(self, info_name, args, parent=None, **extra):
         try:
             return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            error.ctx = None
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
         except click.UsageError as error:
             error.ctx = None
             raise
@@ -56,12 +65,17 @@ def power(baseline, dispersion, reduction, per_arm, alpha, power_, icc, cluster_
 @click.argument("name")
 @click.option("--strata", default="", help="Comma-separated, any of: district, phase, size_band (default: none)")
 @click.option("--seed", type=int, required=True, help=f"A whole number from 0 to {algorithm.MAX_SEED}")
-@click.option("--arms", default="control,intervention", show_default=True, help="Comma-separated arm names")
+@click.option("--arms", help="Comma-separated arm names, the comparison arm first [default: control,intervention]")
+@click.option("--waves", help="A stepped wedge instead: the number of waves, or their names in order")
 @with_appcontext
-def allocate(name, strata, seed, arms):
-    """Randomise every school on the register to arms and store the allocation as NAME, for good."""
+def allocate(name, strata, seed, arms, waves):
+    """Randomise every school on the register to arms (or waves) and store the allocation as NAME, for good."""
+    if arms is not None and waves is not None:
+        raise click.UsageError("give --arms or --waves, not both")
     try:
-        record = services.create_allocation(name, algorithm.parse_strata(strata), algorithm.parse_arms(arms), seed,
+        design = "stepped-wedge" if waves is not None else "parallel"
+        names = algorithm.parse_waves(waves) if waves is not None else algorithm.parse_arms(arms or DEFAULT_ARMS)
+        record = services.create_allocation(name, algorithm.parse_strata(strata), names, seed, design=design,
                                             source="cli")
     except (algorithm.AllocationError, services.TrialError) as error:
         db.session.rollback()

@@ -1,8 +1,8 @@
 """Forms for planning a trial: the power calculation, an allocation, an analysis plan."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSubmitInput, GovTextInput
-from wtforms import SelectMultipleField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSubmitInput, GovTextInput
+from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import NumberField, WholeNumberField, choice_list
@@ -73,13 +73,19 @@ class AllocationForm(FlaskForm):
     name = StringField("Name of the allocation", widget=GovTextInput(), description="For example, trial-2027",
                        validators=[InputRequired("Enter a name for the allocation"),
                                    Length(max=100, message="The name must be 100 characters or fewer")])
+    design = RadioField("Design", widget=GovRadioInput(), default="parallel",
+                        choices=choice_list(("parallel", "stepped-wedge"), {
+                            "parallel": "Parallel arms: each school stays in its arm",
+                            "stepped-wedge": "Stepped wedge: every school is trained, in waves (terms) in a random order"}))
     strata = SelectMultipleField("Stratify by", widget=GovCheckboxesInput(),
                                  choices=choice_list(algorithm.STRATA, STRATA_LABELS),
                                  description="Schools are randomised separately within each combination of "
                                              "these; choose none to randomise all schools together")
-    arms = StringField("Arms", widget=GovTextInput(), default="control,intervention",
-                       description="Names separated by commas, the comparison arm first",
-                       validators=[InputRequired("Enter the names of the arms, separated by commas")])
+    arms = StringField("Arms (parallel arms only)", widget=GovTextInput(), default="control,intervention",
+                       description="Names separated by commas, the comparison arm first")
+    waves = StringField("Waves (stepped wedge only)", widget=GovTextInput(),
+                        description="How many, like 3, or their names in the order they are trained, "
+                                    "like autumn-2027,spring-2028,summer-2028")
     seed = WholeNumberField("Seed", widget=GovTextInput(),
                             invalid_message="Enter the seed as a whole number, like 2027",
                             description="A whole number. With the register, it reproduces the allocation: "
@@ -90,8 +96,17 @@ class AllocationForm(FlaskForm):
     submit = SubmitField("Allocate schools", widget=GovSubmitInput())
 
     def validate_arms(self, field):
+        if self.design.data != "stepped-wedge":
+            self.arm_names = self._names(algorithm.parse_arms, field.data)
+
+    def validate_waves(self, field):
+        if self.design.data == "stepped-wedge":
+            self.arm_names = self._names(algorithm.parse_waves, field.data)
+
+    @staticmethod
+    def _names(parse, text) -> list[str]:
         try:
-            self.arm_names = algorithm.parse_arms(field.data)
+            return parse(text)
         except algorithm.AllocationError as error:
             raise ValidationError(str(error))
 

@@ -26,6 +26,9 @@ REGISTER_COLUMNS = ("urn", "name", "district", "phase", "pupils", "fsm_percent")
 UNIT_COLUMNS = ("school_urn", "district", "phase", "pupils", "fsm_percent", "size_band", "stratum", "arm", "wave")
 # What `trials show` and the allocation's CSV give for each school.
 SHOW_COLUMNS = ("urn", "stratum", "arm", "wave", "district", "phase", "size_band", "pupils")
+# The address list trainers download for an arm or wave.
+ADDRESS_COLUMNS = ("name", "email", "role", "school_urn", "school_name", "arm", "wave")
+ARM_PAGE_SIZE = 100
 BASELINE_DECIMALS = 3
 DISPERSION_DECIMALS = 2
 
@@ -173,3 +176,64 @@ def _plain(value):
     if value is None or (isinstance(value, float) and value != value):
         return None
     return value.item() if hasattr(value, "item") else value
+
+
+# -- from allocation to invitation and analysis -----------------------------------------------
+
+
+def _urns_in(record: TrialAllocation, arm: str | None = None):
+    """A SELECT of the URNs in ``record`` (in ``arm`` when given), for people's services to join on."""
+    statement = select(TrialAllocationSchool.school_urn).where(TrialAllocationSchool.allocation_id == record.id)
+    return statement.where(TrialAllocationSchool.arm == arm) if arm is not None else statement
+
+
+def school_arms(record: TrialAllocation) -> pd.DataFrame:
+    """Each school's arm (and wave, in a stepped wedge): ``school_urn``, ``arm``, ``wave``."""
+    return allocation_frame(record).rename(columns={"urn": "school_urn"})[["school_urn", "arm", "wave"]]
+
+
+def dsl_arms(record: TrialAllocation) -> pd.DataFrame:
+    """Each DSL now on the register at an allocated school, in their school's arm (and wave):
+    ``dsl_id``, ``school_urn``, ``arm``, ``wave``. The school is the unit randomised, so a DSL who
+    moves school moves arm; a school added to the register after the draw has no arm."""
+    rows = people.dsls_at_schools(_urns_in(record))
+    dsls = pd.DataFrame([(row.dsl_id, row.school_urn) for row in rows], columns=["dsl_id", "school_urn"])
+    dsls = dsls.astype({"dsl_id": "int64", "school_urn": "int64"})
+    return dsls.merge(school_arms(record), on="school_urn", how="inner").sort_values("dsl_id").reset_index(drop=True)
+
+
+def invitable_arms(record: TrialAllocation) -> list[str]:
+    """The arms whose DSLs are to be trained: every wave of a stepped wedge; in a parallel trial every
+    arm after the first (the comparison arm, whose DSLs are not invited)."""
+    return list(record.arms) if record.design == "stepped-wedge" else list(record.arms[1:])
+
+
+def arm_overview(record: TrialAllocation) -> list[dict]:
+    """Each arm in order with its number (1 for the first), its schools and DSLs, and whether its
+    DSLs are to be invited."""
+    dsls = dsl_arms(record)["arm"].value_counts()
+    schools = school_arms(record)["arm"].value_counts()
+    invited = set(invitable_arms(record))
+    return [{"number": number, "arm": arm, "schools": int(schools.get(arm, 0)), "dsls": int(dsls.get(arm, 0)),
+             "invited": arm in invited} for number, arm in enumerate(record.arms, start=1)]
+
+
+def invited_arm(record: TrialAllocation, number: int) -> str | None:
+    """The arm numbered ``number`` (1 for the first) if its DSLs are to be invited, else None."""
+    if not 1 <= number <= len(record.arms):
+        return None
+    arm = record.arms[number - 1]
+    return arm if arm in invitable_arms(record) else None
+
+
+def arm_dsl_page(record: TrialAllocation, arm: str, page: int = 1):
+    """A page of the DSLs (with their schools) now on the register at the schools of ``arm``."""
+    return people.dsl_page_at_schools(_urns_in(record, arm), page, ARM_PAGE_SIZE)
+
+
+def arm_addresses(record: TrialAllocation, arm: str) -> list[dict]:
+    """Who to invite from ``arm``: one row per DSL (ADDRESS_COLUMNS), by school then name."""
+    wave = record.arms.index(arm) + 1 if record.design == "stepped-wedge" else None
+    return [{"name": row.name, "email": row.email, "role": row.role, "school_urn": row.school_urn,
+             "school_name": row.school_name, "arm": arm, "wave": wave}
+            for row in people.dsls_at_schools(_urns_in(record, arm))]

@@ -3,7 +3,7 @@
 import io
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -41,7 +41,7 @@ def allocation_new():
     if form.validate_on_submit():
         try:
             record = services.create_allocation(form.name.data, form.chosen_strata, form.arm_names, form.seed.data,
-                                                user_id=current_user.id, source="web")
+                                                design=form.design.data, user_id=current_user.id, source="web")
         except services.TrialError as error:
             db.session.rollback()
             show_error(form, error)
@@ -59,7 +59,7 @@ def allocation_new():
 def allocation(allocation_id):
     record = db.get_or_404(TrialAllocation, allocation_id)
     return render_template("trials/allocation.html", allocation=record, summary=services.allocation_summary(record),
-                           can_invite=current_user.role in INVITERS)
+                           arms=services.arm_overview(record), can_invite=current_user.role in INVITERS)
 
 
 @bp.route("/allocations/<int:allocation_id>/allocation.csv")
@@ -69,3 +69,28 @@ def allocation_csv(allocation_id):
     data = exports.to_csv(services.allocation_rows(record), services.SHOW_COLUMNS, bom=True)
     return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
                      download_name=f"{record.name}-allocation.csv")
+
+
+def _invited_arm(allocation_id: int, number: int):
+    record = db.get_or_404(TrialAllocation, allocation_id)
+    arm = services.invited_arm(record, number)
+    if arm is None:
+        abort(404)
+    return record, arm
+
+
+@bp.route("/allocations/<int:allocation_id>/arms/<int:number>")
+@roles_required(*INVITERS)
+def arm_dsls(allocation_id, number):
+    record, arm = _invited_arm(allocation_id, number)
+    page = services.arm_dsl_page(record, arm, request.args.get("page", 1, type=int))
+    return render_template("trials/arm.html", allocation=record, arm=arm, number=number, page=page)
+
+
+@bp.route("/allocations/<int:allocation_id>/arms/<int:number>/addresses.csv")
+@roles_required(*INVITERS)
+def arm_addresses(allocation_id, number):
+    record, arm = _invited_arm(allocation_id, number)
+    data = exports.to_csv(services.arm_addresses(record, arm), services.ADDRESS_COLUMNS, bom=True)
+    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
+                     download_name=f"{record.name}-{arm}-addresses.csv".replace(" ", "-"))

@@ -10,4 +10,6 @@ POLICY = {
     "trials.allocation_new": {"GET": PLANNERS, "POST": PLANNERS},
     "trials.allocation": {"GET": READERS},
     "trials.allocation_csv": {"GET": READERS},
+    "trials.arm_dsls": {"GET": INVITERS},
+    "trials.arm_addresses": {"GET": INVITERS},
 }
