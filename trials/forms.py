@@ -1,12 +1,21 @@
 """Forms for planning a trial: the power calculation, an allocation, an analysis plan."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSubmitInput, GovTextInput
-from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from cohorts.forms import DateText
 from core.forms import NumberField, WholeNumberField, choice_list
 from trials import allocation as algorithm
+from trials import plans
 from trials import power as calc
 
 STRATA_LABELS = {"district": "District", "phase": "Phase",
@@ -14,9 +23,11 @@ STRATA_LABELS = {"district": "District", "phase": "Phase",
 
 
 def show_error(form, error) -> None:
-    """Put a service's message on the field it is about (the form's ``name`` when it names none)."""
+    """Put a service's message on the field it is about (the form's first field when it names none)."""
     field = getattr(form, error.field, None) if getattr(error, "field", None) else None
-    (field if field is not None and hasattr(field, "errors") else form.name).errors.append(str(error))
+    if field is None or not hasattr(field, "errors"):
+        field = next(f for f in form if f.name != "csrf_token")
+    field.errors.append(str(error))
 
 
 def _number(label, what, example, required=True, **kwargs):
@@ -113,3 +124,75 @@ class AllocationForm(FlaskForm):
     @property
     def chosen_strata(self) -> list[str]:
         return algorithm.parse_strata(",".join(self.strata.data or []))
+
+
+class PlanForm(FlaskForm):
+    """A draft analysis plan's choices; its name is given only when it is made (``named``)."""
+
+    name = StringField("Name of the plan", widget=GovTextInput(), description="For example, trial-2027 plan",
+                       validators=[InputRequired("Enter a name for the plan"),
+                                   Length(max=100, message="The name must be 100 characters or fewer")])
+    allocation_id = SelectField("Allocation the plan analyses", widget=GovSelect(), coerce=int,
+                                validators=[InputRequired("Choose the allocation the plan analyses")])
+    primary_outcome = RadioField("Primary outcome", widget=GovRadioInput(), choices=choice_list(plans.OUTCOMES,
+                                 plans.OUTCOMES), validators=[InputRequired("Choose the primary outcome")])
+    secondary_outcomes = SelectMultipleField("Secondary outcomes", widget=GovCheckboxesInput(),
+                                             choices=choice_list(plans.OUTCOMES, plans.OUTCOMES),
+                                             description="Reported, but not the test the trial stands or falls by")
+    pre_start = DateText("Pre window: MASH records received from",
+                         description="Optional; a pre-post model needs it. For example, 2026-09-01 or 01/09/2026")
+    pre_end = DateText("Pre window: MASH records received to")
+    outcome_start = DateText("Outcome window: MASH records received from",
+                             validators=[InputRequired("Enter the start of the outcome window")])
+    outcome_end = DateText("Outcome window: MASH records received to",
+                           validators=[InputRequired("Enter the end of the outcome window")])
+    model = RadioField("Model", widget=GovRadioInput(), choices=choice_list(plans.MODELS, plans.MODELS),
+                       validators=[InputRequired("Choose the model")])
+    covariates = SelectMultipleField("Covariates", widget=GovCheckboxesInput(),
+                                     choices=choice_list(plans.COVARIATES, plans.COVARIATES))
+    min_dsls_per_arm = WholeNumberField("Minimum DSLs in each arm", widget=GovTextInput(), default=30,
+                                        invalid_message="Enter the minimum DSLs in each arm as a whole number, like 30",
+                                        validators=[InputRequired("Enter the minimum DSLs in each arm, like 30")])
+    min_schools_per_arm = WholeNumberField("Minimum schools in each arm", widget=GovTextInput(), default=5,
+                                           invalid_message="Enter the minimum schools in each arm as a whole number, "
+                                                           "like 5",
+                                           validators=[InputRequired("Enter the minimum schools in each arm, like 5")])
+    submit = SubmitField("Save the draft", widget=GovSubmitInput())
+
+    def __init__(self, allocations, *args, named: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not named:
+            del self.name
+        self.allocation_id.choices = choice_list([a.id for a in allocations], {a.id: a.name for a in allocations})
+
+    def choices(self) -> dict:
+        """The keyword arguments of trials.plans.content."""
+        pre = None
+        if self.pre_start.data or self.pre_end.data:
+            pre = (self.pre_start.date, self.pre_end.date)
+        return {"primary_outcome": self.primary_outcome.data, "secondary_outcomes": self.secondary_outcomes.data,
+                "pre_window": pre, "outcome_window": (self.outcome_start.date, self.outcome_end.date),
+                "model": self.model.data, "covariates": self.covariates.data,
+                "min_dsls_per_arm": self.min_dsls_per_arm.data, "min_schools_per_arm": self.min_schools_per_arm.data}
+
+    @staticmethod
+    def data_from(plan) -> dict:
+        """A stored plan's choices as the form's data, for editing."""
+        choices = plan.content
+        pre = choices["pre_window"] or ["", ""]
+        return {"allocation_id": plan.allocation_id, "primary_outcome": choices["primary_outcome"],
+                "secondary_outcomes": choices["secondary_outcomes"], "pre_start": pre[0], "pre_end": pre[1],
+                "outcome_start": choices["outcome_window"][0], "outcome_end": choices["outcome_window"][1],
+                "model": choices["model"], "covariates": choices["covariates"],
+                "min_dsls_per_arm": choices["min_dsls_per_arm"], "min_schools_per_arm": choices["min_schools_per_arm"]}
+
+
+class AmendForm(FlaskForm):
+    reason = TextAreaField("Why the plan is being amended", widget=GovTextArea(),
+                           validators=[InputRequired("Give the reason for the amendment"),
+                                       Length(max=2000, message="The reason must be 2,000 characters or fewer")])
+    submit = SubmitField("Make a new version", widget=GovSubmitInput())
+
+
+class LockForm(FlaskForm):
+    submit = SubmitField("Lock the plan", widget=GovSubmitInput())

@@ -1,13 +1,14 @@
-"""Trials: stored allocations of schools to arms or waves.
+"""Trials: stored allocations of schools to arms or waves, and versioned analysis plans.
 
-An allocation is written once and never changed: the services never change one, and in case any
-other path tries, triggers the migration adds (migrations/versions/0008_trials.py) make the database
-refuse an UPDATE or DELETE of an allocation's rows.
+An allocation is written once and never changed; a locked plan never changes. The services never
+change either, and in case any other path tries, triggers the migration adds
+(migrations/versions/0008_trials.py) make the database refuse an UPDATE or DELETE of an
+allocation's rows or of a locked plan.
 """
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -66,3 +67,41 @@ class TrialAllocationSchool(db.Model):
     wave: Mapped[int | None] = mapped_column(Integer)  # 1, 2, ... in a stepped wedge; null in a parallel trial
 
     allocation: Mapped[TrialAllocation] = relationship(back_populates="units")
+
+
+class AnalysisPlan(db.Model):
+    """One version of a trial's analysis plan: a draft while ``locked_at`` is null, then fixed for good.
+
+    An amendment is a new version of the same name pointing at the locked version it replaces.
+    """
+
+    __tablename__ = "analysis_plans"
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="one_row_per_version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("trial_allocations.id", ondelete="RESTRICT"), index=True)
+    content: Mapped[dict] = mapped_column(JSON)  # the plan's choices (trials.plans.PLAN_KEYS)
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("analysis_plans.id", ondelete="RESTRICT"), index=True)
+    amendment_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set once, when the plan is locked.
+    canonical_json: Mapped[str | None] = mapped_column(Text)  # sorted keys, no spaces: what the hash is of
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    locked_at: Mapped[dt.datetime | None]
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    # MASH records already in the plan's outcome window when it was locked: 0 for a plan made in time.
+    mash_records_at_lock: Mapped[int | None] = mapped_column(Integer)
+
+    allocation: Mapped[TrialAllocation] = relationship()
+    amends: Mapped["AnalysisPlan | None"] = relationship(remote_side=[id])
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None

@@ -1,6 +1,8 @@
 """Trials: the power page's starting values, allocations of schools, analysis plans. Functions
 flush, never commit.
 
+A locked plan is refused by every function that would change it (and by the database's trigger).
+
 Schools and DSLs come through people's services, cohorts and MASH records through cohorts'.
 """
 
@@ -11,14 +13,16 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.bulk import bulk_insert
 from core.extensions import db
+from core.timefmt import utcnow
 from people import services as people
 from trials import allocation as algorithm
-from trials.models import TrialAllocation, TrialAllocationSchool
+from trials import plans
+from trials.models import AnalysisPlan, TrialAllocation, TrialAllocationSchool
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 NAME_LENGTH = 100
@@ -29,6 +33,7 @@ SHOW_COLUMNS = ("urn", "stratum", "arm", "wave", "district", "phase", "size_band
 # The address list trainers download for an arm or wave.
 ADDRESS_COLUMNS = ("name", "email", "role", "school_urn", "school_name", "arm", "wave")
 ARM_PAGE_SIZE = 100
+REASON_LENGTH = 2000
 BASELINE_DECIMALS = 3
 DISPERSION_DECIMALS = 2
 
@@ -159,9 +164,8 @@ def allocation_summary(record: TrialAllocation) -> dict:
     """What the allocation page shows: arm sizes by stratum, the balance of the arms, whether the
     draw reproduces, and who made it."""
     frame = allocation_frame(record)
-    author = people.user_by_id(record.created_by_id) if record.created_by_id else None
     return {"sizes": algorithm.arm_sizes(frame, record.arms), "balance": algorithm.arm_balance(frame, record.arms),
-            "reproduces": reproduces(record, frame), "author": author.name if author else None}
+            "reproduces": reproduces(record, frame), "author": user_name(record.created_by_id)}
 
 
 def allocation_rows(record: TrialAllocation) -> list[dict]:
@@ -237,3 +241,127 @@ def arm_addresses(record: TrialAllocation, arm: str) -> list[dict]:
     return [{"name": row.name, "email": row.email, "role": row.role, "school_urn": row.school_urn,
              "school_name": row.school_name, "arm": arm, "wave": wave}
             for row in people.dsls_at_schools(_urns_in(record, arm))]
+
+
+# -- analysis plans ---------------------------------------------------------------------------
+
+
+def all_plans() -> list[AnalysisPlan]:
+    """The latest version of every plan, newest first."""
+    latest = (select(AnalysisPlan.name, func.max(AnalysisPlan.version).label("version"))
+              .group_by(AnalysisPlan.name).subquery())
+    return list(db.session.scalars(
+        select(AnalysisPlan).join(latest, (AnalysisPlan.name == latest.c.name) & (AnalysisPlan.version == latest.c.version))
+        .order_by(AnalysisPlan.updated_at.desc(), AnalysisPlan.id.desc())))
+
+
+def plan_versions(name: str) -> list[AnalysisPlan]:
+    return list(db.session.scalars(select(AnalysisPlan).where(AnalysisPlan.name == name)
+                                   .order_by(AnalysisPlan.version)))
+
+
+def latest_version(name: str) -> int:
+    return db.session.scalar(select(func.max(AnalysisPlan.version)).where(AnalysisPlan.name == name)) or 0
+
+
+def _allocation(allocation_id) -> TrialAllocation:
+    record = db.session.get(TrialAllocation, allocation_id) if allocation_id else None
+    if record is None:
+        raise TrialError("Choose the allocation the plan analyses", "allocation_id")
+    return record
+
+
+def _choices(fields: dict) -> dict:
+    try:
+        return plans.content(**fields)
+    except plans.PlanError as error:
+        raise TrialError(str(error), error.field) from error
+
+
+def _refuse_if_locked(plan: AnalysisPlan) -> None:
+    if plan.locked:
+        raise TrialError(f"Version {plan.version} of {plan.name} is locked and never changes: amend it to make a "
+                         "new version", "name")
+
+
+def create_plan(name: str, allocation_id: int, fields: dict, user_id: int | None = None) -> AnalysisPlan:
+    """A new plan, version 1, as a draft. ``fields``: the keyword arguments of trials.plans.content."""
+    name = (name or "").strip()
+    if not name:
+        raise TrialError("Enter a name for the plan", "name")
+    if len(name) > NAME_LENGTH:
+        raise TrialError(f"The name must be {NAME_LENGTH} characters or fewer", "name")
+    if latest_version(name):
+        raise TrialError(f"There is already a plan called {name}: open it to edit or amend it", "name")
+    plan = AnalysisPlan(name=name, version=1, allocation_id=_allocation(allocation_id).id, content=_choices(fields),
+                        created_by_id=user_id)
+    db.session.add(plan)
+    db.session.flush()
+    return plan
+
+
+def update_plan(plan: AnalysisPlan, allocation_id: int, fields: dict) -> AnalysisPlan:
+    """Change a draft's choices; a locked plan is refused."""
+    _refuse_if_locked(plan)
+    plan.allocation_id = _allocation(allocation_id).id
+    plan.content = _choices(fields)
+    plan.updated_at = utcnow()
+    db.session.flush()
+    return plan
+
+
+def plan_document(plan: AnalysisPlan) -> dict:
+    """What locking ``plan`` fixes (trials.plans.document)."""
+    allocation = plan.allocation
+    amends = {"version": plan.amends.version, "sha256": plan.amends.sha256} if plan.amends_id else None
+    return plans.document(name=plan.name, version=plan.version, choices=plan.content, amends=amends,
+                          amendment_reason=plan.amendment_reason,
+                          allocation={"name": allocation.name, "seed": allocation.seed,
+                                      "register_sha256": allocation.register_sha256})
+
+
+def user_name(user_id: int | None) -> str | None:
+    """The name of the account ``user_id``; None for the command line or an unknown id."""
+    user = people.user_by_id(user_id) if user_id else None
+    return user.name if user else None
+
+
+def mash_records_in_window(plan: AnalysisPlan) -> int:
+    """MASH records already in the plan's outcome window (London dates, both ends included)."""
+    from cohorts import services as cohorts
+
+    counts = cohorts.record_counts(*plans.outcome_window(plan.content))
+    return int((counts["contacts"] + counts["referrals"]).sum())
+
+
+def lock_plan(plan: AnalysisPlan, user_id: int | None = None) -> AnalysisPlan:
+    """Fix ``plan`` for good: its canonical JSON, that text's SHA-256, the time, the user, and how many
+    MASH records in its outcome window existed at that moment (0 for a plan made in time)."""
+    _refuse_if_locked(plan)
+    text = plans.canonical_json(plan_document(plan))
+    plan.canonical_json, plan.sha256 = text, plans.sha256(text)
+    plan.mash_records_at_lock = mash_records_in_window(plan)
+    plan.locked_at, plan.locked_by_id = utcnow(), user_id
+    db.session.flush()
+    return plan
+
+
+def amend_plan(plan: AnalysisPlan, reason: str, user_id: int | None = None) -> AnalysisPlan:
+    """A new draft version of a locked plan, starting from its choices and referring to it, with the
+    reason for the amendment. Only the latest version can be amended, and only once it is locked."""
+    reason = (reason or "").strip()
+    if not plan.locked:
+        raise TrialError(f"Version {plan.version} of {plan.name} is a draft: edit it instead", "reason")
+    if latest_version(plan.name) != plan.version:
+        raise TrialError(f"Version {plan.version} of {plan.name} has already been amended: amend the latest version",
+                         "reason")
+    if not reason:
+        raise TrialError("Give the reason for the amendment", "reason")
+    if len(reason) > REASON_LENGTH:
+        raise TrialError(f"The reason must be {REASON_LENGTH:,} characters or fewer", "reason")
+    amendment = AnalysisPlan(name=plan.name, version=plan.version + 1, allocation_id=plan.allocation_id,
+                             content=dict(plan.content), amends_id=plan.id, amendment_reason=reason,
+                             created_by_id=user_id)
+    db.session.add(amendment)
+    db.session.flush()
+    return amendment

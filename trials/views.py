@@ -9,10 +9,10 @@ from werkzeug.datastructures import MultiDict
 
 from core.auth import roles_required
 from core.extensions import db
-from trials import INVITERS, PLANNERS, READERS, exports, power, services
+from trials import INVITERS, PLANNERS, READERS, exports, plans, power, services
 from trials.allocation import MAX_SEED
-from trials.forms import AllocationForm, PowerForm, show_error
-from trials.models import TrialAllocation
+from trials.forms import AllocationForm, AmendForm, LockForm, PlanForm, PowerForm, show_error
+from trials.models import AnalysisPlan, TrialAllocation
 
 bp = Blueprint("trials", __name__, url_prefix="/trials")
 
@@ -20,7 +20,8 @@ bp = Blueprint("trials", __name__, url_prefix="/trials")
 @bp.route("/")
 @roles_required(*READERS)
 def index():
-    return render_template("trials/index.html", allocations=services.all_allocations())
+    plans = services.all_plans() if current_user.role in PLANNERS else []
+    return render_template("trials/index.html", allocations=services.all_allocations(), plans=plans)
 
 
 @bp.route("/power")
@@ -94,3 +95,104 @@ def arm_addresses(allocation_id, number):
     data = exports.to_csv(services.arm_addresses(record, arm), services.ADDRESS_COLUMNS, bom=True)
     return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
                      download_name=f"{record.name}-{arm}-addresses.csv".replace(" ", "-"))
+
+
+# -- analysis plans ---------------------------------------------------------------------------
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+@roles_required(*PLANNERS)
+def plan_new():
+    allocations = services.all_allocations()
+    form = PlanForm(allocations)
+    if form.validate_on_submit():
+        try:
+            plan = services.create_plan(form.name.data, form.allocation_id.data, form.choices(), current_user.id)
+        except services.TrialError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"The draft of {plan.name} has been saved. Lock it before any outcome data exist.", "success")
+            return redirect(url_for("trials.plan", plan_id=plan.id))
+    return render_template("trials/plan_form.html", form=form, plan=None, allocations=allocations)
+
+
+@bp.route("/plans/<int:plan_id>")
+@roles_required(*PLANNERS)
+def plan(plan_id):
+    record = db.get_or_404(AnalysisPlan, plan_id)
+    records_now = None if record.locked else services.mash_records_in_window(record)
+    return render_template("trials/plan.html", plan=record, versions=services.plan_versions(record.name),
+                           latest=services.latest_version(record.name), records_now=records_now, form=LockForm(),
+                           locked_by=services.user_name(record.locked_by_id),
+                           windows={"outcome": plans.outcome_window(record.content), "pre": plans.pre_window(record.content)},
+                           labels={"outcomes": plans.OUTCOMES, "models": plans.MODELS, "covariates": plans.COVARIATES})
+
+
+@bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
+@roles_required(*PLANNERS)
+def plan_edit(plan_id):
+    record = db.get_or_404(AnalysisPlan, plan_id)
+    if record.locked and request.method == "GET":
+        flash(f"Version {record.version} of {record.name} is locked and never changes: amend it to make a new version.")
+        return redirect(url_for("trials.plan", plan_id=record.id))
+    allocations = services.all_allocations()
+    form = PlanForm(allocations, named=False, data=None if request.method == "POST" else PlanForm.data_from(record))
+    if form.validate_on_submit():
+        try:
+            services.update_plan(record, form.allocation_id.data, form.choices())
+        except services.TrialError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"The draft of {record.name} has been saved.", "success")
+            return redirect(url_for("trials.plan", plan_id=record.id))
+    return render_template("trials/plan_form.html", form=form, plan=record, allocations=allocations)
+
+
+@bp.route("/plans/<int:plan_id>/lock", methods=["POST"])
+@roles_required(*PLANNERS)
+def plan_lock(plan_id):
+    record = db.get_or_404(AnalysisPlan, plan_id)
+    if not LockForm().validate_on_submit():
+        abort(400)
+    try:
+        services.lock_plan(record, current_user.id)
+    except services.TrialError as error:
+        db.session.rollback()
+        flash(str(error))
+    else:
+        db.session.commit()
+        flash(f"Version {record.version} of {record.name} is locked. Its SHA-256 is {record.sha256}.", "success")
+    return redirect(url_for("trials.plan", plan_id=plan_id))
+
+
+@bp.route("/plans/<int:plan_id>/amend", methods=["GET", "POST"])
+@roles_required(*PLANNERS)
+def plan_amend(plan_id):
+    record = db.get_or_404(AnalysisPlan, plan_id)
+    form = AmendForm()
+    if form.validate_on_submit():
+        try:
+            amendment = services.amend_plan(record, form.reason.data, current_user.id)
+        except services.TrialError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Version {amendment.version} of {amendment.name} is a draft: change what the amendment needs, "
+                  "then lock it.", "success")
+            return redirect(url_for("trials.plan_edit", plan_id=amendment.id))
+    return render_template("trials/plan_amend.html", form=form, plan=record)
+
+
+@bp.route("/plans/<int:plan_id>/plan.json")
+@roles_required(*PLANNERS)
+def plan_json(plan_id):
+    record = db.get_or_404(AnalysisPlan, plan_id)
+    if not record.locked:
+        abort(404)
+    return send_file(io.BytesIO(record.canonical_json.encode("ascii")), mimetype="application/json",
+                     as_attachment=True, download_name=f"{record.name}-v{record.version}-plan.json")

@@ -1,11 +1,12 @@
-"""Trials: allocations of schools to arms or waves
+"""Trials: allocations of schools to arms or waves, and analysis plans
 
 Revision ID: 0008_trials
 Revises: 0007_foreign_key_indexes
 Create Date: 2026-12-01 10:00:00
 
-An allocation is written once and never changed. Triggers make the database itself refuse an UPDATE
-or DELETE of its rows, on SQLite and on PostgreSQL, whatever code path tries. On SQLite a later
+An allocation is written once and never changed, and a locked analysis plan never changes.
+Triggers make the database itself refuse an UPDATE or DELETE of an allocation's rows or of a locked
+plan, on SQLite and on PostgreSQL, whatever code path tries. On SQLite a later
 migration that rebuilds one of these tables (batch mode copies it into a new table) must create its
 triggers again.
 """
@@ -21,6 +22,7 @@ depends_on = None
 GUARDS = (
     ("trial_allocations", "trial_allocations_never_change", None, "an allocation is never changed"),
     ("trial_allocation_schools", "trial_allocation_schools_never_change", None, "an allocation is never changed"),
+    ("analysis_plans", "analysis_plans_locked", "OLD.locked_at IS NOT NULL", "a locked analysis plan never changes"),
 )
 
 
@@ -89,11 +91,44 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trial_allocation_schools")),
         sa.UniqueConstraint("allocation_id", "school_urn", name="one_place_per_school"),
     )
+    op.create_table(
+        "analysis_plans",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("allocation_id", sa.Integer(), nullable=False),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.Column("amends_id", sa.Integer(), nullable=True),
+        sa.Column("amendment_reason", sa.Text(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("canonical_json", sa.Text(), nullable=True),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("locked_at", sa.DateTime(), nullable=True),
+        sa.Column("locked_by_id", sa.Integer(), nullable=True),
+        sa.Column("mash_records_at_lock", sa.Integer(), nullable=True),
+        sa.CheckConstraint("version >= 1", name=op.f("ck_analysis_plans_version_positive")),
+        sa.ForeignKeyConstraint(["allocation_id"], ["trial_allocations.id"],
+                                name=op.f("fk_analysis_plans_allocation_id_trial_allocations"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(["amends_id"], ["analysis_plans.id"],
+                                name=op.f("fk_analysis_plans_amends_id_analysis_plans"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_analysis_plans_created_by_id_users"),
+                                ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(["locked_by_id"], ["users.id"], name=op.f("fk_analysis_plans_locked_by_id_users"),
+                                ondelete="RESTRICT"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_analysis_plans")),
+        sa.UniqueConstraint("name", "version", name="one_row_per_version"),
+    )
+    with op.batch_alter_table("analysis_plans", schema=None) as batch_op:
+        for column in ("allocation_id", "amends_id", "created_by_id", "locked_by_id"):
+            batch_op.create_index(batch_op.f(f"ix_analysis_plans_{column}"), [column], unique=False)
     create_guards(GUARDS)
 
 
 def downgrade():
     # Dropping a table drops its indexes and triggers.
+    op.drop_table("analysis_plans")
     op.drop_table("trial_allocation_schools")
     op.drop_table("trial_allocations")
     if op.get_bind().dialect.name == "postgresql":

@@ -12,4 +12,10 @@ POLICY = {
     "trials.allocation_csv": {"GET": READERS},
     "trials.arm_dsls": {"GET": INVITERS},
     "trials.arm_addresses": {"GET": INVITERS},
+    "trials.plan_new": {"GET": PLANNERS, "POST": PLANNERS},
+    "trials.plan": {"GET": PLANNERS},
+    "trials.plan_edit": {"GET": PLANNERS, "POST": PLANNERS},
+    "trials.plan_lock": {"POST": PLANNERS},
+    "trials.plan_amend": {"GET": PLANNERS, "POST": PLANNERS},
+    "trials.plan_json": {"GET": PLANNERS},
 }
