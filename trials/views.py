@@ -17,6 +17,19 @@ from trials.models import AnalysisPlan, TrialAllocation
 bp = Blueprint("trials", __name__, url_prefix="/trials")
 
 
+def _carry_out(form, action):
+    """Run ``action`` (one service call) for a valid form and commit; when the service refuses, roll
+    back and show its message on the form. Returns what the service returned, or None."""
+    try:
+        result = action()
+    except services.TrialError as error:
+        db.session.rollback()
+        show_error(form, error)
+        return None
+    db.session.commit()
+    return result
+
+
 @bp.route("/")
 @roles_required(*READERS)
 def index():
@@ -40,14 +53,10 @@ def power_page():
 def allocation_new():
     form = AllocationForm()
     if form.validate_on_submit():
-        try:
-            record = services.create_allocation(form.name.data, form.chosen_strata, form.arm_names, form.seed.data,
-                                                design=form.design.data, user_id=current_user.id, source="web")
-        except services.TrialError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        record = _carry_out(form, lambda: services.create_allocation(
+            form.name.data, form.chosen_strata, form.arm_names, form.seed.data, design=form.design.data,
+            user_id=current_user.id, source="web"))
+        if record is not None:
             flash(f"{record.schools:,} schools have been allocated and the allocation {record.name} stored.", "success")
             return redirect(url_for("trials.allocation", allocation_id=record.id))
     elif not form.is_submitted():
@@ -106,13 +115,9 @@ def plan_new():
     allocations = services.all_allocations()
     form = PlanForm(allocations)
     if form.validate_on_submit():
-        try:
-            plan = services.create_plan(form.name.data, form.allocation_id.data, form.choices(), current_user.id)
-        except services.TrialError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        plan = _carry_out(form, lambda: services.create_plan(form.name.data, form.allocation_id.data, form.choices(),
+                                                             current_user.id))
+        if plan is not None:
             flash(f"The draft of {plan.name} has been saved. Lock it before any outcome data exist.", "success")
             return redirect(url_for("trials.plan", plan_id=plan.id))
     return render_template("trials/plan_form.html", form=form, plan=None, allocations=allocations)
@@ -140,13 +145,7 @@ def plan_edit(plan_id):
     allocations = services.all_allocations()
     form = PlanForm(allocations, named=False, data=None if request.method == "POST" else PlanForm.data_from(record))
     if form.validate_on_submit():
-        try:
-            services.update_plan(record, form.allocation_id.data, form.choices())
-        except services.TrialError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if _carry_out(form, lambda: services.update_plan(record, form.allocation_id.data, form.choices())):
             flash(f"The draft of {record.name} has been saved.", "success")
             return redirect(url_for("trials.plan", plan_id=record.id))
     return render_template("trials/plan_form.html", form=form, plan=record, allocations=allocations)
@@ -165,7 +164,7 @@ def plan_lock(plan_id):
         flash(str(error))
     else:
         db.session.commit()
-        flash(f"Version {record.version} of {record.name} is locked. Its SHA-256 is {record.sha256}.", "success")
+        flash(f"Version {record.version} of {record.name} is locked for good: its SHA-256 is below.", "success")
     return redirect(url_for("trials.plan", plan_id=plan_id))
 
 
@@ -175,13 +174,8 @@ def plan_amend(plan_id):
     record = db.get_or_404(AnalysisPlan, plan_id)
     form = AmendForm()
     if form.validate_on_submit():
-        try:
-            amendment = services.amend_plan(record, form.reason.data, current_user.id)
-        except services.TrialError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        amendment = _carry_out(form, lambda: services.amend_plan(record, form.reason.data, current_user.id))
+        if amendment is not None:
             flash(f"Version {amendment.version} of {amendment.name} is a draft: change what the amendment needs, "
                   "then lock it.", "success")
             return redirect(url_for("trials.plan_edit", plan_id=amendment.id))
