@@ -18,7 +18,7 @@ from cohorts.models import Cohort, CohortMember, EarlyHelpConsultation, MashReco
 from core.bulk import bulk_insert
 from core.extensions import db
 from core.models import ImportBatch
-from core.timefmt import london_to_utc, uk_date, utcnow
+from core.timefmt import london_to_utc, utcnow
 from courses.models import Attendance, CourseSession, CourseType
 from people.models import Dsl, School
 
@@ -330,8 +330,4 @@ def demand() -> dict:
             **analysis.by_source_and_method(by_kind),
             "telephone": analysis.telephone_share(by_kind),
             "per_pupil": analysis.contacts_per_pupil(by_school.assign(classification=analysis.CONTACT), schools)}
-
-
-def uk_window(start: date, end: date) -> str:
-    return f"{uk_date(start)} to {uk_date(end)}"
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask, g, send_from_directory
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from core.auth import public
 from core.config import load_config
 from core.database import configure_sqlite
 from core.extensions import csrf, db, login_manager, migrate
@@ -95,15 +96,14 @@ def configure_templates(app: Flask) -> None:
         }
 
     @app.route("/assets/<path:filename>", endpoint="govuk_assets")
+    @public
     def govuk_assets(filename):
         return send_from_directory(GOVUK_DIST / "assets", filename, max_age=86400)
 
     @app.route("/vendor/govuk-frontend.min.js", endpoint="govuk_script")
+    @public
     def govuk_script():
         return send_from_directory(GOVUK_DIST, "govuk-frontend.min.js", max_age=86400)
-
-    govuk_assets.access = "public"
-    govuk_script.access = "public"
 
 
 def register_features(app: Flask) -> None:
