@@ -4,17 +4,17 @@ import csv
 import io
 import json
 
-from cohorts.exports import neutralise
+from core.spreadsheets import csv_cell
 
 
 def to_csv(rows: list[dict], columns, bom: bool = False) -> bytes:
-    """A header of ``columns`` and one line per row; text a spreadsheet would run as a formula is
-    neutralised. ``bom``: start with a byte-order mark, so that Excel reads the file as UTF-8."""
+    """A header of ``columns`` and one line per row, each cell made safe to open in a spreadsheet.
+    ``bom``: start with a byte-order mark, so that Excel reads the file as UTF-8."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row[column] is None else neutralise(row[column]) for column in columns])
+        writer.writerow([csv_cell(row[column]) for column in columns])
     return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 

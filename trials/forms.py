@@ -12,8 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from cohorts.forms import DateText
-from core.forms import NumberField, WholeNumberField, choice_list
+from core.forms import DayField, NumberField, WholeNumberField, choice_list
 from trials import allocation as algorithm
 from trials import plans
 from trials import power as calc
@@ -139,12 +138,12 @@ class PlanForm(FlaskForm):
     secondary_outcomes = SelectMultipleField("Secondary outcomes", widget=GovCheckboxesInput(),
                                              choices=choice_list(plans.OUTCOMES, plans.OUTCOMES),
                                              description="Reported, but not the test the trial stands or falls by")
-    pre_start = DateText("Pre window: MASH records received from",
+    pre_start = DayField("Pre window: MASH records received from",
                          description="Optional; a pre-post model needs it. For example, 2026-09-01 or 01/09/2026")
-    pre_end = DateText("Pre window: MASH records received to")
-    outcome_start = DateText("Outcome window: MASH records received from",
+    pre_end = DayField("Pre window: MASH records received to")
+    outcome_start = DayField("Outcome window: MASH records received from",
                              validators=[InputRequired("Enter the start of the outcome window")])
-    outcome_end = DateText("Outcome window: MASH records received to",
+    outcome_end = DayField("Outcome window: MASH records received to",
                            validators=[InputRequired("Enter the end of the outcome window")])
     model = RadioField("Model", widget=GovRadioInput(), choices=choice_list(plans.MODELS, plans.MODELS),
                        validators=[InputRequired("Choose the model")])
@@ -169,9 +168,9 @@ class PlanForm(FlaskForm):
         """The keyword arguments of trials.plans.content."""
         pre = None
         if self.pre_start.data or self.pre_end.data:
-            pre = (self.pre_start.date, self.pre_end.date)
+            pre = (self.pre_start.day, self.pre_end.day)
         return {"primary_outcome": self.primary_outcome.data, "secondary_outcomes": self.secondary_outcomes.data,
-                "pre_window": pre, "outcome_window": (self.outcome_start.date, self.outcome_end.date),
+                "pre_window": pre, "outcome_window": (self.outcome_start.day, self.outcome_end.day),
                 "model": self.model.data, "covariates": self.covariates.data,
                 "min_dsls_per_arm": self.min_dsls_per_arm.data, "min_schools_per_arm": self.min_schools_per_arm.data}
 

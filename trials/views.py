@@ -1,13 +1,13 @@
 """Trial pages: the power calculation, allocations and analysis plans. Views stay thin."""
 
-import io
 import secrets
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from core.auth import roles_required
+from core.downloads import attachment
 from core.extensions import db
 from trials import INVITERS, PLANNERS, READERS, exports, plans, power, services
 from trials.allocation import MAX_SEED
@@ -77,8 +77,7 @@ def allocation(allocation_id):
 def allocation_csv(allocation_id):
     record = db.get_or_404(TrialAllocation, allocation_id)
     data = exports.to_csv(services.allocation_rows(record), services.SHOW_COLUMNS, bom=True)
-    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
-                     download_name=f"{record.name}-allocation.csv")
+    return attachment(data, f"{record.name}-allocation.csv", "text/csv")
 
 
 def _invited_arm(allocation_id: int, number: int):
@@ -102,8 +101,7 @@ def arm_dsls(allocation_id, number):
 def arm_addresses(allocation_id, number):
     record, arm = _invited_arm(allocation_id, number)
     data = exports.to_csv(services.arm_addresses(record, arm), services.ADDRESS_COLUMNS, bom=True)
-    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
-                     download_name=f"{record.name}-{arm}-addresses.csv".replace(" ", "-"))
+    return attachment(data, f"{record.name}-{arm}-addresses.csv".replace(" ", "-"), "text/csv")
 
 
 # -- analysis plans ---------------------------------------------------------------------------
@@ -188,5 +186,5 @@ def plan_json(plan_id):
     record = db.get_or_404(AnalysisPlan, plan_id)
     if not record.locked:
         abort(404)
-    return send_file(io.BytesIO(record.canonical_json.encode("ascii")), mimetype="application/json",
-                     as_attachment=True, download_name=f"{record.name}-v{record.version}-plan.json")
+    return attachment(record.canonical_json.encode("ascii"), f"{record.name}-v{record.version}-plan.json",
+                      "application/json")
