@@ -283,6 +283,14 @@ def dsls_at_schools(urns) -> list:
         .join(Dsl.school).where(School.urn.in_(urns)).order_by(School.name, School.urn, Dsl.name, Dsl.id)).all()
 
 
+def dsl_counts_at_schools(urns) -> dict[int, int]:
+    """How many DSLs each school whose URN is among ``urns`` (a list, or a SELECT of URNs) has, by URN;
+    schools without DSLs are left out."""
+    rows = db.session.execute(select(School.urn, func.count(Dsl.id)).join(Dsl.school)
+                              .where(School.urn.in_(urns)).group_by(School.urn)).all()
+    return dict(rows)
+
+
 def dsl_page_at_schools(urns, page: int = 1, per_page: int = 100):
     """A page of the DSLs (with their schools) whose school's URN is among ``urns``, as
     :func:`dsls_at_schools` orders them."""

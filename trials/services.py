@@ -142,9 +142,12 @@ def create_allocation(name: str, strata: list[str], arms: list[str], seed: int, 
 
 def allocation_frame(record: TrialAllocation) -> pd.DataFrame:
     """The allocation's schools as stored, in URN order."""
-    rows = db.session.execute(select(*(getattr(TrialAllocationSchool, c) for c in UNIT_COLUMNS))
-                              .where(TrialAllocationSchool.allocation_id == record.id)
-                              .order_by(TrialAllocationSchool.school_urn)).all()
+    # Read through the session's connection, without the ORM's work for each row: a national
+    # register is 25,000 rows.
+    db.session.flush()
+    rows = db.session.connection().execute(select(*(getattr(TrialAllocationSchool, c) for c in UNIT_COLUMNS))
+                                           .where(TrialAllocationSchool.allocation_id == record.id)
+                                           .order_by(TrialAllocationSchool.school_urn)).all()
     frame = pd.DataFrame([tuple(row) for row in rows], columns=list(UNIT_COLUMNS))
     return frame.rename(columns={"school_urn": "urn"})
 
@@ -215,8 +218,10 @@ def invitable_arms(record: TrialAllocation) -> list[str]:
 def arm_overview(record: TrialAllocation) -> list[dict]:
     """Each arm in order with its number (1 for the first), its schools and DSLs, and whether its
     DSLs are to be invited."""
-    dsls = dsl_arms(record)["arm"].value_counts()
-    schools = school_arms(record)["arm"].value_counts()
+    arms = school_arms(record)
+    per_school = people.dsl_counts_at_schools(_urns_in(record))
+    dsls = arms["school_urn"].map(per_school).fillna(0).groupby(arms["arm"]).sum()
+    schools = arms["arm"].value_counts()
     invited = set(invitable_arms(record))
     return [{"number": number, "arm": arm, "schools": int(schools.get(arm, 0)), "dsls": int(dsls.get(arm, 0)),
              "invited": arm in invited} for number, arm in enumerate(record.arms, start=1)]

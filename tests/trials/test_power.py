@@ -220,7 +220,7 @@ def test_power_page_is_prefilled_from_the_latest_cohort(client, login_as, cohort
     comparison, treatment = cohort_with_contacts
     login_as("evaluator")
     page = client.get("/trials/power").get_data(as_text=True)
-    assert "latest cohort, prefill" in page
+    assert "latest cohort, prefill" in page and "The register has 5.0 DSLs per school." in page
     assert float(field_value(page, "baseline")) == round(sum(comparison) / len(comparison), 3) == 0.95
     counts = np.array(comparison + treatment, dtype=float)
     design = np.column_stack([np.ones(40), np.r_[np.zeros(20), np.ones(20)]])

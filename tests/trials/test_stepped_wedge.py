@@ -114,6 +114,9 @@ def test_each_dsl_is_in_their_schools_arm(county, runner, make_school, make_dsl,
     assert len(schools) == 24 and schools["wave"].isna().all()
     dsls = services.dsl_arms(record)
     assert len(dsls) == 48
+    overview = services.arm_overview(record)
+    assert {row["arm"]: (row["schools"], row["dsls"]) for row in overview} == {
+        arm: (int((schools["arm"] == arm).sum()), int((dsls["arm"] == arm).sum())) for arm in record.arms}
     for row in dsls.itertuples():
         assert row.arm == schools.loc[row.school_urn, "arm"]
     # A DSL who moves to a school in the other arm moves with it; a school added later has no arm.
