@@ -5,6 +5,7 @@ from sqlalchemy import update
 
 from core.auth import ADMIN, EVALUATOR
 from core.bulk import bulk_insert
+from core.events import register_changed
 from core.extensions import db
 from core.imports import Column, ImportKind, RowError, records, stored_rows
 from core.timefmt import utcnow
@@ -76,3 +77,6 @@ class DslsImport(ImportKind):
         bulk_insert(Dsl.__table__, create.assign(created_at=now, updated_at=now), fields + ["created_at", "updated_at"])
         if len(update_rows):
             db.session.execute(update(Dsl), [dict(r, updated_at=now) for r in records(update_rows, ["id", *fields])])
+        # Rows are matched on email, so an update never changes one: only new DSLs change what an
+        # email links to.
+        register_changed(create["email"].tolist())
