@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.timefmt import utcnow
+from people.models import Dsl
 
 CLASSIFICATIONS = ("contact", "referral")
 GROUPS = ("comparison", "treatment")
@@ -60,6 +61,8 @@ class DslAlias(db.Model):
     dsl_id: Mapped[int] = mapped_column(ForeignKey("dsls.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    dsl: Mapped[Dsl] = relationship()
 
 
 class Cohort(db.Model):

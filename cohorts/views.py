@@ -188,7 +188,7 @@ def alias_create():
         return render_template("cohorts/alias_new.html", search=search, choice=AliasChoiceForm([]), found=[],
                                total=0, query=_kept_filters())
     db.session.commit()
-    flash(f"{alias.email} now links to the DSL it was mapped to: {changed['mash_records']:,} MASH records and "
+    flash(f"{alias.email} now links to {alias.dsl.name}: {changed['mash_records']:,} MASH records and "
           f"{changed['early_help']:,} Early Help consultations relinked.", "success")
     return redirect(url_for("cohorts.linkage", **_kept_filters()))
 
