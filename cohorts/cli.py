@@ -128,7 +128,7 @@ def alias(email, dsl_email):
         db.session.rollback()
         raise click.ClickException(str(error))
     db.session.commit()
-    click.echo(f"{made.email} now links to {dsl.name}: {_relinked(changed)}.")
+    click.echo(f"{made.email} now links to {dsl.name}: {relinked_summary(changed)}.")
 
 
 @cohorts.command("unalias")
@@ -141,8 +141,9 @@ def unalias(email):
         raise click.ClickException(f"No alias maps {email.strip().lower()}")
     changed = services.remove_alias(found, user_id=None)
     db.session.commit()
-    click.echo(f"The alias for {found.email} has been removed: {_relinked(changed)}.")
+    click.echo(f"The alias for {found.email} has been removed: {relinked_summary(changed)}.")
 
 
-def _relinked(changed: dict) -> str:
-    return f"{changed['mash_records']} MASH records and {changed['early_help']} Early Help consultations relinked"
+def relinked_summary(changed: dict) -> str:
+    """How many records a relinking changed, in words (the pages say it the same way)."""
+    return f"{changed['mash_records']:,} MASH records and {changed['early_help']:,} Early Help consultations relinked"

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from cohorts import analysis
+from cohorts.importers import EMAIL_LENGTH
 from cohorts.models import Cohort, CohortMember, DslAlias, EarlyHelpConsultation, MashRecord
 from core import audit
 from core.bulk import bulk_insert
@@ -33,7 +34,6 @@ from people.services import normalise_email, search_dsls
 NAME_LENGTH = 100
 UNLINKED_SHOWN = 200
 REGISTER_SEARCH_SHOWN = 20
-EMAIL_LENGTH = 254
 
 
 class CohortError(ValueError):
@@ -235,7 +235,7 @@ def check_alias_email(email: str) -> str:
                            "there. An alias is only for an email the register does not hold.")
     taken = db.session.scalar(select(DslAlias).where(DslAlias.email == email))
     if taken is not None:
-        raise LinkageError(f"{email} is already mapped to {_dsl_label(db.session.get(Dsl, taken.dsl_id))}. "
+        raise LinkageError(f"{email} is already mapped to {_dsl_label(taken.dsl)}. "
                            "Remove that alias first.")
     return email
 
@@ -287,7 +287,7 @@ def remove_alias(alias: DslAlias, user_id=audit.SIGNED_IN_USER) -> dict:
     """Remove ``alias``, record it in the audit trail and relink the records carrying its email.
     Returns how many records changed."""
     audit.record("cohorts.alias.removed", object_type="dsl_alias", object_id=alias.id,
-                 old=_alias_values(alias, db.session.get(Dsl, alias.dsl_id)), user_id=user_id)
+                 old=_alias_values(alias, alias.dsl), user_id=user_id)
     email = alias.email
     db.session.delete(alias)
     db.session.flush()
@@ -315,7 +315,7 @@ def aliases() -> list[dict]:
     records = dict(db.session.execute(select(MashRecord.referrer_email, func.count())
                                       .where(one_of(db.session, MashRecord.referrer_email, emails))
                                       .group_by(MashRecord.referrer_email)).all())
-    shadowed = set(db.session.scalars(select(Dsl.email).where(Dsl.email.in_(emails))))
+    shadowed = set(db.session.scalars(select(Dsl.email).where(one_of(db.session, Dsl.email, emails))))
     return [{"alias": alias, "dsl": dsl, "school": school, "created_by": creator, "records": records.get(alias.email, 0),
              "shadowed": alias.email in shadowed} for alias, dsl, school, creator in rows]
 

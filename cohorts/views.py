@@ -5,7 +5,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from cohorts import charts, display, exports, services
-from cohorts.cli import render
+from cohorts.cli import relinked_summary, render
 from cohorts.forms import (
     ActionForm,
     AliasChoiceForm,
@@ -132,11 +132,14 @@ def relink():
         abort(400)
     counts = services.relink()
     db.session.commit()
-    changed = counts["changed"]
-    flash(f"Records relinked to the register and the aliases: {changed['mash_records']:,} MASH records and "
-          f"{changed['early_help']:,} Early Help consultations changed; {counts['after']['linked']:,} MASH records "
-          f"linked (was {counts['before']['linked']:,}).", "success")
+    flash(f"Records relinked to the register and the aliases: {relinked_summary(counts['changed'])}; "
+          f"{counts['after']['linked']:,} MASH records linked (was {counts['before']['linked']:,}).", "success")
     return redirect(url_for("cohorts.linkage", **_kept_filters()))
+
+
+def _add_error(field, message: str) -> None:
+    # A field that has not been validated holds its errors in a tuple.
+    field.errors = [*field.errors, message]
 
 
 def _alias_search() -> tuple[AliasSearchForm, list, int]:
@@ -150,7 +153,7 @@ def _alias_search() -> tuple[AliasSearchForm, list, int]:
         try:
             services.check_alias_email(search.email.data)
         except services.LinkageError as error:
-            search.email.errors = [*search.email.errors, str(error)]
+            _add_error(search.email, str(error))
             return search, [], 0
     found, total = services.register_search(search.q.data or "")
     return search, found, total
@@ -165,7 +168,7 @@ def alias_new():
         try:
             proposal = services.propose_alias(choice.email.data, choice.dsl.data)
         except services.LinkageError as error:
-            choice.dsl.errors.append(str(error))
+            _add_error(search.email if error.field == "email" else choice.dsl, str(error))
         else:
             return render_template("cohorts/alias_confirm.html", proposal=proposal, query=_kept_filters(),
                                    form=AliasConfirmForm(email=proposal.email, dsl=proposal.dsl.id))
@@ -183,13 +186,12 @@ def alias_create():
         alias, changed = services.create_alias(form.email.data, form.dsl.data)
     except services.LinkageError as error:
         db.session.rollback()
-        search = AliasSearchForm(data={"email": form.email.data})
-        search.email.errors = [str(error)]
+        search = AliasSearchForm(formdata=None, data={"email": form.email.data})
+        _add_error(search.email, str(error))
         return render_template("cohorts/alias_new.html", search=search, choice=AliasChoiceForm([]), found=[],
                                total=0, query=_kept_filters())
     db.session.commit()
-    flash(f"{alias.email} now links to {alias.dsl.name}: {changed['mash_records']:,} MASH records and "
-          f"{changed['early_help']:,} Early Help consultations relinked.", "success")
+    flash(f"{alias.email} now links to {alias.dsl.name}: {relinked_summary(changed)}.", "success")
     return redirect(url_for("cohorts.linkage", **_kept_filters()))
 
 
@@ -202,8 +204,7 @@ def alias_remove(alias_id):
     email = alias.email
     changed = services.remove_alias(alias)
     db.session.commit()
-    flash(f"The alias for {email} has been removed: {changed['mash_records']:,} MASH records and "
-          f"{changed['early_help']:,} Early Help consultations relinked.", "success")
+    flash(f"The alias for {email} has been removed: {relinked_summary(changed)}.", "success")
     return redirect(url_for("cohorts.linkage", **_kept_filters()))
 
 

@@ -242,6 +242,18 @@ def test_a_second_alias_for_the_same_email_is_refused(client, login_as, unlinked
     assert _links()["A"] == unlinked.id
 
 
+def test_aliases_and_relinking_without_the_form_token_are_refused(app, client, login_as, unlinked, monkeypatch):
+    alias, _ = services.create_alias("jo.home@mail.example.org", unlinked.id, user_id=None)
+    db.session.commit()
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    login_as("evaluator")
+    for url, data in (("/cohorts/linkage/aliases", {"email": "other@mail.example.org", "dsl": str(unlinked.id)}),
+                      (f"/cohorts/linkage/aliases/{alias.id}/remove", {}), ("/cohorts/linkage/relink", {})):
+        assert client.post(url, data=data).status_code == 400, url
+    assert db.session.scalars(select(DslAlias.email)).all() == ["jo.home@mail.example.org"]
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
 @pytest.mark.parametrize("query, data, message", [
     ("email=jo.home@mail.example.org&q=", None, "Enter a name, an email or a school"),
     ("email=&q=smith", None, "Enter the referrer email to map"),
@@ -251,6 +263,7 @@ def test_a_second_alias_for_the_same_email_is_refused(client, login_as, unlinked
      "Choose the DSL this email belongs to from the register"),
     ("email=jo.home@mail.example.org&q=smith", {"email": "jo.home@mail.example.org", "dsl": "x\x00"},
      "Choose the DSL this email belongs to from the register"),
+    ("", {"email": "j.smith@school.example.org", "dsl": "1"}, "is on the DSL register (Jo Smith)"),
 ])
 def test_bad_alias_input_gets_a_message_and_changes_nothing(client, login_as, unlinked, query, data, message):
     login_as("evaluator")
