@@ -99,13 +99,6 @@ def _current_link(model):
     return joined, func.coalesce(register.id, alias.dsl_id)
 
 
-def _stale(model, conditions: list):
-    """The ids of ``model``'s records whose stored link is not what the register and the aliases
-    say now: one pass over the table, hash-joined to the register and the aliases."""
-    joined, link = _current_link(model)
-    return select(model.id).select_from(joined).where(model.dsl_id.is_distinct_from(link), *conditions)
-
-
 def _count_stale(model, conditions: list) -> int:
     """How many of ``model``'s records meeting ``conditions`` have a stale link.
 
@@ -118,14 +111,16 @@ def _count_stale(model, conditions: list) -> int:
 
 def _relink_table(model, emails=None) -> int:
     """Set the link of each of ``model``'s stale records (only those carrying one of ``emails``,
-    when given) in one UPDATE; returns how many changed."""
+    when given) in one UPDATE; returns how many changed.
+
+    The new links come from one pass over the table, hash-joined to the register and the aliases,
+    and are written with UPDATE ... FROM: only the stale rows are written, with no look-up per row."""
     inner = aliased(model)
+    joined, link = _current_link(inner)
     conditions = [] if emails is None else [one_of(db.session, inner.referrer_email, emails)]
-    stale_ids = _stale(inner, conditions)
-    register = select(Dsl.id).where(Dsl.email == model.referrer_email).scalar_subquery()
-    alias = select(DslAlias.dsl_id).where(DslAlias.email == model.referrer_email).scalar_subquery()
-    result = db.session.execute(update(model).where(model.id.in_(stale_ids))
-                                .values(dsl_id=func.coalesce(register, alias))
+    fresh = (select(inner.id, link.label("link")).select_from(joined)
+             .where(inner.dsl_id.is_distinct_from(link), *conditions).subquery())
+    result = db.session.execute(update(model).where(model.id == fresh.c.id).values(dsl_id=fresh.c.link)
                                 .execution_options(synchronize_session=False))
     return result.rowcount
 
