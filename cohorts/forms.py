@@ -109,14 +109,14 @@ class ActionForm(FlaskForm):
 
 class LinkageFilterForm(FlaskForm):
     """The linkage page's filters, read from the address (GET) so a filtered view can be kept as a
-    link; it changes nothing, so it carries no CSRF token."""
+    link; it changes nothing, so it carries no CSRF token. Its button is drawn by the page, so that
+    it does not share an id with the page's other forms' buttons."""
 
     class Meta:
         csrf = False
 
     source = SelectField("Source", widget=GovSelect(), validate_choice=False)
     batch = SelectField("Import batch", widget=GovSelect(), validate_choice=False)
-    submit = SubmitField("Filter", widget=GovSubmitInput())
 
     def __init__(self, sources, batches, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,7 +137,7 @@ class LinkageFilterForm(FlaskForm):
 
 class AliasSearchForm(FlaskForm):
     """Which referrer email to map, and a search of the register for the DSL it belongs to (GET:
-    searching changes nothing)."""
+    searching changes nothing). Its button is drawn by the page, as for the linkage filters."""
 
     class Meta:
         csrf = False
@@ -148,7 +148,6 @@ class AliasSearchForm(FlaskForm):
     q = StringField("Search the DSL register", widget=GovTextInput(), description="A name, an email or a school",
                     validators=[InputRequired("Enter a name, an email or a school to search the register for"),
                                 Length(max=200, message="The search must be 200 characters or fewer")])
-    submit = SubmitField("Search", widget=GovSubmitInput())
 
 
 class AliasChoiceForm(FlaskForm):
