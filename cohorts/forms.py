@@ -1,8 +1,6 @@
 """Forms for defining a cohort, recomputing its membership, the report's options, the linkage
 page's filters and mapping a referrer email to a DSL (an alias)."""
 
-from datetime import date, datetime
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -24,32 +22,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from core.forms import NumberField, WholeNumberField, choice_list
+from core.forms import DayField, NumberField, WholeNumberField, choice_list
 from core.timefmt import uk_date
-
-DATE_HINT = "For example, 2020-09-01 or 01/09/2020"
-
-
-def parse_date(text: str) -> date | None:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime((text or "").strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-class DateText(StringField):
-    """A date typed as 2020-09-01 or 01/09/2020; ``date`` holds it once valid."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("description", DATE_HINT)
-        super().__init__(label, validators, widget=GovTextInput(), **kwargs)
-
-    def pre_validate(self, form):
-        self.date = parse_date(self.data)
-        if self.data and self.date is None:
-            raise ValidationError(f"{self.label.text} must be a real date, like 2020-09-01 or 01/09/2020")
 
 
 def _required(what):
@@ -62,10 +36,10 @@ class CohortForm(FlaskForm):
                                    Length(max=100, message="The name must be 100 characters or fewer")])
     courses = SelectMultipleField("Courses that count as the training", widget=GovCheckboxesInput(),
                                   validators=[InputRequired("Choose at least one course")])
-    exposure_start = DateText("Exposure window: first session day from", validators=[_required("start of the exposure window")])
-    exposure_end = DateText("Exposure window: first session day to", validators=[_required("end of the exposure window")])
-    outcome_start = DateText("Outcome window: MASH records received from", validators=[_required("start of the outcome window")])
-    outcome_end = DateText("Outcome window: MASH records received to", validators=[_required("end of the outcome window")])
+    exposure_start = DayField("Exposure window: first session day from", validators=[_required("start of the exposure window")])
+    exposure_end = DayField("Exposure window: first session day to", validators=[_required("end of the exposure window")])
+    outcome_start = DayField("Outcome window: MASH records received from", validators=[_required("start of the outcome window")])
+    outcome_end = DayField("Outcome window: MASH records received to", validators=[_required("end of the outcome window")])
     submit = SubmitField("Create cohort", widget=GovSubmitInput())
 
     def __init__(self, course_codes, *args, **kwargs):
@@ -73,11 +47,11 @@ class CohortForm(FlaskForm):
         self.courses.choices = choice_list(course_codes)
 
     def validate_exposure_end(self, field):
-        if self.exposure_start.date and field.date and self.exposure_start.date > field.date:
+        if self.exposure_start.day and field.day and self.exposure_start.day > field.day:
             raise ValidationError("The exposure window must end on or after its start")
 
     def validate_outcome_end(self, field):
-        if self.outcome_start.date and field.date and self.outcome_start.date > field.date:
+        if self.outcome_start.day and field.day and self.outcome_start.day > field.day:
             raise ValidationError("The outcome window must end on or after its start")
 
 
@@ -101,10 +75,6 @@ class ReportOptionsForm(FlaskForm):
     def validate_annual_cost(self, field):
         if (field.data is None) != (self.annual_calls.data is None) and not self.annual_calls.errors:
             raise ValidationError("Enter both the calls a year and their cost, or neither")
-
-
-class ActionForm(FlaskForm):
-    submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 class LinkageFilterForm(FlaskForm):

@@ -26,7 +26,7 @@ from core.database import one_of
 from core.extensions import db
 from core.imports import EMAIL_PATTERN
 from core.models import AuditEvent, ImportBatch
-from core.timefmt import london_to_utc, uk_date, utcnow
+from core.timefmt import london_to_utc, utcnow
 from courses.models import Attendance, CourseSession, CourseType
 from people.models import Dsl, School, User
 from people.services import normalise_email, search_dsls
@@ -590,8 +590,4 @@ def demand() -> dict:
             **analysis.by_source_and_method(by_kind),
             "telephone": analysis.telephone_share(by_kind),
             "per_pupil": analysis.contacts_per_pupil(by_school.assign(classification=analysis.CONTACT), schools)}
-
-
-def uk_window(start: date, end: date) -> str:
-    return f"{uk_date(start)} to {uk_date(end)}"
 
