@@ -113,14 +113,16 @@ def _relink_table(model, emails=None) -> int:
     """Set the link of each of ``model``'s stale records (only those carrying one of ``emails``,
     when given) in one UPDATE; returns how many changed.
 
-    The new links come from one pass over the table, hash-joined to the register and the aliases,
-    and are written with UPDATE ... FROM: only the stale rows are written, with no look-up per row."""
+    The stale records are found in one pass over the table, hash-joined to the register and the
+    aliases, and only they are written. (UPDATE ... FROM that pass reads as well on PostgreSQL, but
+    SQLite turns it inside out and looks a row up for every record of the table.)"""
     inner = aliased(model)
     joined, link = _current_link(inner)
     conditions = [] if emails is None else [one_of(db.session, inner.referrer_email, emails)]
-    fresh = (select(inner.id, link.label("link")).select_from(joined)
-             .where(inner.dsl_id.is_distinct_from(link), *conditions).subquery())
-    result = db.session.execute(update(model).where(model.id == fresh.c.id).values(dsl_id=fresh.c.link)
+    stale = select(inner.id).select_from(joined).where(inner.dsl_id.is_distinct_from(link), *conditions)
+    register = select(Dsl.id).where(Dsl.email == model.referrer_email).scalar_subquery()
+    alias = select(DslAlias.dsl_id).where(DslAlias.email == model.referrer_email).scalar_subquery()
+    result = db.session.execute(update(model).where(model.id.in_(stale)).values(dsl_id=func.coalesce(register, alias))
                                 .execution_options(synchronize_session=False))
     return result.rowcount
 
