@@ -113,8 +113,9 @@ def register_features(app: Flask) -> None:
     import courses
     import materials
     import people
+    import trials
 
-    for feature in (core.pages, people, courses, materials, cohorts):
+    for feature in (core.pages, people, courses, materials, cohorts, trials):
         feature.init_app(app)
 
 

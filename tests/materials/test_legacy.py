@@ -126,7 +126,7 @@ def test_upgrading_the_schema_leaves_published_versions_byte_for_byte(tmp_path):
         app.instance_path = str(tmp_path)
         try:
             with app.app_context():
-                upgrade(revision="0007_foreign_key_indexes")
+                upgrade(revision="0009_aliases_and_audit_trail")
                 data = stored_pdf(POSTER)
                 with db.engine.begin() as connection:
                     connection.execute(text("INSERT INTO materials (id, kind, created_at) VALUES (1, 'poster', :at)"),

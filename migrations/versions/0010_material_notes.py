@@ -1,7 +1,7 @@
 """Trainer's notes published with each deck version
 
-Revision ID: 0008_material_notes
-Revises: 0007_foreign_key_indexes
+Revision ID: 0010_material_notes
+Revises: 0009_aliases_and_audit_trail
 Create Date: 2026-11-30 12:00:00
 
 A deck's version now keeps its trainer's notes as a PDF built once when it is published, beside the
@@ -11,8 +11,8 @@ are left exactly as they were.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_material_notes"
-down_revision = "0007_foreign_key_indexes"
+revision = "0010_material_notes"
+down_revision = "0009_aliases_and_audit_trail"
 branch_labels = None
 depends_on = None
 
