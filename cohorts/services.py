@@ -593,3 +593,12 @@ def demand() -> dict:
             "telephone": analysis.telephone_share(by_kind),
             "per_pupil": analysis.contacts_per_pupil(by_school.assign(classification=analysis.CONTACT), schools)}
 
+
+# -- for other packages -----------------------------------------------------------------------
+
+
+def latest_report() -> tuple[Cohort, dict] | None:
+    """The most recently created cohort and its outcome report's figures, for the materials that
+    quote them (read only); None before any cohort exists."""
+    cohort = db.session.scalar(select(Cohort).order_by(Cohort.created_at.desc(), Cohort.id.desc()).limit(1))
+    return (cohort, cohort_report(cohort).figures) if cohort else None
