@@ -13,7 +13,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import WholeNumberField, choice_list
@@ -168,8 +177,11 @@ for _n in range(1, PART_SLOTS + 1):
 
 
 class BookOnBehalfForm(FlaskForm):
-    dsl_id = HiddenField(validators=[InputRequired()])
-    submit = SubmitField("Book", widget=GovSubmitInput())
+    """Book one or several people found by one search of the register."""
+
+    dsl_ids = SelectMultipleField(coerce=int, validate_choice=False, validators=[InputRequired()])
+    q = HiddenField()
+    submit = SubmitField("Book the people selected", widget=GovSubmitInput())
 
 
 class WalkInForm(FlaskForm):
@@ -193,6 +205,7 @@ def register_form(rows, formdata=None):
 
     class RegisterForm(FlaskForm):
         submit = SubmitField("Save the register", widget=GovSubmitInput())
+        everyone = SubmitField("Mark everyone attended", widget=GovSubmitInput())
 
     for row in rows:
         field = RadioField(row.dsl.name, widget=GovRadioInput(),
@@ -202,16 +215,35 @@ def register_form(rows, formdata=None):
     return RegisterForm(formdata=formdata) if formdata is not None else RegisterForm()
 
 
-def attendee_confirm_form(unmatched_count: int):
-    """Confirm an attendee list: the matched DSL ids, and an email to pair each unmatched attendee with."""
+def encode_statuses(statuses: dict[int, str]) -> str:
+    """{dsl id: status} as '12:attended,15:partial', carried from the review page to its confirmation."""
+    return ",".join(f"{i}:{status}" for i, status in statuses.items())
+
+
+def decode_statuses(text: str | None) -> dict[int, str]:
+    out = {}
+    for item in (text or "").split(","):
+        dsl_id, _, status = item.partition(":")
+        if dsl_id.strip().isdigit() and status in ATTENDANCE_STATUSES:
+            out[int(dsl_id)] = status
+    return out
+
+
+def attendee_confirm_form(unmatched_count: int, change_ids=(), formdata=None):
+    """Confirm an attendee list: the statuses proposed for matched DSLs, an email to pair each
+    unmatched attendee with, and a tick for each change to a status already recorded."""
 
     class AttendeeConfirmForm(FlaskForm):
         matched = HiddenField()
-        submit = SubmitField("Mark these people as attended", widget=GovSubmitInput())
+        seen = HiddenField()
+        submit = SubmitField("Save these attendances", widget=GovSubmitInput())
 
     for n in range(unmatched_count):
         setattr(AttendeeConfirmForm, f"pair_{n}", StringField(
             "Email on the register", widget=GovTextInput(), filters=[strip],
             validators=[Optional(), Length(max=254)]))
         setattr(AttendeeConfirmForm, f"attendee_{n}", HiddenField())
-    return AttendeeConfirmForm()
+        setattr(AttendeeConfirmForm, f"proposed_{n}", HiddenField())
+    for dsl_id in change_ids:
+        setattr(AttendeeConfirmForm, f"change_{dsl_id}", BooleanField(default=False))
+    return AttendeeConfirmForm(formdata=formdata) if formdata is not None else AttendeeConfirmForm()

@@ -240,7 +240,7 @@ def test_trainer_books_on_behalf_and_cancels(client, login_as, db_session, make_
     person = make_dsl(name="Findable Person")
     page = client.get(f"/sessions/{session.id}?q=findable").data.decode()
     assert "Findable Person" in page
-    assert client.post(f"/sessions/{session.id}/book", data={"dsl_id": str(person.id)}).status_code == 302
+    assert client.post(f"/sessions/{session.id}/book", data={"dsl_ids": str(person.id)}).status_code == 302
     booking = db_session.scalar(select(Booking).where(Booking.dsl_id == person.id))
     assert booking.status == "booked"
     client.post(f"/sessions/{session.id}/bookings/{booking.id}/cancel")
