@@ -25,6 +25,7 @@ def init_app(app) -> None:
     messages.init_app(app)
     app.jinja_env.filters["uk_time"] = uk_time
     app.cli.add_command(cli.courses)
+    app.cli.add_command(cli.reminders)
     register_import_kind(app, AttendanceImport())
     register_demo_step(app, 20, "courses", demo.load_courses)
     register_seeded_tables(app, "course_types", "course_settings")

@@ -42,3 +42,53 @@ def due(on, fmt):
     writer.writeheader()
     for record in rows:
         writer.writerow({k: csv_cell(v) for k, v in record.items()})
+
+
+@click.group(help="Reminders by email. Safe to run daily from cron: each is sent once.")
+def reminders():
+    pass
+
+
+def _today(on):
+    from core.timefmt import today_london
+
+    return on or today_london()
+
+
+@reminders.command("send")
+@click.option("--on", "on", type=DAY, help="The day to work out status on (2022-08-15 or 15/08/2022); today by default.")
+@click.option("--dry-run", is_flag=True, help="Send nothing; print what would be sent.")
+@with_appcontext
+def send(on, dry_run):
+    """Email each DSL whose training is due, has expired or has never been done, once per state and
+    expiry date. Prints the counts as JSON."""
+    from core.extensions import db
+    from core.mail import deliver
+    from courses.reminders import send_training_reminders
+
+    counts = send_training_reminders(_today(on), dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+        deliver()
+    click.echo(json.dumps(counts))
+
+
+@reminders.command("sessions")
+@click.option("--on", "on", type=DAY, help="The day to count from (2022-08-15 or 15/08/2022); today by default.")
+@click.option("--dry-run", is_flag=True, help="Send nothing; print what would be sent.")
+@with_appcontext
+def sessions(on, dry_run):
+    """Email everyone booked on a session in the next two days, once per session. Prints the count as JSON."""
+    from core.extensions import db
+    from core.mail import deliver
+    from courses.reminders import send_session_reminders
+
+    count = send_session_reminders(_today(on), dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+        deliver()
+    click.echo(json.dumps({"session": count}))

@@ -99,7 +99,9 @@ def calendar_part(context: dict, method: str) -> MIMEText:
         starts_at=datetime.fromisoformat(p["starts_at"]), ends_at=datetime.fromisoformat(p["ends_at"]),
         location=context["joining_link"] if context["mode"] == "online" else context["where"].removeprefix("In person at "),
         description=description, url=context["joining_link"], cancelled=method == "CANCEL",
-        sequence=context["sequence"]) for n, p in enumerate(context["parts"], start=1)]
+        # Twice the seconds, plus one for a cancellation: a CANCEL made in the same second as its
+        # REQUEST still comes after it.
+        sequence=context["sequence"] * 2 + (method == "CANCEL")) for n, p in enumerate(context["parts"], start=1)]
     data = build_calendar(events, context["course"], datetime.fromisoformat(context["stamp"]), method=method,
                           organizer=sender, attendee=context["email"])
     part = MIMEText(data.decode("utf-8"), "calendar", "utf-8")
