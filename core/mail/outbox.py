@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.mime.base import MIMEBase
 
 from flask import current_app, g, has_app_context, has_request_context, render_template, request
 from sqlalchemy import event, insert
@@ -23,12 +22,13 @@ _FLUSHED = "right_support_outbox_flushed"
 
 @dataclass
 class Message:
-    """A message as it is sent: a subject, a plain-text body, the same in simple HTML, attachments."""
+    """A message as it is sent: a subject, a plain-text body, the same in simple HTML, and attachments
+    as (file name, content, MIME type with any parameters, e.g. "text/calendar; method=REQUEST")."""
 
     subject: str
     text: str
     html: str
-    attachments: list[MIMEBase] = field(default_factory=list)
+    attachments: list[tuple[str, str | bytes, str]] = field(default_factory=list)
 
 
 Renderer = Callable[[dict], Message]

@@ -69,8 +69,8 @@ def build_email(message: OutboxMessage, connection=None) -> EmailMultiAlternativ
                                    [message.recipient], connection=connection,
                                    headers={MESSAGE_HEADER: str(message.id)})
     email.attach_alternative(worded.html, "text/html")
-    for part in worded.attachments:
-        email.attach(part)
+    for name, content, mimetype in worded.attachments:
+        email.attach(name, content, mimetype)
     return email
 
 
