@@ -26,7 +26,7 @@ from wtforms import (
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import WholeNumberField, choice_list
-from core.timefmt import parse_day
+from core.timefmt import impossible_day, parse_day
 from courses.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, MODE_LABELS, MODES, RENEWS, RENEWS_LABELS
 
 PART_SLOTS = 3
@@ -133,7 +133,7 @@ class SessionForm(FlaskForm):
                 continue
             day, starts, ends = parse_day(day_field.data), parse_time(start_field.data), parse_time(end_field.data)
             if day is None:
-                day_field.errors.append(f"Enter the date of part {n} like 17/9/2026")
+                day_field.errors.append(impossible_day(day_field.data) or f"Enter the date of part {n} like 17/9/2026")
             if starts is None:
                 start_field.errors.append(f"Enter the start time of part {n} like 09:30")
             if ends is None:

@@ -579,6 +579,33 @@ def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["dsl_id", "day", "renews"])
 
 
+def search_clock(frame: pd.DataFrame, query: str) -> pd.DataFrame:
+    """The training clock's rows whose name, email or school name holds ``query`` (any case)."""
+    text = (query or "").strip().lower()
+    if not text:
+        return frame
+    found = pd.Series(False, index=frame.index)
+    for column in ("name", "email", "school_name"):
+        found |= frame[column].str.lower().str.contains(text, regex=False)
+    return frame[found]
+
+
+def school_cover_table(district: str = "", gaps_only: bool = False) -> tuple[pd.DataFrame, int, int]:
+    """Each school's cover (an in-date DSL, an in-date deputy), schools without full cover first;
+    with ``gaps_only`` only those. Returns the table, how many lack cover, and how many schools."""
+    from courses.clock import school_cover
+
+    frame = clock_for(district=district)
+    cover = school_cover(frame)
+    names = frame.drop_duplicates("school_id").set_index("school_id")[["school_name", "school_urn", "district"]]
+    cover = cover.join(names, on="school_id").sort_values(["dsl_in_date", "deputy_in_date", "school_name"])
+    without = ~(cover["dsl_in_date"] & cover["deputy_in_date"])
+    total = len(cover)
+    if gaps_only:
+        cover = cover[without]
+    return cover, int(without.sum()), total
+
+
 def clock_for(on: date | None = None, district: str = "", school_id: int | None = None,
               dsl_id: int | None = None) -> pd.DataFrame:
     """The training clock for the register (or part of it) on day ``on`` (today by default)."""

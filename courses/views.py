@@ -20,7 +20,7 @@ from courses import services
 from courses.attendees import duration_column, proposed_status
 from courses.calendar import CalendarEvent, build_calendar, describe
 from courses.certificate import build_certificate
-from courses.clock import STATUS_LABELS, STATUSES, as_dates, school_cover
+from courses.clock import STATUS_LABELS, STATUSES, as_dates
 from courses.forms import (
     AttendeeUploadForm,
     BookOnBehalfForm,
@@ -403,53 +403,73 @@ def _clock_filters():
     district = request.args.get("district", "")
     school_id = request.args.get("school", type=int)
     status = request.args.get("status", "")
-    return district, school_id, status if status in STATUSES else ""
+    return district, school_id, status if status in STATUSES else "", request.args.get("q", "").strip()
+
+
+def _clock_frame():
+    district, school_id, status, query = _clock_filters()
+    frame = as_dates(services.clock_for(district=district, school_id=school_id))
+    return services.search_clock(frame, query), status
 
 
 @bp.route("/training-clock")
 @roles_required(*STAFF)
 def clock():
-    district, school_id, status = _clock_filters()
-    frame = as_dates(services.clock_for(district=district, school_id=school_id))
+    district, school_id, status, query = _clock_filters()
+    frame, status = _clock_frame()
     counts = frame["status"].value_counts().to_dict()
     shown = frame[frame["status"] == status] if status else frame
     page, pages = page_within(request.args.get("page", 1, type=int), len(shown), CLOCK_PAGE_SIZE)
     rows = shown.iloc[(page - 1) * CLOCK_PAGE_SIZE: page * CLOCK_PAGE_SIZE].to_dict("records")
     school = db.session.get(School, school_id) if school_id else None
     return render_template("courses/clock.html", rows=rows, counts=counts, total=len(frame), shown=len(shown),
-                           status=status, district=district, school=school, districts=districts(),
+                           status=status, district=district, school=school, districts=districts(), q=query,
                            statuses=STATUSES, labels=STATUS_LABELS, page=page, pages=pages,
                            settings=services.clock_settings())
+
+
+def _csv(columns: list[str], records, filename: str):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([csv_cell(v) for v in record])
+    return attachment(buffer.getvalue().encode("utf-8-sig"), filename, "text/csv")
 
 
 @bp.route("/training-clock.csv")
 @roles_required(*STAFF)
 def clock_csv():
-    district, school_id, status = _clock_filters()
-    frame = as_dates(services.clock_for(district=district, school_id=school_id))
+    frame, status = _clock_frame()
     if status:
         frame = frame[frame["status"] == status]
     columns = ["name", "email", "role", "school_urn", "school_name", "district", "last_trained", "expires", "status",
                "last_updated", "update_expires", "update_status"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for record in frame[columns].itertuples(index=False):
-        writer.writerow([csv_cell(v) for v in record])
-    return attachment(buffer.getvalue().encode("utf-8-sig"), "training-clock.csv", "text/csv")
+    return _csv(columns, frame[columns].itertuples(index=False), "training-clock.csv")
+
+
+def _cover():
+    district = request.args.get("district", "")
+    gaps_only = request.args.get("cover") == "without"
+    return district, gaps_only, services.school_cover_table(district, gaps_only)
 
 
 @bp.route("/training-clock/schools")
 @roles_required(*STAFF)
 def clock_schools():
-    district = request.args.get("district", "")
-    frame = services.clock_for(district=district)
-    cover = school_cover(frame)
-    names = frame.drop_duplicates("school_id").set_index("school_id")[["school_name", "school_urn", "district"]]
-    cover = cover.join(names, on="school_id").sort_values(["dsl_in_date", "deputy_in_date", "school_name"])
-    gaps = int((~(cover["dsl_in_date"] & cover["deputy_in_date"])).sum())
+    district, gaps_only, (cover, gaps, total) = _cover()
     return render_template("courses/clock_schools.html", rows=cover.to_dict("records"), district=district,
-                           districts=districts(), gaps=gaps)
+                           districts=districts(), gaps=gaps, total=total, gaps_only=gaps_only)
+
+
+@bp.route("/training-clock/schools.csv")
+@roles_required(*STAFF)
+def clock_schools_csv():
+    _, _, (cover, _, _) = _cover()
+    columns = ["school_urn", "school_name", "district", "dsl_in_date", "deputy_in_date", "in_date", "people"]
+    records = ([r.school_urn, r.school_name, r.district, "yes" if r.dsl_in_date else "no",
+                "yes" if r.deputy_in_date else "no", r.in_date, r.people] for r in cover.itertuples(index=False))
+    return _csv(columns, records, "training-cover-by-school.csv")
 
 
 # -- a DSL's own training ---------------------------------------------------------------------------

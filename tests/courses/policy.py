@@ -22,6 +22,7 @@ POLICY = {
     "courses.clock": {"GET": STAFF},
     "courses.clock_csv": {"GET": STAFF},
     "courses.clock_schools": {"GET": STAFF},
+    "courses.clock_schools_csv": {"GET": STAFF},
     "courses.my_training": {"GET": DSL_ONLY},
     "courses.my_book": {"POST": DSL_ONLY},
     "courses.my_cancel": {"GET": DSL_ONLY, "POST": DSL_ONLY},

@@ -63,3 +63,59 @@ def test_the_calendar_feed_is_a_webcal_link_to_copy(client, dsl_user):
     page = client.get("/my-training").get_data(as_text=True)
     assert 'href="webcal://localhost/calendar/' in page
     assert 'id="feed-address"' in page and 'data-copy="feed-address"' in page
+
+
+def test_trainers_search_the_clock_and_list_schools_without_cover(client, login_as, db_session, make_school, make_dsl,
+                                                                 make_session):
+    import csv
+    import io
+
+    login_as("trainer")
+    covered, bare = make_school(name="Covered Academy", district="Kenilworth"), make_school(
+        name="Bare Infants", district="Kenilworth")
+    lead, deputy = make_dsl(school=covered, name="Lead Person"), make_dsl(school=covered, name="Deputy Person",
+                                                                           role="Deputy DSL")
+    make_dsl(school=bare, name="Untrained Person", email="untrained@bare.example.org")
+    past = make_session(first_day=today_london() - timedelta(days=10))
+    for person in (lead, deputy):
+        db_session.add(Attendance(session_id=past.id, dsl_id=person.id, status="attended"))
+    db_session.commit()
+    for query in ("untrained", "UNTRAINED@BARE", "bare inf"):
+        page = client.get(f"/training-clock?q={query}").get_data(as_text=True)
+        assert "Untrained Person" in page and "Lead Person" not in page, query
+    rows = list(csv.DictReader(io.StringIO(client.get("/training-clock.csv?q=covered").data.decode("utf-8-sig"))))
+    assert {r["name"] for r in rows} == {"Lead Person", "Deputy Person"}
+    page = client.get("/training-clock/schools?district=Kenilworth&cover=without").get_data(as_text=True)
+    assert "Bare Infants" in page and "Covered Academy" not in page and "1 of 2 schools do not" in page
+    response = client.get("/training-clock/schools.csv?district=Kenilworth")
+    assert response.headers["Content-Disposition"] == "attachment; filename=training-cover-by-school.csv"
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [(r["school_name"], r["dsl_in_date"], r["deputy_in_date"]) for r in rows] == [
+        ("Bare Infants", "no", "no"), ("Covered Academy", "yes", "yes")]
+
+
+def test_the_session_form_reveals_fields_for_the_way_it_is_run(client, login_as):
+    login_as("trainer")
+    page = client.get("/sessions/new").get_data(as_text=True)
+    # Each choice's fields sit inside that choice's conditional block (shown by GOV.UK Frontend's
+    # script only for the chosen one; every block shows without JavaScript).
+    online = page.split('id="conditional-mode"')[1].split('id="conditional-mode-2"')[0]
+    in_person = page.split('id="conditional-mode-2"')[1].split('name="district"')[0]
+    assert 'name="joining_link"' in online and 'name="venue"' not in online
+    assert 'name="venue"' in in_person and 'name="address"' in in_person and 'name="joining_link"' not in in_person
+    assert 'data-aria-controls="conditional-mode"' in page and 'data-aria-controls="conditional-mode-2"' in page
+
+
+def test_recent_imports_show_each_role_its_own_kinds(client, login_as, db_session):
+    from core.models import ImportBatch
+
+    for kind in ("contacts", "attendance"):
+        db_session.add(ImportBatch(kind=kind, filename=f"{kind}-file.csv", checksum="0" * 64, source="cli", rows=1,
+                                   created=1, updated=0, unchanged=0))
+    db_session.commit()
+    login_as("trainer")
+    page = client.get("/imports/").get_data(as_text=True)
+    assert "attendance-file.csv" in page and "contacts-file.csv" not in page
+    login_as("evaluator")
+    page = client.get("/imports/").get_data(as_text=True)
+    assert "contacts-file.csv" in page and "attendance-file.csv" not in page
