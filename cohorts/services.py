@@ -17,6 +17,7 @@ from cohorts import analysis
 from cohorts.models import Cohort, CohortMember, EarlyHelpConsultation, MashRecord
 from core.bulk import bulk_insert
 from core.extensions import db
+from core.frames import query_frame as _frame
 from core.models import ImportBatch
 from core.timefmt import london_to_utc, utcnow
 from courses.models import Attendance, CourseSession, CourseType
@@ -28,16 +29,6 @@ UNLINKED_SHOWN = 200
 
 class CohortError(ValueError):
     """A cohort request that cannot be carried out, with a message for the person."""
-
-
-def _frame(statement, columns: list[str]) -> pd.DataFrame:
-    """The rows of ``statement`` as a DataFrame. Read through the session's connection, without the
-    ORM's per-row work, and built column by column: both several times faster on large results."""
-    db.session.flush()
-    rows = db.session.connection().execute(statement).all()
-    if not rows:
-        return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
-    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))))
 
 
 # -- linkage ----------------------------------------------------------------------------------

@@ -14,10 +14,12 @@ from datetime import date, timedelta
 
 import pandas as pd
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from core.bulk import bulk_insert
 from core.extensions import db
+from core.frames import query_frame
 from core.mail import external_url, queue, queue_many
 from core.timefmt import uk_date, utcnow
 from courses import messages
@@ -38,8 +40,8 @@ def training_reminders_due(on: date) -> pd.DataFrame:
     keys = wanted["expires"].dt.strftime("%Y-%m-%d").where(wanted["status"] != "never", "never")
     wanted = wanted.assign(state=wanted["status"], key=keys)[
         ["dsl_id", "email", "name", "role", "school_name", "state", "key"]]
-    sent = pd.DataFrame(db.session.execute(select(Reminder.dsl_id, Reminder.kind, Reminder.key).where(
-        Reminder.kind.in_(TRAINING_STATES))).all(), columns=["dsl_id", "state", "key"])
+    sent = query_frame(select(Reminder.dsl_id, Reminder.kind, Reminder.key).where(Reminder.kind.in_(TRAINING_STATES)),
+                       ["dsl_id", "state", "key"])
     if sent.empty:
         return wanted.reset_index(drop=True)
     merged = wanted.merge(sent.assign(_sent=True), on=["dsl_id", "state", "key"], how="left")
@@ -59,10 +61,8 @@ def send_training_reminders(on: date, dry_run: bool = False) -> dict[str, int]:
     counts = {state: int((due["state"] == state).sum()) for state in TRAINING_STATES}
     if dry_run or due.empty:
         return counts
-    now = utcnow()
-    db.session.execute(insert(Reminder), [
-        {"dsl_id": int(i), "kind": s, "key": k, "queued_at": now}
-        for i, s, k in zip(due["dsl_id"], due["state"], due["key"])])
+    bulk_insert(Reminder.__table__, due.assign(kind=due["state"], queued_at=utcnow()),
+                ["dsl_id", "kind", "key", "queued_at"])
     config = current_app.config
     base = {"council_name": config["COUNCIL_NAME"], "service_name": config["SERVICE_NAME"],
             "my_training": external_url("courses.my_training")}

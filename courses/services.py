@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from core.database import is_sqlite
 from core.extensions import db
+from core.frames import query_frame
 from core.paging import paginate
 from core.timefmt import london_to_utc, today_london, uk_date, uk_datetime, utcnow
 from courses import messages
@@ -563,9 +564,8 @@ def register_frame(district: str = "", school_id: int | None = None, dsl_id: int
         statement = statement.where(School.id == school_id)
     if dsl_id:
         statement = statement.where(Dsl.id == dsl_id)
-    rows = db.session.execute(statement).all()
-    return pd.DataFrame(rows, columns=["dsl_id", "email", "name", "role", "school_id", "school_urn", "school_name",
-                                       "district"])
+    return query_frame(statement, ["dsl_id", "email", "name", "role", "school_id", "school_urn", "school_name",
+                                   "district"])
 
 
 def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
@@ -575,8 +575,7 @@ def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
         CourseType, CourseSession.course_type_id == CourseType.id).where(Attendance.status == "attended")
     if dsl_ids is not None and len(dsl_ids) <= 1000:
         statement = statement.where(Attendance.dsl_id.in_(dsl_ids))
-    rows = db.session.execute(statement).all()
-    return pd.DataFrame(rows, columns=["dsl_id", "day", "renews"])
+    return query_frame(statement, ["dsl_id", "day", "renews"])
 
 
 def search_clock(frame: pd.DataFrame, query: str) -> pd.DataFrame:

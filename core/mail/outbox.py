@@ -7,10 +7,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pandas as pd
 from flask import current_app, g, has_app_context, has_request_context, render_template, request
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from core.bulk import bulk_insert
 from core.extensions import db
 from core.mail.models import OutboxMessage
 from core.timefmt import utcnow
@@ -71,10 +73,11 @@ def queue_many(kind: str, messages: list[tuple[str, dict]]) -> int:
         return 0
     render(kind, messages[0][1])
     now = utcnow()
-    db.session.execute(insert(OutboxMessage), [
-        {"kind": kind, "recipient": recipient, "context": json.dumps(context, sort_keys=True), "status": "queued",
-         "attempts": 0, "created_at": now, "next_attempt_at": now} for recipient, context in messages])
-    return len(messages)
+    frame = pd.DataFrame({"recipient": [recipient for recipient, _ in messages],
+                          "context": [json.dumps(context, sort_keys=True) for _, context in messages]})
+    columns = ["kind", "recipient", "context", "status", "attempts", "created_at", "next_attempt_at"]
+    return bulk_insert(OutboxMessage.__table__, frame.assign(kind=kind, status="queued", attempts=0, created_at=now,
+                                                             next_attempt_at=now), columns)
 
 
 def external_url(endpoint: str, **values) -> str:
