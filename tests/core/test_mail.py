@@ -143,3 +143,53 @@ def test_development_writes_eml_files_an_admin_can_read(app, client, login_as, d
     assert client.get("/admin/mail/development/..%2Fsecret.eml").status_code == 404
     login_as("trainer")
     assert client.get("/admin/mail/development").status_code == 403
+
+
+def test_mail_settings_come_from_the_environment(tmp_path):
+    from core.config import load_config
+
+    production = load_config(str(tmp_path), {"SECRET_KEY": "x", "MAIL_SERVER": "smtp.example.gov.uk",
+                                             "MAIL_PORT": "587", "MAIL_USE_TLS": "1", "MAIL_USERNAME": "rs",
+                                             "MAIL_PASSWORD": "secret", "MAIL_DEFAULT_SENDER": "RS <rs@example.gov.uk>",
+                                             "PUBLIC_URL": "https://rs.example.gov.uk/"})
+    assert (production["MAIL_SERVER"], production["MAIL_PORT"], production["MAIL_USE_TLS"]) == (
+        "smtp.example.gov.uk", 587, True)
+    assert (production["MAIL_USERNAME"], production["MAIL_PASSWORD"]) == ("rs", "secret")
+    assert production["MAIL_DEFAULT_SENDER"] == "RS <rs@example.gov.uk>"
+    assert production["PUBLIC_URL"] == "https://rs.example.gov.uk" and production["MAIL_FOLDER"] == ""
+    defaults = load_config(str(tmp_path), {"SECRET_KEY": "x"})
+    assert (defaults["MAIL_SERVER"], defaults["MAIL_PORT"], defaults["MAIL_USE_TLS"], defaults["MAIL_TIMEOUT"]) == (
+        "", 25, False, 10)
+    assert defaults["MAIL_DEFAULT_SENDER"] == "Right Support <no-reply@localhost>" and defaults["MAIL_FOLDER"] == ""
+    development = load_config(str(tmp_path), {"RIGHT_SUPPORT_ENV": "development"})
+    assert development["MAIL_FOLDER"] == str(tmp_path / "mail")
+
+
+def test_links_in_messages_start_with_public_url(app, monkeypatch):
+    from core.mail import external_url
+
+    with app.app_context():
+        assert external_url("courses.my_training") == "http://127.0.0.1:5000/my-training"
+        monkeypatch.setitem(app.config, "PUBLIC_URL", "https://rs.example.gov.uk")
+        assert external_url("courses.my_training") == "https://rs.example.gov.uk/my-training"
+
+
+def test_the_readme_cron_lines_run(tmp_path):
+    """The crontab lines in the README, run as cron would (in a fresh database, from this folder)."""
+    import os
+    import re
+
+    from tests.support import ROOT, flask_command, fresh_database
+
+    block = (ROOT / "README.md").read_text().split("# m  h  dom mon dow  command\n")[1].split("```")[0]
+    commands = [re.sub(r"^.*?&& ", "", line.split("    ", 5)[-1]) for line in block.strip().splitlines()]
+    assert len(commands) == 2
+    with fresh_database(tmp_path, "cron") as url:
+        env = {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": "cron", "DATABASE_URL": url}
+        flask_command(env, "db", "upgrade")
+        for line in commands:
+            for command in line.split(" && "):
+                args = command.split()
+                assert args[:3] == [".venv/bin/flask", "--app", "wsgi"], command
+                output = flask_command(env, *args[3:]).stdout
+                assert json.loads(output.strip().splitlines()[-1]) is not None

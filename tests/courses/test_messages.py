@@ -221,3 +221,24 @@ def test_training_reminders_once_per_state_and_expiry(app, runner, db_session, m
     assert len(mailbox.to(due.email)) == 2 and len(mailbox.to(expired.email)) == 1
     assert mailbox.to(due.email)[1]["Subject"] == "Your DSL training expired on 1 September 2022: book a refresher"
     assert json.loads(runner.invoke(args=["reminders", "send", "--on", "2022-09-02"]).output)["expired"] == 0
+
+
+def test_nobody_is_emailed_about_a_session_that_has_started(client, login_as, db_session, make_session, make_dsl,
+                                                            mailbox):
+    from courses.services import book_place
+
+    login_as("trainer")
+    started = make_session(first_day=today_london())
+    person = make_dsl()
+    booking = book_place(started, person)
+    started.parts[0].starts_at = started.parts[0].starts_at.replace(hour=0, minute=0)  # began at midnight
+    db_session.commit()
+    deliver()
+    mailbox.messages.clear()
+    page = client.get(f"/sessions/{started.id}/bookings/{booking.id}/cancel").get_data(as_text=True)
+    assert "Nobody is emailed." in page
+    client.post(f"/sessions/{started.id}/bookings/{booking.id}/cancel", follow_redirects=True)
+    client.post(f"/sessions/{started.id}/cancel", follow_redirects=True)
+    db_session.expire_all()
+    assert _booking(db_session, started, person).status == "cancelled" and started.cancelled
+    assert mailbox.messages == []
