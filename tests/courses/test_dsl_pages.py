@@ -103,7 +103,9 @@ def test_the_session_form_reveals_fields_for_the_way_it_is_run(client, login_as)
     in_person = page.split('id="conditional-mode-2"')[1].split('name="district"')[0]
     assert 'name="joining_link"' in online and 'name="venue"' not in online
     assert 'name="venue"' in in_person and 'name="address"' in in_person and 'name="joining_link"' not in in_person
-    assert 'data-aria-controls="conditional-mode"' in page and 'data-aria-controls="conditional-mode-2"' in page
+    assert 'aria-controls="conditional-mode"' in page and 'aria-controls="conditional-mode-2"' in page
+    assert "govuk-radios__conditional--hidden" in in_person.split("</div>")[0] or \
+        'class="govuk-radios__conditional govuk-radios__conditional--hidden" id="conditional-mode-2"' in page
 
 
 def test_recent_imports_show_each_role_its_own_kinds(client, login_as, db_session):
