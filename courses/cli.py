@@ -49,10 +49,19 @@ def reminders():
     pass
 
 
-def _today(on):
+def _send(work, on, dry_run):
+    """Run ``work(day, dry_run)``, then commit and send what it queued, or with ``dry_run`` undo it."""
+    from core.extensions import db
+    from core.mail import deliver
     from core.timefmt import today_london
 
-    return on or today_london()
+    result = work(on or today_london(), dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+        deliver()
+    return result
 
 
 @reminders.command("send")
@@ -62,17 +71,9 @@ def _today(on):
 def send(on, dry_run):
     """Email each DSL whose training is due, has expired or has never been done, once per state and
     expiry date. Prints the counts as JSON."""
-    from core.extensions import db
-    from core.mail import deliver
     from courses.reminders import send_training_reminders
 
-    counts = send_training_reminders(_today(on), dry_run=dry_run)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
-        deliver()
-    click.echo(json.dumps(counts))
+    click.echo(json.dumps(_send(send_training_reminders, on, dry_run)))
 
 
 @reminders.command("sessions")
@@ -81,14 +82,6 @@ def send(on, dry_run):
 @with_appcontext
 def sessions(on, dry_run):
     """Email everyone booked on a session in the next two days, once per session. Prints the count as JSON."""
-    from core.extensions import db
-    from core.mail import deliver
     from courses.reminders import send_session_reminders
 
-    count = send_session_reminders(_today(on), dry_run=dry_run)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
-        deliver()
-    click.echo(json.dumps({"session": count}))
+    click.echo(json.dumps({"session": _send(send_session_reminders, on, dry_run)}))
