@@ -184,6 +184,12 @@ class BookOnBehalfForm(FlaskForm):
     submit = SubmitField("Book the people selected", widget=GovSubmitInput())
 
 
+class BookForm(FlaskForm):
+    """A DSL's Book button; ``second`` is "yes" once they have confirmed a second place on one course."""
+
+    second = HiddenField()
+
+
 class WalkInForm(FlaskForm):
     email = StringField("Email address of someone who came without booking", widget=GovTextInput(), filters=[strip],
                         description="They must be on the DSL register",

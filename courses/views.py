@@ -23,6 +23,7 @@ from courses.certificate import build_certificate
 from courses.clock import STATUS_LABELS, STATUSES, as_dates
 from courses.forms import (
     AttendeeUploadForm,
+    BookForm,
     BookOnBehalfForm,
     ClockSettingsForm,
     CourseTypeForm,
@@ -497,13 +498,13 @@ def my_training():
 @bp.route("/my-training/sessions/<int:session_id>/book", methods=["POST"])
 @roles_required(DSL)
 def my_book(session_id):
-    form = ActionForm()
+    form = BookForm()
     if not form.validate_on_submit():
         abort(400)
     dsl = _my_dsl()
     course_session = db.get_or_404(CourseSession, session_id)
     other = services.other_booking_of_course(dsl, course_session)
-    if other is not None and request.form.get("second") != "yes":
+    if other is not None and form.second.data != "yes":
         return _confirm(url_for("courses.my_book", session_id=session_id), url_for("courses.my_training"),
                         f"You are already booked on {other.session.course_type.name}",
                         [f"You have a {'place' if other.status == 'booked' else 'waiting-list place'} on "

@@ -36,6 +36,7 @@ def test_an_invitation_is_emailed_after_the_page_commits(client, login_as, mailb
     # The copy-the-link fallback still shows the same link.
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f'value="{link}"' in page
+    assert 'data-copy="invitation-link"' in page, "a copy button (shown by the page's script)"
     assert "has been emailed to them" in page
 
 
