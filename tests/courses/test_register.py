@@ -24,7 +24,7 @@ def _book_all(db_session, session, dsl_ids, status="booked"):
 def test_register_queries_do_not_grow_with_the_number_of_people(client, login_as, db_session, make_session, many_dsls,
                                                                 queries_for):
     login_as("trainer")
-    small, large = make_session(capacity=300), make_session(capacity=300, code="pm")
+    small, large = _yesterday(make_session, capacity=300), _yesterday(make_session, capacity=300, code="pm")
     _book_all(db_session, small, many_dsls(20, prefix="small"))
     _book_all(db_session, large, many_dsls(200, prefix="large"))
     # A few already marked, so attendance rows are read too.
