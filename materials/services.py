@@ -153,7 +153,7 @@ class ServedPdf:
         published = self.published_at.replace(tzinfo=timezone.utc, microsecond=0)
         return [("Content-Type", "application/pdf"), ("ETag", quote_etag(self.sha256)),
                 ("Last-Modified", http_date(published)), ("Cache-Control", "private, no-cache"),
-                ("Content-Disposition", f'inline; filename="{self.filename}"')]
+                ("Content-Disposition", f'attachment; filename="{self.filename}"')]
 
 
 def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf | None:
