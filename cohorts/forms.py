@@ -48,6 +48,10 @@ class CohortForm(FlaskForm):
     exposure_end = DateText("Exposure window: first session day to", validators=[_required("end of the exposure window")])
     outcome_start = DateText("Outcome window: MASH records received from", validators=[_required("start of the outcome window")])
     outcome_end = DateText("Outcome window: MASH records received to", validators=[_required("end of the outcome window")])
+    # No Optional() here: it would stop validation of an empty field before the both-or-neither check.
+    pre_start = DateText("Pre-period (optional): from",
+                         description=f"Calls before training, for the difference-in-differences. {DATE_HINT}")
+    pre_end = DateText("Pre-period (optional): to")
     submit = SubmitField("Create cohort", widget=GovSubmitInput())
 
     def __init__(self, course_codes, *args, **kwargs):
@@ -61,6 +65,17 @@ class CohortForm(FlaskForm):
     def validate_outcome_end(self, field):
         if self.outcome_start.date and field.date and self.outcome_start.date > field.date:
             raise ValidationError("The outcome window must end on or after its start")
+
+    def validate_pre_end(self, field):
+        if bool(self.pre_start.data) != bool(field.data) and not self.pre_start.errors:
+            raise ValidationError("Enter both the start and the end of the pre-period, or neither")
+        if self.pre_start.date and field.date and self.pre_start.date > field.date:
+            raise ValidationError("The pre-period must end on or after its start")
+
+    @property
+    def pre(self):
+        """The pre-period as a pair of dates, or None when it was left out."""
+        return (self.pre_start.date, self.pre_end.date) if self.pre_start.data and self.pre_end.data else None
 
 
 class ReportOptionsForm(FlaskForm):

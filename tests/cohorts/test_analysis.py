@@ -54,9 +54,20 @@ def trial():
     return synthetic_trial()
 
 
+OUTCOME_DAYS = 122  # 1 September to 31 December 2020
+
+
+def at_risk_all_window(trial: pd.DataFrame) -> pd.DataFrame:
+    """The trial with every DSL at risk for the whole outcome window, in schools of five chosen at random."""
+    schools = np.random.default_rng(11).permutation(len(trial)) // 5
+    return trial.assign(school_urn=100000 + schools, person_days=OUTCOME_DAYS,
+                        contacts_at_risk=trial["contacts"], referrals_at_risk=trial["referrals"],
+                        role=np.where(trial["dsl_id"] % 3 == 0, "DSL", "Deputy DSL"))
+
+
 @pytest.fixture(scope="module")
 def report(trial):
-    return analysis.outcome_report(trial, cohort="autumn-2020", definition=DEFINITION,
+    return analysis.outcome_report(at_risk_all_window(trial), cohort="autumn-2020", definition=DEFINITION,
                                    linkage_counts={"records_in_window": 1200, "linked": 1004, "unlinked": 196},
                                    annual_calls=2150, annual_cost=570825)
 
@@ -180,9 +191,15 @@ def test_projection_as_the_reference_report(report):
     assert p["unit_cost"] == pytest.approx(265.5)
     assert p["calls_avoided"] == 1398
     assert p["saving"] == pytest.approx(371169.0)
-    low, high = report["models"]["unadjusted"]["ci95"]
-    assert p["calls_avoided_ci95"] == [round(2150 * (1 - high)), round(2150 * (1 - low))]
+    assert p["withheld"] is None
+    # Everyone at risk for the whole window: the rate ratio per day is the ratio of the means.
+    ratio = report["exposure_time"]["contacts_rate_ratio"]
+    assert ratio == pytest.approx(0.2 / (563 / 984))
+    assert p["calls_avoided_exposure_time"] == round(2150 * (1 - ratio)) == 1398
+    low, high = report["exposure_time"]["contacts_ci95"]
+    assert p["calls_avoided_ci95"] == pytest.approx([2150 * (1 - high), 2150 * (1 - low)])
     assert p["saving_ci95"] == pytest.approx([a * 265.5 for a in p["calls_avoided_ci95"]])
+    assert p["saving_exposure_time"] == pytest.approx(1398 * 265.5)
 
 
 def test_projection_is_present_only_when_asked(trial):
@@ -261,8 +278,10 @@ def test_london_dates_and_windows():
 def test_early_help_per_month():
     dates = pd.Series([date(2020, 9, 3), date(2020, 9, 30), date(2020, 11, 2), date(2021, 1, 1)])
     months = analysis.consultations_per_month(dates, date(2020, 9, 1), date(2020, 12, 31))
-    assert months == [{"month": "2020-09", "consultations": 2}, {"month": "2020-10", "consultations": 0},
-                      {"month": "2020-11", "consultations": 1}, {"month": "2020-12", "consultations": 0}]
+    assert months == [{"month": "2020-09", "consultations": 2, "partial": False, "days": 30},
+                      {"month": "2020-10", "consultations": 0, "partial": False, "days": 31},
+                      {"month": "2020-11", "consultations": 1, "partial": False, "days": 30},
+                      {"month": "2020-12", "consultations": 0, "partial": False, "days": 31}]
     counted = analysis.consultations_per_month(pd.Series([date(2020, 9, 3), date(2020, 11, 2), date(2021, 1, 1)]),
                                                date(2020, 9, 1), date(2020, 12, 31), pd.Series([2, 1, 5]))
     assert counted == months

@@ -67,13 +67,15 @@ def test_create_rejects_bad_definitions(runner, attendance, make_dsl):
     result = runner.invoke(args=["cohorts", "create", "x", "--courses", "induction", "--exposure", "2020-09-30:2020-09-01",
                                  "--outcome", "2020-09-01:2020-12-31"])
     assert result.exit_code != 0 and "start must be on or before the end" in result.output
+    trained, _untrained = make_dsl(), make_dsl()
+    attendance(trained, "induction", date(2020, 9, 10))
     assert runner.invoke(args=args + ["--courses", "induction"]).exit_code == 0
     result = runner.invoke(args=args + ["--courses", "induction"])
     assert result.exit_code != 0 and "already a cohort called x" in result.output
 
 
 def test_create_by_form(client, login_as, attendance, make_dsl):
-    dsl = make_dsl()
+    dsl, _untrained = make_dsl(), make_dsl()
     attendance(dsl, "induction", date(2020, 9, 10))
     login_as("evaluator")
     response = client.post("/cohorts/new", data={"name": "by-form", "courses": ["induction", "refresher"],
