@@ -263,8 +263,8 @@ ALPHA_FLOOR = 1e-4  # an NB2 dispersion below this has gone to zero: the data sh
 
 
 def _fit_negative_binomial(counts: pd.Series, x: pd.DataFrame):
-    """The fitted NB2 model, or None when it could not be fitted cleanly (statsmodels' warnings and
-    errors stay here: none reaches the report)."""
+    """The fitted NB2 model and whether statsmodels fitted it cleanly, or (None, False) when it
+    raised. Its warnings and errors stay here: none reaches the report."""
     from statsmodels.discrete.discrete_model import NegativeBinomial
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
@@ -275,25 +275,19 @@ def _fit_negative_binomial(counts: pd.Series, x: pd.DataFrame):
         try:
             fitted = NegativeBinomial(counts, x, loglike_method="nb2").fit(disp=0, maxiter=200)
         except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError):
-            return None
+            return None, False
     failed = any(issubclass(w.category, (ConvergenceWarning, HessianInversionWarning, RuntimeWarning)) for w in caught)
-    if failed or not fitted.mle_retvals.get("converged", False):
-        return None
-    return fitted
+    return fitted, not failed and bool(fitted.mle_retvals.get("converged", False))
 
 
 def _nb_estimate(fitted) -> dict | None:
-    """The NB2 fit's treatment rate ratio, or None when its dispersion went to zero or the
-    estimate is unstable."""
-    alpha = float(fitted.params["alpha"])
-    if not math.isfinite(alpha) or alpha < ALPHA_FLOOR:
-        return None
+    """The NB2 fit's treatment rate ratio, or None when the estimate is unstable."""
     coefficient, se = float(fitted.params["treatment"]), float(fitted.bse["treatment"])
     low, high = (float(v) for v in fitted.conf_int(0.05).loc["treatment"])
     if estimators.unstable(coefficient, se, low, high):
         return None
     return {"rate_ratio": math.exp(coefficient), "ci95": [math.exp(low), math.exp(high)],
-            "p_value": number(fitted.pvalues["treatment"]), "alpha": alpha, "converged": True}
+            "p_value": number(fitted.pvalues["treatment"]), "alpha": float(fitted.params["alpha"]), "converged": True}
 
 
 def negative_binomial(per_dsl: pd.DataFrame, adjusted: bool) -> dict:
@@ -308,12 +302,15 @@ def negative_binomial(per_dsl: pd.DataFrame, adjusted: bool) -> dict:
         out["note"] = NOT_ESTIMATED + "a group is empty or made no contacts, so the ratio would be zero or infinite."
         return out
     x = design(per_dsl, adjusted)
-    fitted = _fit_negative_binomial(counts, x)
-    estimate = _nb_estimate(fitted) if fitted is not None else None
+    fitted, clean = _fit_negative_binomial(counts, x)
+    # An NB2 dispersion that heads for zero makes its Hessian singular: the data are not overdispersed.
+    alpha = float(fitted.params["alpha"]) if fitted is not None else math.nan
+    went_to_zero = not alpha >= ALPHA_FLOOR
+    estimate = _nb_estimate(fitted) if clean and not went_to_zero else None
     if estimate is not None:
         out.update(estimate)
         return out
-    went_to_zero = fitted is not None and float(fitted.params["alpha"]) < ALPHA_FLOOR
+    went_to_zero = fitted is not None and went_to_zero and math.isfinite(alpha)
     poisson = estimators.rate_ratio(counts, x, "treatment")
     if poisson["note"]:
         out["note"] = poisson["note"]

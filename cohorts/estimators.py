@@ -9,7 +9,7 @@ When is an estimate "not estimable"? Before fitting: a group with no one in it, 
 events (its rate is zero and its log is minus infinity), or fewer than two schools (a clustered
 interval needs at least two). After fitting: the fit raised, did not converge or warned of
 separation; the coefficient or its standard error is not a finite number; the standard error is
-zero (nothing varies between the schools, so there is no interval to give); or the ratio or either
+(all but) zero (the counts do not vary between the clusters, so there is no interval to give); or the ratio or either
 end of its 95% interval lies beyond a thousand-fold difference, which a training course cannot
 produce and only a near-degenerate fit does.
 """
@@ -75,8 +75,9 @@ def unstable(coefficient: float, se: float, low: float, high: float) -> str | No
     """Why a fitted log rate ratio cannot be reported (see the module's docstring), or None."""
     if not all(math.isfinite(v) for v in (coefficient, se, low, high)):
         return NOT_ESTIMATED + "the model gave no finite estimate for these data."
-    if se <= 1e-12:
-        return NOT_ESTIMATED + "nothing varies between the schools, so there is no interval to give."
+    if se <= 1e-6:
+        return NOT_ESTIMATED + "the counts do not vary enough to give an interval (as when the trained and " \
+                               "untrained DSLs are in separate schools)."
     if max(abs(coefficient), abs(low), abs(high)) > math.log(MAX_FOLD):
         return NOT_ESTIMATED + "the estimate is too unstable to report (its 95% interval reaches beyond a " \
                                "thousand-fold difference)."
@@ -143,8 +144,9 @@ def _prefixed(prefix: str, estimate: dict) -> dict:
 
 
 def _notes(pairs) -> str | None:
-    """One line: each named figure's note, or None when every figure was estimated."""
-    lines = [f"{name}: {estimate['note']}" for name, estimate in pairs if estimate["note"]]
+    """One line: why each named figure was not estimated, or None when every one was."""
+    lines = [f"{name} not estimated: {estimate['note'].removeprefix(NOT_ESTIMATED)}"
+             for name, estimate in pairs if estimate["note"]]
     return " ".join(lines) or None
 
 
