@@ -72,24 +72,24 @@ def per_dsl_from_counts(members: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     """Each member with the number of contacts and referrals linked to them.
 
     ``members``: dsl_id, group and the school covariates. ``counts``: dsl_id, contacts and referrals
-    of the MASH records inside the outcome window (and pre_contacts, pre_referrals in the pre-period
-    when there is one), already counted (a DSL may have several rows, e.g. one per import batch; a
+    of the MASH records inside the outcome window (and pre_contacts, pre_referrals in the pre-period,
+    contacts_at_risk and referrals_at_risk on the DSL's days at risk, when counted), already counted (a DSL may have several rows, e.g. one per import batch; a
     null dsl_id is records linked to no one).
     """
     linked = counts[counts["dsl_id"].notna()]
-    columns = [c for c in ("contacts", "referrals", "pre_contacts", "pre_referrals") if c in counts]
+    columns = [c for c in ("contacts", "referrals", "pre_contacts", "pre_referrals", "contacts_at_risk",
+                           "referrals_at_risk") if c in counts]
     totals = linked.groupby(linked["dsl_id"].astype("int64"))[columns].sum()
     out = members.merge(totals, left_on="dsl_id", right_index=True, how="left")
     out[columns] = out[columns].fillna(0).astype("int64")
     return out
 
 
-def with_days_at_risk(per_dsl: pd.DataFrame, at_risk: pd.DataFrame) -> pd.DataFrame:
-    """``per_dsl`` (with at_risk_from and at_risk_to) plus person_days and the counts on the days
-    at risk (``at_risk``: dsl_id, contacts_at_risk, referrals_at_risk, consultations_at_risk)."""
-    out = per_dsl.merge(at_risk, on="dsl_id", how="left")
-    counted = ["contacts_at_risk", "referrals_at_risk", "consultations_at_risk"]
-    out[counted] = out[counted].fillna(0).astype("int64")
+def with_days_at_risk(per_dsl: pd.DataFrame, consultations: pd.DataFrame) -> pd.DataFrame:
+    """``per_dsl`` (with at_risk_from and at_risk_to) plus person_days, and the Early Help
+    consultations on the days at risk (``consultations``: dsl_id, consultations_at_risk)."""
+    out = per_dsl.merge(consultations, on="dsl_id", how="left")
+    out["consultations_at_risk"] = out["consultations_at_risk"].fillna(0).astype("int64")
     out["person_days"] = timezero.person_days(out["at_risk_from"], out["at_risk_to"])
     return out
 
@@ -98,8 +98,8 @@ def schools_from_counts(members: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     """One row per school with a cohort member: its pupils (as frozen), whether any of its DSLs is
     in the treatment group, and every MASH record in the window that names it (``counts`` as for
     :func:`per_dsl_from_counts`, with school_urn), whoever made the call."""
-    schools = members.groupby("school_urn").agg(pupils=("pupils", "max"),
-                                                trained=("group", lambda g: bool((g == TREATMENT).any())))
+    schools = members.assign(trained=members["group"].eq(TREATMENT)).groupby("school_urn").agg(
+        pupils=("pupils", "max"), trained=("trained", "max"))
     named = counts[counts["school_urn"].notna()]
     totals = named.groupby(named["school_urn"].astype("int64"))[["contacts", "referrals"]].sum()
     out = schools.join(totals, how="left").fillna({"contacts": 0, "referrals": 0})

@@ -313,49 +313,51 @@ def london_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return london_to_utc(start, time(0)), london_to_utc(end + timedelta(days=1), time(0))
 
 
-def record_counts(start: date, end: date, pre: tuple[date, date] | None = None) -> pd.DataFrame:
+def record_counts(start: date, end: date, pre: tuple[date, date] | None = None,
+                  cohort: Cohort | None = None) -> pd.DataFrame:
     """MASH records whose London date lies in [start, end], counted in the database: one row per
     DSL (dsl_id null for records linked to no one), school (null when the record names none) and
-    import batch, with contacts and referrals; with ``pre``, also ``pre_contacts`` and
-    ``pre_referrals`` in that window, from the same pass.
+    import batch, with contacts and referrals. From the same pass: with ``pre``, ``pre_contacts``
+    and ``pre_referrals`` in that window; with ``cohort``, ``contacts_at_risk`` and
+    ``referrals_at_risk`` on each member's own days at risk (their frozen UTC bounds).
 
-    The windows filter inside the counts rather than in a WHERE clause so that both databases read
-    the table in one sequential pass: given the WHERE, SQLite walks the received_at index and fetches
-    the rows one by one, several times slower when the window holds most of the table.
+    The windows filter inside the counts rather than in a WHERE clause (or the join's ON) so that
+    both databases read the table in one sequential pass: given the WHERE, SQLite walks the
+    received_at index and fetches the rows one by one, several times slower when the window holds
+    most of the table, and given a range in the ON it walks that index once for every member.
     """
     windows = {"": (start, end)} | ({"pre_": pre} if pre else {})
+    conditions = {}
+    for prefix, window in windows.items():
+        low, high = london_day_bounds(*window)
+        conditions[prefix] = and_(MashRecord.received_at >= low, MashRecord.received_at < high)
+    source = MashRecord.__table__
+    if cohort is not None:
+        conditions["at_risk"] = and_(MashRecord.received_at >= CohortMember.at_risk_low,
+                                     MashRecord.received_at < CohortMember.at_risk_high)
+        source = source.outerjoin(CohortMember.__table__, and_(CohortMember.cohort_id == cohort.id,
+                                                               CohortMember.dsl_id == MashRecord.dsl_id))
     counted, names = [], []
-    for prefix, (first, last) in windows.items():
-        low, high = london_day_bounds(first, last)
-        inside = and_(MashRecord.received_at >= low, MashRecord.received_at < high)
+    for prefix, inside in conditions.items():
         for kind, name in ((analysis.CONTACT, "contacts"), (analysis.REFERRAL, "referrals")):
             counted.append(func.count().filter(inside, MashRecord.classification == kind))
-            names.append(prefix + name)
+            names.append(f"{name}_at_risk" if prefix == "at_risk" else prefix + name)
     keys = (MashRecord.dsl_id, MashRecord.school_urn, MashRecord.import_batch_id)
-    frame = _frame(select(*keys, *counted).group_by(*keys), ["dsl_id", "school_urn", "import_batch_id", *names])
+    frame = _frame(select(*keys, *counted).select_from(source).group_by(*keys),
+                   ["dsl_id", "school_urn", "import_batch_id", *names])
     frame = frame.astype({"dsl_id": "Int64", "school_urn": "Int64", "import_batch_id": "int64",
                           **{name: "int64" for name in names}})
     return frame[frame[names].sum(axis=1) > 0].reset_index(drop=True)
 
 
-def at_risk_counts(cohort: Cohort) -> pd.DataFrame:
-    """Each member's contacts and referrals on their own days at risk, and their Early Help
-    consultations on those days: counted in the database, a join of the frozen members (with
-    their UTC bounds) and the records linked to them."""
-    counted = [func.count().filter(MashRecord.classification == kind) for kind in (analysis.CONTACT, analysis.REFERRAL)]
-    mash = _frame(select(CohortMember.dsl_id, *counted)
-                  .join(MashRecord, and_(MashRecord.dsl_id == CohortMember.dsl_id,
-                                         MashRecord.received_at >= CohortMember.at_risk_low,
-                                         MashRecord.received_at < CohortMember.at_risk_high))
+def consultations_at_risk(cohort: Cohort) -> pd.DataFrame:
+    """Each member's Early Help consultations on their own days at risk, counted in the database."""
+    at_risk = and_(EarlyHelpConsultation.date >= CohortMember.at_risk_from,
+                   EarlyHelpConsultation.date <= CohortMember.at_risk_to)
+    return _frame(select(CohortMember.dsl_id, func.count().filter(at_risk))
+                  .join(EarlyHelpConsultation, EarlyHelpConsultation.dsl_id == CohortMember.dsl_id)
                   .where(CohortMember.cohort_id == cohort.id).group_by(CohortMember.dsl_id),
-                  ["dsl_id", "contacts_at_risk", "referrals_at_risk"])
-    consulted = _frame(select(CohortMember.dsl_id, func.count())
-                       .join(EarlyHelpConsultation, and_(EarlyHelpConsultation.dsl_id == CohortMember.dsl_id,
-                                                         EarlyHelpConsultation.date >= CohortMember.at_risk_from,
-                                                         EarlyHelpConsultation.date <= CohortMember.at_risk_to))
-                       .where(CohortMember.cohort_id == cohort.id).group_by(CohortMember.dsl_id),
-                       ["dsl_id", "consultations_at_risk"])
-    return mash.merge(consulted, on="dsl_id", how="outer")
+                  ["dsl_id", "consultations_at_risk"])
 
 
 def consultation_counts(start: date, end: date) -> pd.DataFrame:
@@ -388,8 +390,8 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
     """The outcome report of ``cohort``: every figure, traced to the import batches behind it."""
     members = frozen_members(cohort, REPORT_COLUMNS).rename(columns={"group_name": "group"})
     pre = (cohort.pre_start, cohort.pre_end) if cohort.pre_start else None
-    records = record_counts(cohort.outcome_start, cohort.outcome_end, pre)
-    per_dsl = analysis.with_days_at_risk(analysis.per_dsl_from_counts(members, records), at_risk_counts(cohort))
+    records = record_counts(cohort.outcome_start, cohort.outcome_end, pre, cohort)
+    per_dsl = analysis.with_days_at_risk(analysis.per_dsl_from_counts(members, records), consultations_at_risk(cohort))
     consultations = consultation_counts(cohort.outcome_start, cohort.outcome_end)
     figures = analysis.outcome_report(
         per_dsl, cohort=cohort.name, definition=cohort.definition,
