@@ -323,3 +323,54 @@ def test_demand_tables_from_counts_made_in_the_database_are_the_same():
     assert sorted(analysis.telephone_share(by_kind), key=lambda r: r["source"]) == \
         sorted(analysis.telephone_share(records), key=lambda r: r["source"])
     assert analysis.contacts_per_pupil(by_school, schools) == analysis.contacts_per_pupil(records, schools)
+
+
+def _exposure_block(treated_dsls, ratio, ci):
+    return {"treatment": {"dsls": treated_dsls}, "contacts_rate_ratio": ratio, "contacts_ci95": ci}
+
+
+def test_projection_gates():
+    kept = analysis.projection(2150, 570825, 65.0, _exposure_block(30, 0.4, [0.3, 0.55]))
+    assert kept["withheld"] is None and kept["calls_avoided_exposure_time"] == 1290
+    assert kept["calls_avoided_ci95"] == pytest.approx([2150 * 0.45, 2150 * 0.7])
+    assert kept["pct_decrease_ci95"] == pytest.approx([45.0, 70.0])
+    too_few = analysis.projection(2150, 570825, 65.0, _exposure_block(29, 0.4, [0.3, 0.55]))
+    no_difference = analysis.projection(2150, 570825, 65.0, _exposure_block(165, 0.8, [0.5, 1.2]))
+    not_estimated = analysis.projection(2150, 570825, 65.0, _exposure_block(165, None, [None, None]))
+    assert "Only 29 trained DSLs" in too_few["withheld"]
+    assert "includes 1" in no_difference["withheld"]
+    assert "could not be estimated" in not_estimated["withheld"]
+    for withheld in (too_few, no_difference, not_estimated):
+        assert withheld["unit_cost"] == pytest.approx(265.5)
+        for key in ("calls_avoided_exposure_time", "saving_exposure_time", "calls_avoided", "saving",
+                    "pct_decrease_exposure_time"):
+            assert withheld[key] is None, key
+        assert withheld["calls_avoided_ci95"] == [None, None] and withheld["saving_ci95"] == [None, None]
+
+
+def test_early_help_labels_part_months_and_compares_whole_months_only():
+    dates = pd.Series([date(2020, 9, 20)] * 9 + [date(2020, 10, 3)] * 4 + [date(2020, 12, 1)] * 6 + [date(2021, 1, 5)])
+    monthly = analysis.consultations_per_month(dates, date(2020, 9, 15), date(2021, 1, 10))
+    assert [(m["month"], m["partial"], m["days"]) for m in monthly] == [
+        ("2020-09", True, 16), ("2020-10", False, 31), ("2020-11", False, 30), ("2020-12", False, 31),
+        ("2021-01", True, 10)]
+    block = analysis.early_help(monthly)
+    assert (block["first_whole_month"], block["last_whole_month"]) == ("2020-10", "2020-12")
+    assert block["pct_change_first_to_last_month"] == pytest.approx(50.0)  # 4 in October, 6 in December
+    assert block["total"] == 20
+    one_whole_month = analysis.early_help(analysis.consultations_per_month(dates, date(2020, 9, 15), date(2020, 11, 5)))
+    assert one_whole_month["pct_change_first_to_last_month"] is None
+
+
+def test_every_new_block_is_in_the_report_and_suppressed_for_publication(report):
+    for key in ("exposure_time", "weighted", "school_level", "pre_post", "notes"):
+        assert key in report
+    assert report["pre_post"] is None and "no pre-period" in report["notes"]["pre_post"]
+    assert report["school_level"] is None and report["notes"]["school_level"]
+    published = analysis.suppressed(report)
+    block = published["exposure_time"]
+    assert block["treatment"]["contacts"] == 35 and block["treatment"]["dsls"] == 165
+    assert block["treatment"]["person_days"] % 5 == 0
+    assert block["contacts_rate_ratio"] == report["exposure_time"]["contacts_rate_ratio"]
+    assert all(band["comparison"] == "c" or band["comparison"] % 5 == 0 for band in published["weighted"]["overlap"])
+    assert report["exposure_time"]["treatment"]["contacts"] == 33
