@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from cohorts import estimators, timezero
+from cohorts import estimators
 from cohorts.estimators import COMPARISON, GROUPS, NOT_ESTIMATED, TREATMENT, number
 
 CONTACT = "contact"
@@ -86,11 +86,11 @@ def per_dsl_from_counts(members: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
 
 
 def with_days_at_risk(per_dsl: pd.DataFrame, consultations: pd.DataFrame) -> pd.DataFrame:
-    """``per_dsl`` (with at_risk_from and at_risk_to) plus person_days, and the Early Help
-    consultations on the days at risk (``consultations``: dsl_id, consultations_at_risk)."""
+    """``per_dsl`` (with the frozen days_at_risk) plus person_days, and the Early Help consultations
+    on the days at risk (``consultations``: dsl_id, consultations_at_risk)."""
     out = per_dsl.merge(consultations, on="dsl_id", how="left")
     out["consultations_at_risk"] = out["consultations_at_risk"].fillna(0).astype("int64")
-    out["person_days"] = timezero.person_days(out["at_risk_from"], out["at_risk_to"])
+    out["person_days"] = out.pop("days_at_risk").fillna(0).astype("int64")
     return out
 
 

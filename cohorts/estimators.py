@@ -50,7 +50,7 @@ def empty_ratio(note: str | None) -> dict:
 # -- one Poisson rate ratio -------------------------------------------------------------------
 
 
-def _fit_poisson(y, x: pd.DataFrame, offset, groups, weights):
+def _fit_poisson(y, x: pd.DataFrame, offset, groups, weights, start=None):
     """The fitted GLM, or None when statsmodels could not fit it cleanly. Standard errors are
     clustered by ``groups``, or robust (HC0) to overdispersion when there are none."""
     from statsmodels.genmod import families
@@ -63,7 +63,7 @@ def _fit_poisson(y, x: pd.DataFrame, offset, groups, weights):
         warnings.simplefilter("always")
         try:
             fitted = GLM(np.asarray(y, float), x, family=families.Poisson(), offset=offset,
-                         var_weights=weights).fit(**covariance)
+                         var_weights=weights).fit(start_params=start, **covariance)
         except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError, PerfectSeparationError):
             return None
     if any(issubclass(w.category, (ConvergenceWarning, PerfectSeparationWarning)) for w in caught):
@@ -84,10 +84,15 @@ def unstable(coefficient: float, se: float, low: float, high: float) -> str | No
     return None
 
 
-def rate_ratio(y, x: pd.DataFrame, term: str, exposure=None, clusters=None, weights=None) -> dict:
+def rate_ratio(y, x: pd.DataFrame, term: str, exposure=None, clusters=None, weights=None, start=None) -> dict:
     """exp(coefficient of ``term``) from a Poisson GLM of ``y`` on ``x`` with offset log(exposure),
     clustered by ``clusters`` (robust HC0 errors without them): the ratio, its 95% interval and
-    p-value, or None with a note."""
+    p-value, or None with a note.
+
+    ``start``: the coefficients where the fit starts. A model of groups alone has its estimates in
+    closed form (logs of the groups' rates); starting there, the fit only confirms them, in a
+    fraction of the iterations, which matters on a 60,000-DSL cohort.
+    """
     codes = None
     if clusters is not None:
         codes = pd.factorize(pd.Series(clusters).reset_index(drop=True))[0]
@@ -96,7 +101,7 @@ def rate_ratio(y, x: pd.DataFrame, term: str, exposure=None, clusters=None, weig
                                "at least two.")
     offset = None if exposure is None else np.log(np.asarray(exposure, float))
     fitted = _fit_poisson(y, x.reset_index(drop=True), offset, codes,
-                          None if weights is None else np.asarray(weights, float))
+                          None if weights is None else np.asarray(weights, float), start)
     if fitted is None:
         return empty_ratio(NOT_ESTIMATED + "the model could not be fitted to these data.")
     coefficient, se = float(fitted.params[term]), float(fitted.bse[term])
@@ -132,7 +137,11 @@ def group_rate_ratio(rows: pd.DataFrame, count: str, exposure: str, cluster: str
     note = _gate(sizes, events, who, what or count, where)
     if note:
         return empty_ratio(note)
-    return rate_ratio(rows[count], _treatment_design(treated), "treated", rows[exposure], rows[cluster], weights)
+    w = np.ones(len(rows)) if weights is None else np.asarray(weights, float)
+    rates = [float((w * rows[count].to_numpy(float))[mask].sum() / (w * rows[exposure].to_numpy(float))[mask].sum())
+             for mask in (~treated.to_numpy(), treated.to_numpy())]
+    start = np.log([rates[0], rates[1] / rates[0]]) if min(rates) > 0 else None
+    return rate_ratio(rows[count], _treatment_design(treated), "treated", rows[exposure], rows[cluster], weights, start)
 
 
 # -- exposure time ----------------------------------------------------------------------------
@@ -213,7 +222,12 @@ def pre_post(per_dsl: pd.DataFrame, pre: tuple, pre_days: int, post_days: int) -
     counts = np.concatenate([per_dsl["pre_contacts"].to_numpy(float), per_dsl["contacts"].to_numpy(float)])
     days = np.repeat([float(pre_days), float(post_days)], n)
     schools = np.tile(per_dsl["school_urn"].to_numpy(), 2)
-    estimate = rate_ratio(counts, x, "treated:post", days, schools)
+    rates = {(g, key): sums[g][key] / d for g in GROUPS for key, d in (("pre_contacts", pre_days),
+                                                                      ("post_contacts", post_days))}
+    c_pre, c_post = rates[COMPARISON, "pre_contacts"], rates[COMPARISON, "post_contacts"]
+    t_pre, t_post = rates[TREATMENT, "pre_contacts"], rates[TREATMENT, "post_contacts"]
+    start = np.log([c_pre, t_pre / c_pre, c_post / c_pre, (t_post / t_pre) / (c_post / c_pre)])
+    estimate = rate_ratio(counts, x, "treated:post", days, schools, start=start)
     out.update({"did_rate_ratio": estimate["ratio"], "did_ci95": estimate["ci95"], "did_p_value": estimate["p_value"],
                 "note": estimate["note"]})
     return out

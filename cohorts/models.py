@@ -117,5 +117,6 @@ class CohortMember(db.Model):
     at_risk_to: Mapped[dt.date | None]
     at_risk_low: Mapped[dt.datetime | None]
     at_risk_high: Mapped[dt.datetime | None]
+    days_at_risk: Mapped[int | None] = mapped_column(Integer)  # to - from + 1; 0 when there are none
 
     cohort: Mapped[Cohort] = relationship(back_populates="members")

@@ -141,6 +141,7 @@ def compute_membership(courses: list[str], exposure: tuple[date, date], outcome:
     members["next_session_on"] = members["next_session_on"].where(members["group_name"] == "comparison", None)
     members = timezero.days_at_risk(members, outcome)
     members["at_risk_low"], members["at_risk_high"] = timezero.utc_bounds(members["at_risk_from"], members["at_risk_to"])
+    members["days_at_risk"] = timezero.person_days(members["at_risk_from"], members["at_risk_to"])
     return members
 
 
@@ -230,11 +231,11 @@ def _freeze(cohort: Cohort, members: pd.DataFrame) -> None:
 
 
 FROZEN_COLUMNS = ("cohort_id", "dsl_id", "group_name", "reason", "school_urn", "pupils", "fsm_percent", "phase", "role",
-                  "trained_on", "next_session_on", "at_risk_from", "at_risk_to", "at_risk_low", "at_risk_high")
+                  "trained_on", "next_session_on", "at_risk_from", "at_risk_to", "at_risk_low", "at_risk_high",
+                  "days_at_risk")
 MEMBER_COLUMNS = ("dsl_id", "group_name", "reason", "school_urn", "pupils", "fsm_percent", "phase")
 # What the outcome report needs of each member: the group, the school, the covariates and the days at risk.
-REPORT_COLUMNS = ("dsl_id", "group_name", "school_urn", "pupils", "fsm_percent", "phase", "role", "trained_on",
-                  "at_risk_from", "at_risk_to")
+REPORT_COLUMNS = ("dsl_id", "group_name", "school_urn", "pupils", "fsm_percent", "phase", "role", "days_at_risk")
 
 
 def frozen_members(cohort: Cohort, columns: tuple[str, ...] = MEMBER_COLUMNS) -> pd.DataFrame:

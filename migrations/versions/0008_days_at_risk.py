@@ -27,7 +27,7 @@ depends_on = None
 LONDON = ZoneInfo("Europe/London")
 MEMBER_COLUMNS = (("role", sa.String(length=20)), ("trained_on", sa.Date()), ("next_session_on", sa.Date()),
                   ("at_risk_from", sa.Date()), ("at_risk_to", sa.Date()), ("at_risk_low", sa.DateTime()),
-                  ("at_risk_high", sa.DateTime()))
+                  ("at_risk_high", sa.DateTime()), ("days_at_risk", sa.Integer()))
 
 cohorts = sa.table("cohorts", sa.column("id", sa.Integer), sa.column("courses", sa.JSON),
                    sa.column("exposure_start", sa.Date), sa.column("exposure_end", sa.Date),
@@ -113,12 +113,13 @@ def _freeze_time_zero(connection, cohort) -> None:
             "member_id": member_id, "trained_on": row["trained_on"], "next_session_on": row["next_session_on"],
             "at_risk_from": row["from"], "at_risk_to": row["to"],
             "at_risk_low": _london_midnight_utc(row["from"]) if row["from"] else None,
-            "at_risk_high": _london_midnight_utc(row["to"] + timedelta(days=1)) if row["to"] else None})
+            "at_risk_high": _london_midnight_utc(row["to"] + timedelta(days=1)) if row["to"] else None,
+            "days_at_risk": (row["to"] - row["from"]).days + 1 if row["to"] else 0})
     if updates:
         connection.execute(
             members.update().where(members.c.id == sa.bindparam("member_id")).values(
                 {name: sa.bindparam(name) for name in ("trained_on", "next_session_on", "at_risk_from", "at_risk_to",
-                                                       "at_risk_low", "at_risk_high")}), updates)
+                                                       "at_risk_low", "at_risk_high", "days_at_risk")}), updates)
 
 
 def downgrade():

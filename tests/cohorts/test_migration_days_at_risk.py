@@ -52,7 +52,7 @@ INSERT INTO cohort_members (cohort_id, dsl_id, group_name, reason, school_urn, p
 """
 
 FIELDS = ("dsl_id", "group_name", "role", "trained_on", "next_session_on", "at_risk_from", "at_risk_to",
-          "at_risk_low", "at_risk_high")
+          "at_risk_low", "at_risk_high", "days_at_risk")
 
 
 def test_an_existing_cohort_gains_its_days_at_risk(old_database):
@@ -69,6 +69,7 @@ def test_an_existing_cohort_gains_its_days_at_risk(old_database):
         assert (frozen.loc[1, "trained_on"], frozen.loc[1, "at_risk_from"]) == (date(2020, 9, 15), date(2020, 9, 16))
         assert (frozen.loc[2, "next_session_on"], frozen.loc[2, "at_risk_to"]) == (date(2020, 11, 2), date(2020, 11, 1))
         assert frozen.loc[1, "at_risk_low"] == datetime(2020, 9, 15, 23)
+        assert list(frozen["days_at_risk"]) == [107, 62, 122]
         # What creating the cohort now would freeze.
         now = services.compute_membership(["induction", "refresher"], (date(2020, 9, 1), date(2020, 9, 30)),
                                           (date(2020, 9, 1), date(2020, 12, 31))).set_index("dsl_id")

@@ -102,9 +102,11 @@ def test_days_at_risk_are_frozen_with_the_membership(runner, attend, make_dsl, m
     assert (first.group_name, first.trained_on, first.at_risk_from, first.at_risk_to, first.role) == (
         "treatment", date(2020, 9, 15), date(2020, 9, 16), date(2020, 9, 30), "DSL")
     assert (first.at_risk_low, first.at_risk_high) == (utc(date(2020, 9, 16), 0), utc(date(2020, 10, 1), 0))
+    assert first.days_at_risk == 15
     # Trained on the outcome window's last day: a treatment member with no day at risk.
     late = frozen[trained_late.id]
     assert (late.group_name, late.at_risk_from, late.at_risk_to, late.at_risk_low) == ("treatment", None, None, None)
+    assert late.days_at_risk == 0
     assert frozen[censored.id].next_session_on == date(2020, 11, 2)
     for member in (frozen[censored.id], frozen[partial.id], frozen[other_course.id], frozen[never.id]):
         assert (member.group_name, member.at_risk_from, member.at_risk_to) == ("comparison", date(2020, 9, 1),
