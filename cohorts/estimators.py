@@ -255,12 +255,19 @@ def covariates(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _full_rank(x: pd.DataFrame) -> pd.DataFrame:
     """The columns of ``x`` left to right, leaving out any that adds nothing (a constant column, a
-    level that is the complement of the others): statsmodels' Newton steps need a full-rank design."""
-    kept: list[str] = []
-    for column in x.columns:
-        if np.linalg.matrix_rank(x[kept + [column]].to_numpy()) == len(kept) + 1:
-            kept.append(column)
-    return x[kept]
+    level that is the complement of the others): statsmodels' Newton steps need a full-rank design.
+    Ranks are taken of the small cross-product matrix X'X (the same rank as X), scaled to unit
+    diagonal so columns in pupils and in shares weigh alike."""
+    values = x.to_numpy(float)
+    cross = values.T @ values
+    scale = np.sqrt(np.where(np.diag(cross) > 0, np.diag(cross), 1.0))
+    cross = cross / np.outer(scale, scale)
+    kept: list[int] = []
+    for index in range(len(x.columns)):
+        chosen = kept + [index]
+        if np.diag(cross)[index] > 0 and np.linalg.matrix_rank(cross[np.ix_(chosen, chosen)], tol=1e-9) == len(chosen):
+            kept.append(index)
+    return x.iloc[:, kept]
 
 
 def propensity_scores(rows: pd.DataFrame, values: pd.DataFrame) -> np.ndarray | None:

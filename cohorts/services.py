@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 import pandas as pd
 from flask import current_app
@@ -383,7 +384,18 @@ def batches(ids) -> list[dict]:
 @dataclass
 class Report:
     figures: dict  # the JSON report
-    per_dsl: pd.DataFrame  # pseudonymous per-DSL counts (empty when suppressed)
+    rows: pd.DataFrame  # the per-DSL frame behind the figures (empty when suppressed)
+
+    @cached_property
+    def per_dsl(self) -> pd.DataFrame:
+        """Pseudonymous per-DSL counts, made when first asked for: only the CSV and XLSX carry them,
+        and a pseudonym for each of 60,000 DSLs takes a noticeable part of a second."""
+        rows = self.rows
+        return pd.DataFrame({
+            "pseudonym": pseudonyms(rows["dsl_id"].tolist()), "group": rows["group"], "contacts": rows["contacts"],
+            "referrals": rows["referrals"], "days_at_risk": rows["person_days"],
+            "contacts_at_risk": rows["contacts_at_risk"], "referrals_at_risk": rows["referrals_at_risk"],
+            "pupils": rows["pupils"], "fsm_percent": rows["fsm_percent"], "phase": rows["phase"]}).sort_values("pseudonym")
 
 
 def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: float | None = None,
@@ -405,13 +417,7 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
     figures["batches"] = batches(list(records["import_batch_id"]) + list(consultations["import_batch_id"]))
     if suppress:
         return Report(analysis.suppressed(figures), per_dsl.iloc[0:0])
-    pseudonymous = pd.DataFrame({
-        "pseudonym": pseudonyms(per_dsl["dsl_id"].tolist()), "group": per_dsl["group"], "contacts": per_dsl["contacts"],
-        "referrals": per_dsl["referrals"], "days_at_risk": per_dsl["person_days"],
-        "contacts_at_risk": per_dsl["contacts_at_risk"], "referrals_at_risk": per_dsl["referrals_at_risk"],
-        "pupils": per_dsl["pupils"], "fsm_percent": per_dsl["fsm_percent"],
-        "phase": per_dsl["phase"]}).sort_values("pseudonym")
-    return Report(figures, pseudonymous)
+    return Report(figures, per_dsl)
 
 
 # -- demand -----------------------------------------------------------------------------------

@@ -41,6 +41,8 @@ def test_demo_cohort_report(client, login_as, db_session):
     headline = HEADLINE.search(page)
     assert headline and int(headline.group(1)) == round(from_training)
     assert page.index("Calls avoided a year (from contacts per day at risk)") < page.index("Outcomes by group")
+    overlap = page.index("Overlap: DSLs by propensity score")
+    assert overlap < page.index('alt="Propensity scores: share of each group in each band (%)', overlap)
     assert "Pre-period" in page and "1 September 2019 to 31 December 2019" in page
     direction = "Risk ratio of making at least one contact (comparison over treatment)"
     assert direction in page and "Rate ratios (treatment over comparison)" in page
