@@ -1,5 +1,6 @@
-"""Charts like the reference report's Figures 4 to 7, drawn once with reportlab graphics: embedded
-as they are in the PDF, rendered to SVG for the page. Pure: a report dict in, drawings out."""
+"""Charts like the reference report's Figures 4 to 7, drawn once with reportlab graphics in the
+embedded DejaVu fonts (core.pdf): embedded as they are in the PDF, rendered to SVG for the page.
+Pure: a report dict in, drawings out."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
+from core.pdf import fonts
+
 WIDTH, HEIGHT = 440, 230
 COMPARISON_COLOUR = colors.HexColor("#505a5f")
 TREATMENT_COLOUR = colors.HexColor("#00594c")
 SECOND_COLOUR = colors.HexColor("#b1b4b6")
 GROUP_NAMES = ["Comparison group", "Treatment group"]
+SVG_FONTS = {fonts.BOLD: "'DejaVu Sans', Arial, sans-serif; font-weight: bold",
+             fonts.REGULAR: "'DejaVu Sans', Arial, sans-serif"}  # the bold name first: it starts with the other
 
 
 @dataclass
@@ -28,6 +33,10 @@ class Chart:
 
     def svg_data_uri(self) -> str:
         svg = renderSVG.drawToString(self.drawing)
+        # The SVG names the fonts as ReportLab registered them; a browser knows DejaVu by its family
+        # name, and falls back to a sans-serif face where it is not installed.
+        for registered, family in SVG_FONTS.items():
+            svg = svg.replace(f"font-family: {registered}", f"font-family: {family}")
         return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
@@ -37,20 +46,22 @@ def _number(value) -> float:
 
 def _bars(data, names, fills, label_format, value_max=None, legend=None) -> Drawing:
     drawing = Drawing(WIDTH, HEIGHT)
+    # A drawing starts in ReportLab's default font (Helvetica, never embedded) unless told otherwise.
+    drawing.initialFontName = fonts.REGULAR
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 50, 40, WIDTH - 80 - (110 if legend else 0), HEIGHT - 70
     chart.data = data
     chart.categoryAxis.categoryNames = names
-    chart.categoryAxis.labels.fontName = "Helvetica"
+    chart.categoryAxis.labels.fontName = fonts.REGULAR
     chart.categoryAxis.labels.fontSize = 9
     chart.valueAxis.valueMin = 0
     top = max([v for series in data for v in series] + [0])
     chart.valueAxis.valueMax = value_max or (top * 1.2 if top else 1)
-    chart.valueAxis.labels.fontName = "Helvetica"
+    chart.valueAxis.labels.fontName = fonts.REGULAR
     chart.valueAxis.labels.fontSize = 8
     chart.barLabelFormat = label_format
     chart.barLabels.nudge = 7
-    chart.barLabels.fontName = "Helvetica"
+    chart.barLabels.fontName = fonts.REGULAR
     chart.barLabels.fontSize = 8
     chart.groupSpacing = 12
     for index, fill in enumerate(fills):
@@ -60,14 +71,14 @@ def _bars(data, names, fills, label_format, value_max=None, legend=None) -> Draw
     if legend:
         key = Legend()
         key.x, key.y = WIDTH - 120, HEIGHT - 50
-        key.fontName, key.fontSize = "Helvetica", 8
+        key.fontName, key.fontSize = fonts.REGULAR, 8
         key.colorNamePairs = list(zip(fills, legend))
         drawing.add(key)
     return drawing
 
 
 def _titled(drawing: Drawing, title: str) -> Drawing:
-    drawing.add(String(10, HEIGHT - 14, title, fontName="Helvetica-Bold", fontSize=10))
+    drawing.add(String(10, HEIGHT - 14, title, fontName=fonts.BOLD, fontSize=10))
     return drawing
 
 
@@ -85,6 +96,7 @@ def _overlap_chart(overlap: list[dict]) -> Chart:
 
 
 def outcome_charts(report: dict) -> list[Chart]:
+    fonts.register()
     c, t = report["groups"]["comparison"], report["groups"]["treatment"]
     charts = []
 

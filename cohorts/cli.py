@@ -1,7 +1,6 @@
 """``flask cohorts create|report|recompute|relink``."""
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -9,20 +8,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from cohorts import exports, services
+from core.cli import WINDOW
 from core.extensions import db
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
-
-
-def parse_window(text: str, option: str) -> tuple[date, date]:
-    """``2020-09-01:2020-09-30`` as a pair of dates, both ends included."""
-    try:
-        start, end = (date.fromisoformat(part.strip()) for part in text.split(":"))
-    except ValueError:
-        raise click.BadParameter("give two dates as START:END, like 2020-09-01:2020-09-30", param_hint=option)
-    if start > end:
-        raise click.BadParameter("the start must be on or before the end", param_hint=option)
-    return start, end
 
 
 @click.group(help="Define cohorts and report their outcomes.")
@@ -33,15 +22,15 @@ def cohorts():
 @cohorts.command("create")
 @click.argument("name")
 @click.option("--courses", required=True, help="Comma-separated course codes, e.g. induction,refresher")
-@click.option("--exposure", required=True, help="Window of session first days, START:END")
-@click.option("--outcome", required=True, help="Window of MASH records' received dates, START:END")
-@click.option("--pre", help="Optional pre-period before training, START:END, for the difference-in-differences")
+@click.option("--exposure", type=WINDOW, required=True, help="Window of session first days, START:END")
+@click.option("--outcome", type=WINDOW, required=True, help="Window of MASH records' received dates, START:END")
+@click.option("--pre", type=WINDOW, help="Optional pre-period before training, START:END, for the "
+                                         "difference in differences")
 @with_appcontext
 def create(name, courses, exposure, outcome, pre):
     """Create cohort NAME and freeze its membership."""
     definition = services.Definition(name, [c.strip() for c in courses.split(",") if c.strip()],
-                                     parse_window(exposure, "--exposure"), parse_window(outcome, "--outcome"),
-                                     parse_window(pre, "--pre") if pre else None)
+                                     exposure, outcome, pre)
     try:
         cohort = services.create_cohort(definition)
     except services.CohortError as error:

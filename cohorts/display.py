@@ -68,11 +68,6 @@ class Cell:
     def numeric(self) -> bool:
         return self.kind not in ("text", "computed") and _is_number(self.value)
 
-    @property
-    def safe(self) -> bool:
-        """Numbers and text the service computed, never text that came from a file or a person."""
-        return self.kind != "text"
-
 
 def interval(pair, kind: str) -> Cell:
     low, high = pair if pair else (None, None)

@@ -1,7 +1,8 @@
 """The outcome report as JSON, CSV, XLSX and PDF. Pure: a report in, bytes out.
 
 Every format is built from the same tables (cohorts/display.py). Exports carry pseudonymous ids,
-never names or emails; text cells that a spreadsheet would run as a formula are neutralised.
+never names or emails; in CSV and XLSX every text cell a spreadsheet would run as a formula is
+neutralised (core.spreadsheets), the service's own composed text included.
 """
 
 from __future__ import annotations
@@ -9,27 +10,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from xml.sax.saxutils import escape
 
 import pandas as pd
+from reportlab.lib.enums import TA_CENTER
 
 from cohorts.charts import outcome_charts
 from cohorts.display import outcome_tables
+from core import pdf
+from core.spreadsheets import csv_cell, neutralise
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CONTENT_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
-
-
-def neutralise(value):
-    """Text that starts like a formula is prefixed with an apostrophe, so it stays text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def to_json(figures: dict) -> bytes:
@@ -50,16 +45,16 @@ def to_csv(figures: dict, per_dsl: pd.DataFrame) -> bytes:
     writer.writerow([neutralise(_title(figures))])
     writer.writerow([])
     for table in outcome_tables(figures):
-        writer.writerow([table.title])
-        writer.writerow(table.head)
+        writer.writerow([neutralise(table.title)])
+        writer.writerow([neutralise(h) for h in table.head])
         for row in table.rows:
-            writer.writerow([cell.text if cell.safe else neutralise(cell.text) for cell in row])
+            writer.writerow([neutralise(cell.text) for cell in row])
         writer.writerow([])
     if len(per_dsl):
         writer.writerow(["Per DSL (pseudonymous)"])
         writer.writerow(list(per_dsl.columns))
         for row in per_dsl.itertuples(index=False):
-            writer.writerow([neutralise(v) if isinstance(v, str) else ("" if pd.isna(v) else v) for v in row])
+            writer.writerow([csv_cell(v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -79,11 +74,11 @@ def to_xlsx(figures: dict, per_dsl: pd.DataFrame) -> bytes:
         sheet.append([neutralise(v) for v in row])
     for table in outcome_tables(figures):
         sheet = workbook.create_sheet(table.key)
-        sheet.append([table.title])
+        sheet.append([neutralise(table.title)])
         sheet["A1"].font = Font(bold=True)
-        sheet.append(table.head)
+        sheet.append([neutralise(h) for h in table.head])
         for row in table.rows:
-            sheet.append([cell.value if cell.numeric else cell.text if cell.safe else neutralise(cell.text) for cell in row])
+            sheet.append([cell.value if cell.numeric else neutralise(cell.text) for cell in row])
         sheet.column_dimensions["A"].width = 60
     if len(per_dsl):
         sheet = workbook.create_sheet("dsls")
@@ -96,36 +91,45 @@ def to_xlsx(figures: dict, per_dsl: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+class ReportStyles(pdf.Styles):
+    def __init__(self):
+        super().__init__()
+        self.title = self.make("report-title", 18, bold=True, align=TA_CENTER, after=6, leading=22)
+        self.heading = self.make("report-heading", 13, bold=True, before=8, after=4)
+        self.body = self.make("report-body", 10, after=4, leading=12)
+        self.cell = self.make("report-cell", 8, leading=10)
+
+
 def to_pdf(figures: dict, council: str = "") -> bytes:
-    """An A4 report: the definition, every table, and the charts."""
+    """An A4 report on the service's PDF foundation: the definition, every table, and the charts;
+    the cohort's name at the head of every page and the page number at the foot."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, Spacer, Table
 
-    styles = getSampleStyleSheet()
-    small = styles["BodyText"].clone("small", fontSize=8, leading=10)
+    name = f"Outcome report: {figures['cohort']}"
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                                 bottomMargin=15 * mm, title=f"Outcome report: {figures['cohort']}",
-                                 author=council or "Right Support")
-    story = [Paragraph(escape(f"Outcome report: {figures['cohort']}"), styles["Title"]),
-             Paragraph(escape(_title(figures)), styles["BodyText"]), Spacer(1, 4 * mm)]
+    doc = pdf.document(buffer, A4, pdf.DocumentInfo(name, council or pdf.CREATOR, _title(figures)), 15 * mm)
+    edges = pdf.Edges(footer=f"{council} \u00b7 {pdf.CREATOR}" if council else pdf.CREATOR, header=name,
+                      number="Page {page}", size=8, colour=pdf.SECONDARY_INK)
+    doc.addPageTemplates([pdf.page_template(doc, "report", edges)])
+    styles = ReportStyles()
+    story = [Paragraph(pdf.safe(name), styles.title), Paragraph(pdf.safe(_title(figures)), styles.body),
+             Spacer(1, 4 * mm)]
     charts = {chart.key: chart for chart in outcome_charts(figures)}
     for table in outcome_tables(figures):
-        story.append(Paragraph(escape(table.title), styles["Heading2"]))
-        data = [[Paragraph(escape(h), small) for h in table.head]]
-        data += [[Paragraph(escape(cell.text), small) for cell in row] for row in table.rows]
+        story.append(Paragraph(pdf.safe(table.title), styles.heading))
+        data = [[Paragraph(pdf.safe(h), styles.cell) for h in table.head]]
+        data += [[Paragraph(pdf.safe(cell.text), styles.cell) for cell in row] for row in table.rows]
         widths = None
         if len(table.head) == 2:
             widths = [120 * mm, 60 * mm]
         elif len(table.head) == 3:
             widths = [90 * mm, 45 * mm, 45 * mm]
-        grid = Table(data, colWidths=widths, repeatRows=1)
-        grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                                  ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f2f1")),
-                                  ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        grid = pdf.styled(Table(data, colWidths=widths, repeatRows=1), [
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f2f1")), ("VALIGN", (0, 0), (-1, -1), "TOP")])
         story += [grid, Spacer(1, 4 * mm)]
         if table.key == "outcomes":
             story += [charts[key].drawing for key in ("contacts-per-dsl", "contacts-and-referrals", "dsls-contacting")]
@@ -133,5 +137,4 @@ def to_pdf(figures: dict, council: str = "") -> bytes:
             story.append(charts["early-help"].drawing)
         if table.key == "overlap" and "overlap" in charts:
             story.append(charts["overlap"].drawing)
-    document.build(story)
-    return buffer.getvalue()
+    return pdf.built(doc, buffer, story)

@@ -1,37 +1,11 @@
 """Forms for defining a cohort, recomputing its membership and the report's options."""
 
-from datetime import date, datetime
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovCheckboxInput, GovSubmitInput, GovTextInput
 from wtforms import BooleanField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from core.forms import NumberField, WholeNumberField, choice_list
-
-DATE_HINT = "For example, 2020-09-01 or 01/09/2020"
-
-
-def parse_date(text: str) -> date | None:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime((text or "").strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-class DateText(StringField):
-    """A date typed as 2020-09-01 or 01/09/2020; ``date`` holds it once valid."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("description", DATE_HINT)
-        super().__init__(label, validators, widget=GovTextInput(), **kwargs)
-
-    def pre_validate(self, form):
-        self.date = parse_date(self.data)
-        if self.data and self.date is None:
-            raise ValidationError(f"{self.label.text} must be a real date, like 2020-09-01 or 01/09/2020")
+from core.forms import DayField, NumberField, WholeNumberField, choice_list
 
 
 def _required(what):
@@ -44,14 +18,15 @@ class CohortForm(FlaskForm):
                                    Length(max=100, message="The name must be 100 characters or fewer")])
     courses = SelectMultipleField("Courses that count as the training", widget=GovCheckboxesInput(),
                                   validators=[InputRequired("Choose at least one course")])
-    exposure_start = DateText("Exposure window: first session day from", validators=[_required("start of the exposure window")])
-    exposure_end = DateText("Exposure window: first session day to", validators=[_required("end of the exposure window")])
-    outcome_start = DateText("Outcome window: MASH records received from", validators=[_required("start of the outcome window")])
-    outcome_end = DateText("Outcome window: MASH records received to", validators=[_required("end of the outcome window")])
+    exposure_start = DayField("Exposure window: first session day from", validators=[_required("start of the exposure window")])
+    exposure_end = DayField("Exposure window: first session day to", validators=[_required("end of the exposure window")])
+    outcome_start = DayField("Outcome window: MASH records received from", validators=[_required("start of the outcome window")])
+    outcome_end = DayField("Outcome window: MASH records received to", validators=[_required("end of the outcome window")])
     # No Optional() here: it would stop validation of an empty field before the both-or-neither check.
-    pre_start = DateText("Pre-period (optional): from",
-                         description=f"Calls before training, for the difference-in-differences. {DATE_HINT}")
-    pre_end = DateText("Pre-period (optional): to")
+    pre_start = DayField("Pre-period (optional): from",
+                         description="Calls before training, for the difference in differences. For example, "
+                                     "2019-09-01 or 01/09/2019")
+    pre_end = DayField("Pre-period (optional): to")
     submit = SubmitField("Create cohort", widget=GovSubmitInput())
 
     def __init__(self, course_codes, *args, **kwargs):
@@ -59,23 +34,24 @@ class CohortForm(FlaskForm):
         self.courses.choices = choice_list(course_codes)
 
     def validate_exposure_end(self, field):
-        if self.exposure_start.date and field.date and self.exposure_start.date > field.date:
+        if self.exposure_start.day and field.day and self.exposure_start.day > field.day:
             raise ValidationError("The exposure window must end on or after its start")
 
     def validate_outcome_end(self, field):
-        if self.outcome_start.date and field.date and self.outcome_start.date > field.date:
+        if self.outcome_start.day and field.day and self.outcome_start.day > field.day:
             raise ValidationError("The outcome window must end on or after its start")
 
     def validate_pre_end(self, field):
-        if bool(self.pre_start.data) != bool(field.data) and not self.pre_start.errors:
+        given = [bool((f.data or "").strip()) for f in (self.pre_start, field)]
+        if given[0] != given[1] and not self.pre_start.errors:
             raise ValidationError("Enter both the start and the end of the pre-period, or neither")
-        if self.pre_start.date and field.date and self.pre_start.date > field.date:
+        if self.pre_start.day and field.day and self.pre_start.day > field.day:
             raise ValidationError("The pre-period must end on or after its start")
 
     @property
     def pre(self):
         """The pre-period as a pair of dates, or None when it was left out."""
-        return (self.pre_start.date, self.pre_end.date) if self.pre_start.data and self.pre_end.data else None
+        return (self.pre_start.day, self.pre_end.day) if self.pre_start.day and self.pre_end.day else None
 
 
 class ReportOptionsForm(FlaskForm):
@@ -98,7 +74,3 @@ class ReportOptionsForm(FlaskForm):
     def validate_annual_cost(self, field):
         if (field.data is None) != (self.annual_calls.data is None) and not self.annual_calls.errors:
             raise ValidationError("Enter both the calls a year and their cost, or neither")
-
-
-class ActionForm(FlaskForm):
-    submit = SubmitField("Continue", widget=GovSubmitInput())

@@ -1,39 +1,25 @@
 """The contacts (MASH) and early-help import files, on the shared import machinery.
 
-Times in the files are Europe/London local time and are stored in UTC. Each record is linked
-to the DSL whose register email matches its referrer email (trimmed, case-insensitive).
+Times in the files are Europe/London local time and are stored in UTC, by core.timefmt's rule for
+the hours the clocks skip and repeat. Each record is linked to the DSL whose register email matches
+its referrer email (trimmed, case-insensitive).
 """
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import update
 
 from cohorts.models import CLASSIFICATIONS, EarlyHelpConsultation, MashRecord
 from core.auth import ADMIN, EVALUATOR
-from core.bulk import bulk_insert
 from core.extensions import db
-from core.imports import Column, ImportKind, RowError, records, stored_rows
+from core.imports import Column, ImportKind, RowError
+from core.timefmt import london_series_to_utc
 from people.models import Dsl
 
 ID_LENGTH = 100
 TEXT_LENGTH = 100
 OUTCOME_LENGTH = 200
 EMAIL_LENGTH = 254
-
-
-def london_to_utc(stamps: pd.Series) -> pd.Series:
-    """Naive Europe/London wall-clock times as naive UTC.
-
-    The hour repeated when the clocks go back is read as summer time (the first of the two);
-    a time skipped when they go forward is moved on to the first real time after it.
-    """
-    if stamps.empty:
-        return stamps
-    local = stamps.dt.tz_localize("Europe/London", ambiguous=np.ones(len(stamps), dtype=bool),
-                                  nonexistent="shift_forward")
-    return local.dt.tz_convert("UTC").dt.tz_localize(None)
 
 
 def register_emails() -> pd.Series:
@@ -60,12 +46,6 @@ def link_emails(emails: pd.Series) -> pd.Series:
     return pd.Series(linked.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array, index=emails.index)
 
 
-def _stored(model, key: str, keys: pd.Series, columns: list) -> pd.DataFrame:
-    attributes = [getattr(model, name) for name in ["id", key, *columns]]
-    rows = stored_rows(attributes, getattr(model, key), keys)
-    return pd.DataFrame(rows, columns=["id", key, *columns])
-
-
 class ContactsImport(ImportKind):
     name = "contacts"
     label = "MASH contacts and referrals"
@@ -84,22 +64,13 @@ class ContactsImport(ImportKind):
         Column("outcome", "text", required=False, max_length=OUTCOME_LENGTH, description="e.g. NFA, Early Help"),
     )
     compared = ("received_at", "source", "method", "classification", "referrer_email", "school_urn", "outcome", "dsl_id")
-    fields = ["contact_id", *compared]
+    model = MashRecord
+    stored_types = {"school_urn": "Int64", "dsl_id": "Int64", "received_at": "datetime64[us]"}
 
     def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
         email = frame["referrer_email"].str.strip().str.lower()
-        return frame.assign(received_at=london_to_utc(frame["received_at"]), referrer_email=email,
+        return frame.assign(received_at=london_series_to_utc(frame["received_at"]), referrer_email=email,
                             dsl_id=link_emails(email.fillna("")))
-
-    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
-        stored = _stored(MashRecord, "contact_id", frame["contact_id"], list(self.compared))
-        return stored.astype({"school_urn": "Int64", "dsl_id": "Int64", "received_at": "datetime64[us]"})
-
-    def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
-        bulk_insert(MashRecord.__table__, create.assign(import_batch_id=batch.id), self.fields + ["import_batch_id"])
-        if len(update_rows):
-            rows = records(update_rows.assign(import_batch_id=batch.id), ["id", *self.fields, "import_batch_id"])
-            db.session.execute(update(MashRecord), rows)
 
 
 class EarlyHelpImport(ImportKind):
@@ -114,19 +85,9 @@ class EarlyHelpImport(ImportKind):
         Column("referrer_email", "text", required=False, max_length=EMAIL_LENGTH, description="person who asked"),
     )
     compared = ("date", "school_urn", "referrer_email", "dsl_id")
-    fields = ["consultation_id", *compared]
+    model = EarlyHelpConsultation
+    stored_types = {"school_urn": "Int64", "dsl_id": "Int64"}
 
     def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
         email = frame["referrer_email"].str.strip().str.lower()
         return frame.assign(referrer_email=email, dsl_id=link_emails(email.fillna("")))
-
-    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
-        stored = _stored(EarlyHelpConsultation, "consultation_id", frame["consultation_id"], list(self.compared))
-        return stored.astype({"school_urn": "Int64", "dsl_id": "Int64"})
-
-    def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
-        bulk_insert(EarlyHelpConsultation.__table__, create.assign(import_batch_id=batch.id),
-                    self.fields + ["import_batch_id"])
-        if len(update_rows):
-            rows = records(update_rows.assign(import_batch_id=batch.id), ["id", *self.fields, "import_batch_id"])
-            db.session.execute(update(EarlyHelpConsultation), rows)

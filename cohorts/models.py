@@ -6,6 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.models import quoted
 from core.timefmt import utcnow
 
 CLASSIFICATIONS = ("contact", "referral")
@@ -18,7 +19,7 @@ class MashRecord(db.Model):
     __tablename__ = "mash_records"
     # Only the indexes the reports and the import need: every index slows a million-row import.
     # Linkage and tracing queries scan the table, which costs a fraction of a second.
-    __table_args__ = (CheckConstraint("classification IN ('contact', 'referral')", name="classification_known"),)
+    __table_args__ = (CheckConstraint(f"classification IN ({quoted(CLASSIFICATIONS)})", name="classification_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[str] = mapped_column(String(100), unique=True)  # the id in the MASH case system

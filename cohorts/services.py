@@ -439,7 +439,3 @@ def demand() -> dict:
             "telephone": analysis.telephone_share(by_kind),
             "per_pupil": analysis.contacts_per_pupil(by_school.assign(classification=analysis.CONTACT), schools)}
 
-
-def uk_window(start: date, end: date) -> str:
-    return f"{uk_date(start)} to {uk_date(end)}"
-

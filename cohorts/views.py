@@ -1,15 +1,17 @@
 """Cohort, report, linkage and demand pages: evaluators and admins. Views stay thin."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from cohorts import charts, display, exports, services
 from cohorts.cli import render
-from cohorts.forms import ActionForm, CohortForm, ReportOptionsForm
+from cohorts.forms import CohortForm, ReportOptionsForm
 from cohorts.models import Cohort
 from core.auth import ADMIN, EVALUATOR, roles_required
+from core.downloads import attachment
 from core.extensions import db
+from core.forms import ActionForm
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 EVALUATORS = (ADMIN, EVALUATOR)
@@ -28,8 +30,8 @@ def cohort_new():
     form = CohortForm(codes)
     if form.validate_on_submit():
         definition = services.Definition(form.name.data, form.courses.data,
-                                         (form.exposure_start.date, form.exposure_end.date),
-                                         (form.outcome_start.date, form.outcome_end.date), form.pre)
+                                         (form.exposure_start.day, form.exposure_end.day),
+                                         (form.outcome_start.day, form.outcome_end.day), form.pre)
         try:
             cohort = services.create_cohort(definition, current_user.id)
         except services.CohortError as error:
@@ -72,9 +74,7 @@ def cohort_export(cohort_id, fmt):
     cohort = db.get_or_404(Cohort, cohort_id)
     _form, options = _options()
     data = render(fmt, services.cohort_report(cohort, **options))
-    filename = f"{cohort.name}-outcome-report.{fmt}".replace('"', "")
-    return Response(data, mimetype=exports.CONTENT_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return attachment(data, f"{cohort.name}-outcome-report.{fmt}", exports.CONTENT_TYPES[fmt])
 
 
 @bp.route("/<int:cohort_id>/membership", methods=["GET", "POST"])

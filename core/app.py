@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask, g, send_from_directory
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from core.auth import public
 from core.config import load_config
 from core.database import configure_sqlite
 from core.extensions import csrf, db, login_manager, migrate
@@ -35,7 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
 def configure_settings(app: Flask, overrides: dict | None) -> None:
     environ = None
     if overrides and overrides.get("TESTING"):
-        environ = {"RIGHT_SUPPORT_ENV": "testing"}
+        # Tests run on production defaults, whatever the shell's environment says; a test that
+        # needs another setting passes it in ``overrides`` and says why.
+        environ = {"RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": overrides.get("SECRET_KEY") or "tests-only-secret"}
     app.config.update(load_config(app.instance_path, environ))
     if overrides:
         app.config.update(overrides)
@@ -93,15 +96,14 @@ def configure_templates(app: Flask) -> None:
         }
 
     @app.route("/assets/<path:filename>", endpoint="govuk_assets")
+    @public
     def govuk_assets(filename):
         return send_from_directory(GOVUK_DIST / "assets", filename, max_age=86400)
 
     @app.route("/vendor/govuk-frontend.min.js", endpoint="govuk_script")
+    @public
     def govuk_script():
         return send_from_directory(GOVUK_DIST, "govuk-frontend.min.js", max_age=86400)
-
-    govuk_assets.access = "public"
-    govuk_script.access = "public"
 
 
 def register_features(app: Flask) -> None:
@@ -111,8 +113,9 @@ def register_features(app: Flask) -> None:
     import courses
     import materials
     import people
+    import trials
 
-    for feature in (core.pages, people, courses, materials, cohorts):
+    for feature in (core.pages, people, courses, materials, cohorts, trials):
         feature.init_app(app)
 
 

@@ -1,6 +1,8 @@
-"""``flask import KIND FILE``: every kind of import file, through the shared machinery."""
+"""``flask import KIND FILE``, every kind of import file through the shared machinery; and the
+option types every command reads days and windows of days with."""
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -8,6 +10,43 @@ from flask.cli import with_appcontext
 
 from core.extensions import db
 from core.imports import apply_plan, import_kinds, plan_import
+from core.timefmt import DAY_EXAMPLE, parse_day
+
+
+class DayType(click.ParamType):
+    """A day written as docs/formats.md says dates are: 2020-09-17 or 17/09/2020."""
+
+    name = "day"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        day = parse_day(value)
+        if day is None:
+            self.fail(f"{value!r} is not a real day; give it as {DAY_EXAMPLE}", param, ctx)
+        return day
+
+
+class WindowType(click.ParamType):
+    """Two days as START:END, both included, the start on or before the end."""
+
+    name = "window"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        parts = value.split(":")
+        days = [parse_day(part) for part in parts]
+        if len(parts) != 2 or None in days:
+            self.fail(f"{value!r} is not two days as START:END, like 2020-09-01:2020-09-30 "
+                      f"(each day as {DAY_EXAMPLE})", param, ctx)
+        if days[0] > days[1]:
+            self.fail("the start must be on or before the end", param, ctx)
+        return days[0], days[1]
+
+
+DAY = DayType()
+WINDOW = WindowType()
 
 
 @click.command("import")

@@ -1,7 +1,13 @@
-"""Form pieces every package shares: choices in the WTForms 3.3 style, and number fields whose
-'not a number' message says what to enter, as the GOV.UK error pattern asks."""
+"""Form pieces every package shares: choices in the WTForms 3.3 style, number and day fields whose
+'not a valid value' message says what to enter, as the GOV.UK error pattern asks, and the form that
+is only a button."""
 
-from wtforms import DecimalField, IntegerField, SelectChoice
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from wtforms import DecimalField, IntegerField, SelectChoice, StringField, SubmitField
+from wtforms.validators import ValidationError
+
+from core.timefmt import parse_day
 
 
 def choice_list(values, labels=None, blank: str | None = None) -> list[SelectChoice]:
@@ -42,3 +48,29 @@ class NumberField(DecimalField):
             super().process_formdata([v.strip().rstrip("%") for v in valuelist] if valuelist else valuelist)
         except ValueError:
             raise ValueError(self.invalid_message)
+
+
+class DayField(StringField):
+    """A day typed as 2020-09-01 or 01/09/2020 (core.timefmt.parse_day); ``day`` holds it once valid.
+
+    The text stays in ``data`` so that a wrong entry is shown back as typed."""
+
+    def __init__(self, label=None, validators=None, invalid_message=None, **kwargs):
+        kwargs.setdefault("description", "For example, 2020-09-01 or 01/09/2020")
+        kwargs.setdefault("widget", GovTextInput())
+        super().__init__(label, validators, **kwargs)
+        self.invalid_message = invalid_message
+        self.day = None
+
+    def pre_validate(self, form):
+        self.day = parse_day(self.data)
+        if self.data and self.data.strip() and self.day is None:
+            raise ValidationError(self.invalid_message
+                                  or f"{self.label.text} must be a real date, like 2020-09-01 or 01/09/2020")
+
+
+class ActionForm(FlaskForm):
+    """A form that is only a button (and its CSRF token), for actions such as booking a place or
+    making a new invitation link."""
+
+    submit = SubmitField("Continue", widget=GovSubmitInput())

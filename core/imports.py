@@ -1,8 +1,14 @@
 """One import machinery for every kind of file: read, validate, preview (plan), write.
 
-A kind (schools, dsls, attendance, contacts, early-help) declares its columns, its key and
-how it reads and writes the database; everything else is shared. Work is done column by column
-with pandas so a million-row file costs no Python loop per record.
+A kind (schools, dsls, attendance, contacts, early-help) declares its columns, its key, the
+columns compared with what is stored and the model its rows become; everything else is shared.
+
+Reading and parsing work column by column in Arrow and pandas, so a clean million-row file is read
+and typed without a Python step per record, and its new rows go to the database in bulk
+(core.bulk). Python goes row by row where a row needs words or an object of its own: each error
+message and repeated key, the comparison with stored rows (``_same``, once any of the file's keys
+is stored already), the rows ``stored_rows`` keeps from a whole-table read, the dicts of an update,
+and the attendance kind's session keys.
 """
 
 from __future__ import annotations
@@ -23,10 +29,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from flask import current_app
 from sqlalchemy import any_, bindparam, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql
 
+from core.bulk import bulk_insert
 from core.extensions import db
 from core.models import ImportBatch
+from core.timefmt import ISO_DAY_SHAPE, UK_DAY_SHAPE, utcnow
 
 MAX_ERRORS_SHOWN = 100
 FIRST_DATA_ROW = 2  # the header is row 1, as a spreadsheet numbers it
@@ -98,7 +107,11 @@ class Plan:
 
 
 class ImportKind:
-    """A kind of import file. Subclasses declare columns and key and do the database work."""
+    """A kind of import file. Subclasses declare their columns, key, compared columns and the
+    ``model`` the rows are stored in; reading what is stored and writing the new and changed rows
+    is shared, for a kind keyed on one column of ``model``. A kind that stores its rows otherwise
+    (attendance: a key across three tables, sessions made on the way) brings its own
+    ``existing`` and ``write``."""
 
     name: str = ""
     label: str = ""
@@ -107,18 +120,44 @@ class ImportKind:
     key: tuple[str, ...] = ()
     # Columns compared with the database to tell an update from an unchanged row.
     compared: tuple[str, ...] = ()
+    model = None  # the db.Model a row of the file becomes
+    # How stored columns are typed when read back, so they compare like with like with the file's.
+    stored_types: dict[str, str] = {}
+
+    @property
+    def fields(self) -> list[str]:
+        """The columns of ``model`` a row of the file sets: the key, then the compared columns."""
+        return [*self.key, *self.compared]
 
     def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
         """Check references to other records and add the columns the write needs."""
         return frame
 
     def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Rows already stored for the keys in ``frame``: key columns, compared columns and ``id``."""
-        raise NotImplementedError
+        """Rows already stored for the keys in ``frame``: ``id``, the key and the compared columns."""
+        (key,) = self.key
+        key_column = getattr(self.model, key)
+        columns = [self.model.id, key_column, *(getattr(self.model, name) for name in self.compared)]
+        # The file's keys are distinct and never blank by now (validate refused the file otherwise).
+        rows = stored_rows(columns, key_column, frame[key].tolist())
+        return pd.DataFrame(rows, columns=["id", *self.fields]).astype(self.stored_types)
 
     def write(self, create: pd.DataFrame, update: pd.DataFrame, batch: ImportBatch) -> None:
-        """Insert ``create`` and update ``update`` (which carries ``id``); flush, never commit."""
-        raise NotImplementedError
+        """Insert ``create`` and update ``update`` (which carries ``id``); flush, never commit.
+
+        Besides ``fields``, a new row records the batch that brought it (when ``model`` has
+        ``import_batch_id``) and when it was made (``created_at``); a changed row the batch that
+        changed it and when (``updated_at``)."""
+        table = self.model.__table__
+        now = utcnow()
+        on_create = {name: value for name, value in (("import_batch_id", batch.id), ("created_at", now),
+                                                      ("updated_at", now)) if name in table.c}
+        on_update = {name: value for name, value in (("import_batch_id", batch.id), ("updated_at", now))
+                     if name in table.c}
+        bulk_insert(table, create.assign(**on_create), [*self.fields, *on_create])
+        if len(update):
+            db.session.execute(sql_update(self.model), [dict(row, **on_update)
+                                                        for row in records(update, ["id", *self.fields])])
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -390,7 +429,7 @@ def _plain_integers(text: pd.Series, filled: pd.Series) -> pd.Series | None:
     return pd.Series(numbers.array, index=text.index)
 
 
-DATE_SHAPE = r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}"
+DATE_SHAPE = f"{ISO_DAY_SHAPE}|{UK_DAY_SHAPE}"
 TIME_SHAPE = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)"
 
 

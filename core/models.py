@@ -1,4 +1,5 @@
-"""Records the core keeps for every feature: the import batches every figure can be traced to."""
+"""Records the core keeps for every feature (the import batches every figure can be traced to), and
+what every package's models share."""
 
 from datetime import datetime
 
@@ -7,6 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
 from core.timefmt import utcnow
+
+
+def quoted(values) -> str:
+    """``values`` as a list of SQL string literals, for a CHECK constraint's ``IN (...)``."""
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
 class ImportBatch(db.Model):

@@ -1,9 +1,33 @@
-"""Times are stored in UTC and shown in Europe/London; dates the UK way."""
+"""Times are stored in UTC and shown in Europe/London; dates are read and shown the UK way.
 
-from datetime import date, datetime, time, timezone
+One rule turns a London wall-clock time into UTC, for a single time and for a column of them alike:
+
+- a time in the hour skipped when the clocks go forward (01:00 to 01:59 on the last Sunday of
+  March) is read as if the clocks had not yet gone forward, that is as GMT: 01:30 is 01:30 UTC;
+- a time in the hour repeated when the clocks go back (01:00 to 01:59 on the last Sunday of
+  October) is read as its first occurrence, still in British Summer Time: 01:30 is 00:30 UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import pandas as pd
+
 LONDON = ZoneInfo("Europe/London")
+# How far the clocks go forward in March: a skipped wall-clock time moved on by this much, then
+# read in summer time, is the same instant as that time read in GMT.
+SUMMER_SHIFT = timedelta(hours=1)
+
+# The two ways a date is written, everywhere the service reads one (forms, commands, and the import
+# files through core.imports.parse_dates): ISO 8601 2020-09-17, or the UK's day-first 17/09/2020
+# (17/9/2020 too). Never month first.
+ISO_DAY_SHAPE = r"\d{4}-\d{2}-\d{2}"
+UK_DAY_SHAPE = r"\d{1,2}/\d{1,2}/\d{4}"
+DAY_EXAMPLE = "2020-09-17 or 17/09/2020"
 
 
 def utcnow() -> datetime:
@@ -18,8 +42,34 @@ def to_london(value: datetime) -> datetime:
 
 
 def london_to_utc(day: date, clock: time) -> datetime:
-    """A London wall-clock time on ``day`` as naive UTC, as stored."""
+    """A London wall-clock time on ``day`` as naive UTC, as stored (the module's rule for the
+    skipped and the repeated hour)."""
+    # fold=0 is zoneinfo's reading of both edges: the offset in force before the change.
     return datetime.combine(day, clock, tzinfo=LONDON).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def london_series_to_utc(stamps: pd.Series) -> pd.Series:
+    """:func:`london_to_utc` for a column of naive London wall-clock times, in a few vectorised steps."""
+    if stamps.empty:
+        return stamps
+    local = stamps.dt.tz_localize(LONDON.key, ambiguous=np.ones(len(stamps), dtype=bool), nonexistent=SUMMER_SHIFT)
+    return local.dt.tz_convert("UTC").dt.tz_localize(None)
+
+
+def parse_day(text: str | None) -> date | None:
+    """A day written 2020-09-17 or 17/09/2020; None when it is blank, another shape or not a real day
+    (31/02/2021 is never rolled over into March)."""
+    text = (text or "").strip()
+    if re.fullmatch(ISO_DAY_SHAPE, text):
+        year, month, day = text.split("-")
+    elif re.fullmatch(UK_DAY_SHAPE, text):
+        day, month, year = text.split("/")
+    else:
+        return None
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 def uk_date(value) -> str:

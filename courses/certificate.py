@@ -1,19 +1,17 @@
-"""Certificates of attendance: content in, PDF bytes out (reportlab). Pure: no Flask, no database."""
+"""Certificates of attendance: content in, PDF bytes out, on the service's PDF foundation (core.pdf).
+Pure: no Flask, no database."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Paragraph, Spacer
 
-BRAND = colors.HexColor("#00594c")
+from core.pdf import BRAND, SECONDARY_INK, DocumentInfo, Styles, built, document, page_template, safe
 
 
 @dataclass(frozen=True)
@@ -28,36 +26,40 @@ class CertificateContent:
     reference: str
 
 
+class CertificateStyles(Styles):
+    def __init__(self):
+        super().__init__()
+        self.title = self.make("certificate-title", 30, bold=True, align=TA_CENTER, colour=BRAND, leading=36)
+        self.big = self.make("certificate-big", 22, bold=True, align=TA_CENTER, leading=28)
+        self.body = self.make("certificate-body", 14, align=TA_CENTER, leading=20)
+        self.small = self.make("certificate-small", 10, align=TA_CENTER, colour=SECONDARY_INK, leading=14)
+
+
 def build_certificate(content: CertificateContent) -> bytes:
     """A one-page A4 landscape certificate. Every piece of text is escaped before it reaches a Paragraph."""
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=25 * mm, rightMargin=25 * mm,
-                            topMargin=25 * mm, bottomMargin=20 * mm, title=f"Certificate of attendance: {content.course}",
-                            author=content.council, subject=f"{content.person}, {content.course}")
-    title = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=30, leading=36, alignment=TA_CENTER,
-                           textColor=BRAND)
-    big = ParagraphStyle("big", fontName="Helvetica-Bold", fontSize=22, leading=28, alignment=TA_CENTER)
-    body = ParagraphStyle("body", fontName="Helvetica", fontSize=14, leading=20, alignment=TA_CENTER)
-    small = ParagraphStyle("small", fontName="Helvetica", fontSize=10, leading=14, alignment=TA_CENTER,
-                           textColor=colors.HexColor("#505a5f"))
+    info = DocumentInfo(f"Certificate of attendance: {content.course}", content.council,
+                        f"{content.person}, {content.course}")
+    doc = document(buffer, landscape(A4), info, (25 * mm, 25 * mm, 25 * mm, 20 * mm))
+    doc.addPageTemplates([page_template(doc, "certificate")])
+    styles = CertificateStyles()
     story = [
-        Paragraph(escape(content.council), body),
+        Paragraph(safe(content.council), styles.body),
         Spacer(1, 8 * mm),
-        Paragraph("Certificate of attendance", title),
+        Paragraph("Certificate of attendance", styles.title),
         Spacer(1, 10 * mm),
-        Paragraph("This is to certify that", body),
+        Paragraph("This is to certify that", styles.body),
         Spacer(1, 3 * mm),
-        Paragraph(escape(content.person), big),
-        Paragraph(escape(content.school), body),
+        Paragraph(safe(content.person), styles.big),
+        Paragraph(safe(content.school), styles.body),
         Spacer(1, 5 * mm),
-        Paragraph(f"{escape(content.status_line)} the course", body),
+        Paragraph(f"{safe(content.status_line)} the course", styles.body),
         Spacer(1, 3 * mm),
-        Paragraph(escape(content.course), big),
-        Paragraph(f"on {escape(content.dates)}", body),
+        Paragraph(safe(content.course), styles.big),
+        Paragraph(f"on {safe(content.dates)}", styles.body),
         Spacer(1, 8 * mm),
-        Paragraph(f"Valid until {escape(content.valid_until)}", body),
+        Paragraph(f"Valid until {safe(content.valid_until)}", styles.body),
         Spacer(1, 12 * mm),
-        Paragraph(f"Reference {escape(content.reference)}", small),
+        Paragraph(f"Reference {safe(content.reference)}", styles.small),
     ]
-    doc.build(story)
-    return buffer.getvalue()
+    return built(doc, buffer, story)

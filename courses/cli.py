@@ -3,25 +3,17 @@
 import csv
 import json
 import sys
-from datetime import date
 
 import click
 from flask.cli import with_appcontext
 
+from core.cli import DAY
+from core.spreadsheets import csv_cell
 from courses import services
 from courses.clock import as_dates
 
 DUE_COLUMNS = ["email", "name", "school_urn", "last_trained", "expires", "status", "role", "school_name", "district",
                "last_updated", "update_expires", "update_status"]
-
-
-def _iso_day(_ctx, _param, value):
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("give the day as YYYY-MM-DD, for example 2022-08-15")
 
 
 @click.group(help="Courses and the training clock.")
@@ -30,7 +22,7 @@ def courses():
 
 
 @courses.command("due")
-@click.option("--on", "on", callback=_iso_day, help="The day to work out status on (YYYY-MM-DD); today by default.")
+@click.option("--on", "on", type=DAY, help="The day to work out status on (2022-08-15 or 15/08/2022); today by default.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @with_appcontext
 def due(on, fmt):
@@ -49,4 +41,4 @@ def due(on, fmt):
     writer = csv.DictWriter(sys.stdout, fieldnames=DUE_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for record in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in record.items()})
+        writer.writerow({k: csv_cell(v) for k, v in record.items()})

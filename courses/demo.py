@@ -92,8 +92,8 @@ def _september_2020(rng, types, trainer, everyone, register) -> tuple[list[int],
 
 
 def _past_sessions(rng, types, trainer, pool, register) -> None:
-    """January 2019 to last month: the KCSIE update each September, and inductions and refreshers
-    through the year."""
+    """The KCSIE update each September since 2019, and an induction or refresher about every three
+    months from some eight years ago to eight months ago (none in September 2020, which has its own)."""
     today = today_london()
     past = []
     for year in range(2019, today.year + 1):

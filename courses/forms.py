@@ -1,7 +1,7 @@
 """Forms for course types, clock settings, sessions, bookings and the register."""
 
 import re
-from datetime import date, datetime, time
+from datetime import time
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -17,6 +17,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitFie
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import WholeNumberField, choice_list
+from core.timefmt import parse_day
 from courses.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, MODE_LABELS, MODES, RENEWS, RENEWS_LABELS
 
 PART_SLOTS = 3
@@ -25,17 +26,6 @@ TIME_PATTERN = re.compile(r"^(\d{1,2})[:.](\d{2})\s*(am|pm)?$", re.IGNORECASE)
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def parse_day(text: str) -> date | None:
-    """A date written 17/9/2026 or 2026-09-17; None if it is not a real date."""
-    text = (text or "").strip()
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d %m %Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def parse_time(text: str) -> time | None:
@@ -175,10 +165,6 @@ for _n in range(1, PART_SLOTS + 1):
     setattr(SessionForm, f"part{_n}_end", StringField("Ends", widget=GovTextInput(), filters=[strip],
                                                       description="For example, 15:30",
                                                       validators=[Optional(), Length(max=10)]))
-
-
-class ActionForm(FlaskForm):
-    submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 class BookOnBehalfForm(FlaskForm):

@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.models import quoted
 from core.timefmt import utcnow
 from people.models import Dsl, User
 
@@ -18,16 +19,12 @@ ATTENDANCE_STATUSES = ("attended", "partial", "absent")
 ATTENDANCE_LABELS = {"attended": "Attended", "partial": "Partly attended", "absent": "Absent"}
 
 
-def _quoted(values) -> str:
-    return ", ".join("'" + v + "'" for v in values)
-
-
 class CourseType(db.Model):
     """A kind of course: induction, refresher, the annual KCSIE update, or one an admin adds."""
 
     __tablename__ = "course_types"
     __table_args__ = (
-        CheckConstraint(f"renews IN ({_quoted(RENEWS)})", name="renews_known"),
+        CheckConstraint(f"renews IN ({quoted(RENEWS)})", name="renews_known"),
         CheckConstraint("validity_months > 0", name="validity_positive"),
         CheckConstraint("days > 0", name="days_positive"),
     )
@@ -67,7 +64,7 @@ class CourseSession(db.Model):
     __tablename__ = "course_sessions"
     __table_args__ = (
         UniqueConstraint("course_type_id", "first_day", "code", name="uq_course_sessions_course_day_code"),
-        CheckConstraint(f"mode IN ({_quoted(MODES)})", name="mode_known"),
+        CheckConstraint(f"mode IN ({quoted(MODES)})", name="mode_known"),
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
     )
 
@@ -121,7 +118,7 @@ class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
         UniqueConstraint("session_id", "dsl_id", name="uq_bookings_session_dsl"),
-        CheckConstraint(f"status IN ({_quoted(BOOKING_STATUSES)})", name="status_known"),
+        CheckConstraint(f"status IN ({quoted(BOOKING_STATUSES)})", name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,7 +141,7 @@ class Attendance(db.Model):
     __tablename__ = "attendances"
     __table_args__ = (
         UniqueConstraint("session_id", "dsl_id", name="uq_attendances_session_dsl"),
-        CheckConstraint(f"status IN ({_quoted(ATTENDANCE_STATUSES)})", name="status_known"),
+        CheckConstraint(f"status IN ({quoted(ATTENDANCE_STATUSES)})", name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,16 +9,18 @@ from sqlalchemy import select
 
 from core.auth import ADMIN, DSL, TRAINER, public, roles_required
 from core.database import begin_writing
+from core.downloads import attachment
 from core.extensions import db
+from core.forms import ActionForm
 from core.imports import RejectedFile, read_table
 from core.paging import page_within
+from core.spreadsheets import csv_cell
 from core.timefmt import uk_date, utcnow
 from courses import services
 from courses.calendar import CalendarEvent, build_calendar
 from courses.certificate import build_certificate
 from courses.clock import STATUS_LABELS, STATUSES, as_dates, school_cover
 from courses.forms import (
-    ActionForm,
     AttendeeUploadForm,
     BookOnBehalfForm,
     ClockSettingsForm,
@@ -332,12 +334,6 @@ def clock():
                            settings=services.clock_settings())
 
 
-def _safe_cell(value) -> str:
-    """Spreadsheet programs run cells starting with = + - @ as formulas: neutralise them."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/training-clock.csv")
 @roles_required(*STAFF)
 def clock_csv():
@@ -351,9 +347,8 @@ def clock_csv():
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for record in frame[columns].itertuples(index=False):
-        writer.writerow([_safe_cell(v.isoformat() if hasattr(v, "isoformat") else v) for v in record])
-    return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=training-clock.csv"})
+        writer.writerow([csv_cell(v) for v in record])
+    return attachment(buffer.getvalue().encode("utf-8-sig"), "training-clock.csv", "text/csv")
 
 
 @bp.route("/training-clock/schools")
@@ -444,11 +439,6 @@ def _events(bookings) -> list[CalendarEvent]:
     return events
 
 
-def _calendar_response(data: bytes, filename: str | None = None) -> Response:
-    headers = {"Content-Disposition": f"attachment; filename={filename}"} if filename else {}
-    return Response(data, mimetype="text/calendar", headers=headers)
-
-
 @bp.route("/my-training/bookings/<int:booking_id>.ics")
 @roles_required(DSL)
 def my_booking_ics(booking_id):
@@ -456,7 +446,7 @@ def my_booking_ics(booking_id):
     if booking is None:
         abort(404)
     data = build_calendar(_events([booking]), booking.session.course_type.name, utcnow())
-    return _calendar_response(data, f"{booking.session.course_type.code}-{booking.session.first_day}.ics")
+    return attachment(data, f"{booking.session.course_type.code}-{booking.session.first_day}.ics", "text/calendar")
 
 
 @bp.route("/my-training/calendar/regenerate", methods=["POST"])
@@ -479,7 +469,8 @@ def calendar_feed(token):
     bookings = services.upcoming_bookings(dsl)
     data = build_calendar(_events([b for b in bookings if b.status == "booked"]),
                           f"{current_app.config['SERVICE_NAME']}: training", utcnow())
-    return _calendar_response(data)
+    # A feed is read by calendar programs at its address, not saved as a file: it names none.
+    return Response(data, mimetype="text/calendar")
 
 
 # -- certificates ---------------------------------------------------------------------------------
@@ -496,5 +487,4 @@ def certificate(attendance_id):
         abort(404)
     pdf = build_certificate(services.certificate_content(attendance, current_app.config["COUNCIL_NAME"]))
     s = attendance.session
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=certificate-{s.course_type.code}-{s.first_day}.pdf"})
+    return attachment(pdf, f"certificate-{s.course_type.code}-{s.first_day}.pdf", "application/pdf")

@@ -6,6 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, LargeBinary, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.models import quoted
 from core.timefmt import utcnow
 from materials.content import KINDS
 
@@ -13,15 +14,11 @@ DRAFT = "draft"
 PUBLISHED = "published"
 
 
-def _quoted(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
 class Material(db.Model):
     """One of the four materials: the poster, the two slide decks and the follow-up sheet."""
 
     __tablename__ = "materials"
-    __table_args__ = (CheckConstraint(f"kind IN ({_quoted(KINDS)})", name="kind_known"),)
+    __table_args__ = (CheckConstraint(f"kind IN ({quoted(KINDS)})", name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), unique=True)  # poster, induction-slides, ...

@@ -112,9 +112,3 @@ class UserEditForm(FlaskForm):
     active = BooleanField("Account is active", widget=GovCheckboxInput(),
                           description="Untick to disable the account and end its sessions")
     submit = SubmitField("Save user", widget=GovSubmitInput())
-
-
-class ActionForm(FlaskForm):
-    """A form with only a button, for actions such as making a new invitation link."""
-
-    submit = SubmitField("Continue", widget=GovSubmitInput())

@@ -1,13 +1,9 @@
 """The schools and dsls import files, on the shared import machinery."""
 
 import pandas as pd
-from sqlalchemy import update
 
 from core.auth import ADMIN, EVALUATOR
-from core.bulk import bulk_insert
-from core.extensions import db
-from core.imports import Column, ImportKind, RowError, records, stored_rows
-from core.timefmt import utcnow
+from core.imports import Column, ImportKind, RowError, stored_rows
 from people.models import DSL_ROLES, PHASES, Dsl, School
 
 NAME_LENGTH = 200
@@ -28,20 +24,8 @@ class SchoolsImport(ImportKind):
         Column("district", "text", required=False, max_length=NAME_LENGTH),
     )
     compared = ("name", "pupils", "fsm_percent", "phase", "district")
-
-    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
-        urns = [int(u) for u in frame["urn"].dropna().unique()]
-        rows = stored_rows([School.id, School.urn, School.name, School.pupils, School.fsm_percent, School.phase,
-                            School.district], School.urn, urns)
-        stored = pd.DataFrame(rows, columns=["id", "urn", *self.compared])
-        return stored.astype({"urn": "Int64", "pupils": "Int64", "fsm_percent": "Float64"})
-
-    def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
-        fields = ["urn", "name", "pupils", "fsm_percent", "phase", "district"]
-        now = utcnow()
-        bulk_insert(School.__table__, create.assign(created_at=now, updated_at=now), fields + ["created_at", "updated_at"])
-        if len(update_rows):
-            db.session.execute(update(School), [dict(r, updated_at=now) for r in records(update_rows, ["id", *fields])])
+    model = School
+    stored_types = {"urn": "Int64", "pupils": "Int64", "fsm_percent": "Float64"}
 
 
 class DslsImport(ImportKind):
@@ -56,6 +40,8 @@ class DslsImport(ImportKind):
         Column("role", "choice", required=False, choices=DSL_ROLES, default="DSL"),
     )
     compared = ("name", "school_id", "role")
+    model = Dsl
+    stored_types = {"school_id": "Int64"}
 
     def resolve(self, frame: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
         urns = [int(u) for u in frame["school_urn"].dropna().unique()]
@@ -64,15 +50,3 @@ class DslsImport(ImportKind):
         for row, urn in zip(frame.loc[school_ids.isna(), "_row"], frame.loc[school_ids.isna(), "school_urn"]):
             errors.append(RowError(int(row), "school_urn", f"no school with URN {urn} has been imported."))
         return frame.assign(school_id=school_ids.astype("Int64"))
-
-    def existing(self, frame: pd.DataFrame) -> pd.DataFrame:
-        emails = frame["email"].dropna().unique().tolist()
-        rows = stored_rows([Dsl.id, Dsl.email, Dsl.name, Dsl.school_id, Dsl.role], Dsl.email, emails)
-        return pd.DataFrame(rows, columns=["id", "email", *self.compared]).astype({"school_id": "Int64"})
-
-    def write(self, create: pd.DataFrame, update_rows: pd.DataFrame, batch) -> None:
-        fields = ["email", "name", "school_id", "role"]
-        now = utcnow()
-        bulk_insert(Dsl.__table__, create.assign(created_at=now, updated_at=now), fields + ["created_at", "updated_at"])
-        if len(update_rows):
-            db.session.execute(update(Dsl), [dict(r, updated_at=now) for r in records(update_rows, ["id", *fields])])

@@ -8,14 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.auth import ROLES
 from core.extensions import db
+from core.models import quoted
 from core.timefmt import utcnow
 
 PHASES = ("Nursery", "Primary", "Secondary", "Special", "All-through", "Alternative provision", "Post-16")
 DSL_ROLES = ("DSL", "Deputy DSL")
-
-
-def _quoted(values) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 class School(db.Model):
@@ -24,7 +21,7 @@ class School(db.Model):
         CheckConstraint("urn > 0", name="urn_positive"),
         CheckConstraint("pupils >= 0", name="pupils_not_negative"),
         CheckConstraint("fsm_percent >= 0 AND fsm_percent <= 100", name="fsm_percent_range"),
-        CheckConstraint(f"phase IS NULL OR phase IN ({_quoted(PHASES)})", name="phase_known"),
+        CheckConstraint(f"phase IS NULL OR phase IN ({quoted(PHASES)})", name="phase_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,7 +44,7 @@ class Dsl(db.Model):
     """A person on the DSL register, keyed by work email."""
 
     __tablename__ = "dsls"
-    __table_args__ = (CheckConstraint(f"role IN ({_quoted(DSL_ROLES)})", name="role_known"),)
+    __table_args__ = (CheckConstraint(f"role IN ({quoted(DSL_ROLES)})", name="role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored trimmed and lower-case
@@ -67,7 +64,7 @@ class User(UserMixin, db.Model):
     """An account that signs in. A dsl account is tied to its DSL record by email."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN ({_quoted(ROLES)})", name="role_known"),)
+    __table_args__ = (CheckConstraint(f"role IN ({quoted(ROLES)})", name="role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored trimmed and lower-case

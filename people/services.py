@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from flask_login import UserMixin
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.auth import ROLES
@@ -42,6 +43,10 @@ def check_password_strength(password: str) -> None:
 
 
 # -- users ------------------------------------------------------------------------------------
+
+
+def user_by_id(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
 
 
 def find_user(email: str) -> User | None:
@@ -253,6 +258,44 @@ def search_dsls(query: str = "", school_id: int | None = None, district: str = "
         statement = statement.where(Dsl.school_id == school_id)
     if district:
         statement = statement.where(School.district == district)
+    return paginate(statement, page, per_page)
+
+
+def register_counts() -> tuple[int, int]:
+    """Schools and DSLs on the register."""
+    return (db.session.scalar(select(func.count()).select_from(School)),
+            db.session.scalar(select(func.count()).select_from(Dsl)))
+
+
+def school_register() -> list:
+    """Every school on the register, in URN order: ``urn``, ``name``, ``district``, ``phase``, ``pupils``
+    and ``fsm_percent`` (rows, one per school)."""
+    return db.session.execute(select(School.urn, School.name, School.district, School.phase, School.pupils,
+                                     School.fsm_percent).order_by(School.urn)).all()
+
+
+def dsls_at_schools(urns) -> list:
+    """The DSLs whose school's URN is among ``urns`` (a list, or a SELECT of URNs), by school name then
+    name: rows of ``dsl_id``, ``name``, ``email``, ``role``, ``school_urn`` and ``school_name``."""
+    return db.session.execute(
+        select(Dsl.id.label("dsl_id"), Dsl.name, Dsl.email, Dsl.role, School.urn.label("school_urn"),
+               School.name.label("school_name"))
+        .join(Dsl.school).where(School.urn.in_(urns)).order_by(School.name, School.urn, Dsl.name, Dsl.id)).all()
+
+
+def dsl_counts_at_schools(urns) -> dict[int, int]:
+    """How many DSLs each school whose URN is among ``urns`` (a list, or a SELECT of URNs) has, by URN;
+    schools without DSLs are left out."""
+    rows = db.session.execute(select(School.urn, func.count(Dsl.id)).join(Dsl.school)
+                              .where(School.urn.in_(urns)).group_by(School.urn)).all()
+    return dict(rows)
+
+
+def dsl_page_at_schools(urns, page: int = 1, per_page: int = 100):
+    """A page of the DSLs (with their schools) whose school's URN is among ``urns``, as
+    :func:`dsls_at_schools` orders them."""
+    statement = (select(Dsl).join(Dsl.school).options(contains_eager(Dsl.school)).where(School.urn.in_(urns))
+                 .order_by(School.name, School.urn, Dsl.name, Dsl.id))
     return paginate(statement, page, per_page)
 
 

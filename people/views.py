@@ -5,9 +5,9 @@ from flask_login import current_user, login_user, logout_user
 
 from core.auth import ADMIN, ROLE_LABELS, ROLES, public, roles_required, signed_in
 from core.extensions import db
+from core.forms import ActionForm
 from people import services
 from people.forms import (
-    ActionForm,
     ChangePasswordForm,
     DslForm,
     LoginForm,

@@ -42,6 +42,7 @@ def app(database_url, tmp_path_factory):
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # Most tests post forms without tokens; tests/core/test_csrf.py turns the check back on.
         "WTF_CSRF_ENABLED": False,
         # Every download is written in the request's own transaction, which each test rolls back.
         "MATERIALS_CACHE_SECONDS": 0,

@@ -7,11 +7,15 @@ Nothing here is a fixture; fixtures in the conftest files and tests call these.
 from __future__ import annotations
 
 import contextlib
+import html
+import http.cookiejar
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -99,6 +103,22 @@ def gunicorn_server(env: dict, folder: Path, workers: int = 2, extra: tuple[str,
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def signed_in_opener(base: str, email: str, password: str) -> urllib.request.OpenerDirector:
+    """A URL opener that keeps cookies, signed in through the real /login form (its CSRF token
+    included), as a browser would be. Raises if the sign-in does not take."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(base + "/login") as response:
+        page = response.read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                      r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    assert token, "the sign-in page has no CSRF token"
+    form = {"email": email, "password": password, "csrf_token": html.unescape(token.group(1) or token.group(2))}
+    with opener.open(base + "/login", data=urllib.parse.urlencode(form).encode()) as response:
+        landed = response.geturl()
+    assert "/login" not in urllib.parse.urlsplit(landed).path, f"sign-in failed for {email}"
+    return opener
 
 
 class StatementCounter:

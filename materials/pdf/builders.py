@@ -7,8 +7,9 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A3, A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Frame, KeepInFrame, PageBreak, PageTemplate, Paragraph, Spacer, Table
+from reportlab.platypus import KeepInFrame, PageBreak, Paragraph, Spacer, Table
 
+from core.pdf import Edges, fonts, markup, page_template, plain, styled
 from materials.content import (
     FOLLOW_UP,
     INDUCTION,
@@ -20,8 +21,7 @@ from materials.content import (
     scenario_answer,
     service,
 )
-from materials.pdf import fonts
-from materials.pdf.colours import INK, PANELS
+from materials.pdf.colours import PANELS
 from materials.pdf.layout import (
     Meta,
     Styles,
@@ -30,26 +30,12 @@ from materials.pdf.layout import (
     poster_story,
     remember_box,
     stacked_panel,
-    styled,
     texts,
 )
-from materials.pdf.text import markup, plain
 
 # 16:9, the size of a widescreen presentation slide (13.33 by 7.5 inches).
 SLIDE = (960.0, 540.0)
 PAGE_SIZES = {"A4": A4, "A3": A3}
-
-
-def _footer(text: str, margin: float, size: float = 8.5):
-    def draw(canvas, doc):
-        canvas.saveState()
-        canvas.setFont(fonts.REGULAR, size)
-        canvas.setFillColor(colors.HexColor(INK))
-        canvas.drawString(margin, margin * 0.45, text)
-        canvas.drawRightString(doc.pagesize[0] - margin, margin * 0.45, f"{doc.page}")
-        canvas.restoreState()
-
-    return draw
 
 
 def poster(content: dict, meta: Meta, size: str = "A4") -> bytes:
@@ -59,13 +45,10 @@ def poster(content: dict, meta: Meta, size: str = "A4") -> bytes:
     margin = 14 * mm * scale
     buffer = io.BytesIO()
     doc = document(buffer, pagesize, content["title"], TITLES[POSTER], meta, margin)
-    frame = Frame(margin, margin, pagesize[0] - 2 * margin, pagesize[1] - 2 * margin, id="poster",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    footer = f"{meta.footer} \u00b7 {meta.council}"
-    doc.addPageTemplates([PageTemplate("poster", [frame], onPage=_footer(footer, margin, 9 * scale))])
+    doc.addPageTemplates([page_template(doc, "poster", Edges(f"{meta.footer} \u00b7 {meta.council}", size=9 * scale))])
     styles = Styles(scale, panel=1.15)
-    story = poster_story(content, styles, frame._width)
-    doc.build([KeepInFrame(frame._width, frame._height, story, mode="shrink")])
+    story = poster_story(content, styles, doc.width)
+    doc.build([KeepInFrame(doc.width, doc.height, story, mode="shrink")])
     return buffer.getvalue()
 
 
@@ -131,12 +114,10 @@ def slides(kind: str, content: dict, meta: Meta) -> bytes:
     margin = 36
     buffer = io.BytesIO()
     doc = document(buffer, SLIDE, content["heading"], TITLES[kind], meta, margin)
-    frame = Frame(margin, margin, SLIDE[0] - 2 * margin, SLIDE[1] - 2 * margin, id="slide",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
     footer = f"{meta.council} \u00b7 {plain(content['heading'])} \u00b7 {meta.footer}"
-    doc.addPageTemplates([PageTemplate("slide", [frame], onPage=_footer(footer, margin, 10))])
+    doc.addPageTemplates([page_template(doc, "slide", Edges(footer, size=10))])
     styles = SlideStyles()
-    width, height = frame._width, frame._height
+    width, height = doc.width, doc.height
     story = []
     for index, slide in enumerate(deck(kind, content)):
         body = [Paragraph(markup(slide.heading), styles.slide_heading)]
@@ -163,11 +144,9 @@ def follow_up(content: dict, meta: Meta) -> bytes:
     margin = 18 * mm
     buffer = io.BytesIO()
     doc = document(buffer, A4, content["heading"], TITLES[FOLLOW_UP], meta, margin)
-    frame = Frame(margin, margin, A4[0] - 2 * margin, A4[1] - 2 * margin, id="sheet",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    doc.addPageTemplates([PageTemplate("sheet", [frame], onPage=_footer(f"{meta.footer} \u00b7 {meta.council}", margin))])
+    doc.addPageTemplates([page_template(doc, "sheet", Edges(f"{meta.footer} \u00b7 {meta.council}"))])
     styles = Styles(1.0)
-    width = frame._width
+    width = doc.width
     story = [Paragraph(markup(content["heading"]), styles.title)]
     story += texts(content["intro"], styles.body)
     story += [Spacer(1, 6), remember_box(content, styles, width), Spacer(1, 8),

@@ -6,7 +6,6 @@ PANELS = {
     "amber": {"background": "#ffb81c", "text": "#0b0c0c"},
     "red": {"background": "#b10e1e", "text": "#ffffff"},
 }
-INK = "#0b0c0c"
 PAPER = "#ffffff"
 REMEMBER_BORDER = "#0b0c0c"
 WCAG_AA = 4.5

@@ -1,4 +1,5 @@
-"""Pieces every material shares: the document, its styles, the REMEMBER box and the service panels."""
+"""Pieces every material shares, on the service's PDF foundation (core.pdf): the document, its
+styles, the REMEMBER box and the service panels."""
 
 import io
 from dataclasses import dataclass
@@ -7,13 +8,13 @@ from datetime import date
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import BaseDocTemplate, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import BaseDocTemplate, Paragraph, Spacer, Table
 
+from core import pdf
+from core.pdf import markup, styled
 from core.timefmt import uk_date
 from materials.content import SERVICE_COLOURS, paragraphs
-from materials.pdf import fonts
-from materials.pdf.colours import INK, PANELS, REMEMBER_BORDER
-from materials.pdf.text import markup, plain
+from materials.pdf.colours import PANELS, REMEMBER_BORDER
 
 
 @dataclass(frozen=True)
@@ -31,51 +32,27 @@ class Meta:
 
 def document(buffer: io.BytesIO, pagesize, title: str, subject: str, meta: Meta, margin: float) -> BaseDocTemplate:
     """A document with the metadata every material carries: title, author (the council), subject, en-GB."""
-    fonts.register()
-    return BaseDocTemplate(
-        buffer, pagesize=pagesize, title=plain(title), author=meta.council, subject=subject,
-        creator="Right Support", lang="en-GB", initialFontName=fonts.REGULAR,
-        leftMargin=margin, rightMargin=margin, topMargin=margin, bottomMargin=margin,
-    )
+    return pdf.document(buffer, pagesize, pdf.DocumentInfo(title, meta.council, subject), margin)
 
 
-class Styles:
-    """Paragraph styles at a scale (1 for A4, larger for A3 and slides)."""
+class Styles(pdf.Styles):
+    """The foundation's styles, with the poster's strap line, the REMEMBER heading and the panels'."""
 
     def __init__(self, scale: float = 1.0, panel: float = 1.0):
-        self.scale = scale
+        super().__init__(scale)
         self.panel_scale = panel
-        self.title = self._make("title", 24, bold=True, align=TA_CENTER, after=10)
-        self.heading = self._make("heading", 15, bold=True, after=6, before=6)
-        self.body = self._make("body", 10.5, after=5)
-        self.small = self._make("small", 8.5)
-        self.strap = self._make("strap", 12, bold=True, align=TA_CENTER, after=4)
-        self.remember_heading = self._make("remember-heading", 14, bold=True, after=4)
-
-    def _make(self, name, size, bold=False, align=0, after=0.0, before=0.0, colour=INK) -> ParagraphStyle:
-        size *= self.scale
-        return ParagraphStyle(
-            name, fontName=fonts.BOLD if bold else fonts.REGULAR, fontSize=size, leading=size * 1.25,
-            alignment=align, spaceAfter=after * self.scale, spaceBefore=before * self.scale,
-            textColor=colors.HexColor(colour), splitLongWords=1,
-        )
+        self.strap = self.make("strap", 12, bold=True, align=TA_CENTER, after=4)
+        self.remember_heading = self.make("remember-heading", 14, bold=True, after=4)
 
     def panel(self, colour: str) -> dict[str, ParagraphStyle]:
         """Styles for the text of a panel of ``colour`` (green, amber or red)."""
         ink, k = PANELS[colour]["text"], self.panel_scale
         return {
-            "name": self._make(f"{colour}-name", 17 * k, bold=True, after=4, colour=ink),
-            "label": self._make(f"{colour}-label", 10 * k, bold=True, before=4, after=1, colour=ink),
-            "phone": self._make(f"{colour}-phone", 15 * k, bold=True, after=4, colour=ink),
-            "text": self._make(f"{colour}-text", 9.5 * k, after=3, colour=ink),
+            "name": self.make(f"{colour}-name", 17 * k, bold=True, after=4, colour=ink),
+            "label": self.make(f"{colour}-label", 10 * k, bold=True, before=4, after=1, colour=ink),
+            "phone": self.make(f"{colour}-phone", 15 * k, bold=True, after=4, colour=ink),
+            "text": self.make(f"{colour}-text", 9.5 * k, after=3, colour=ink),
         }
-
-
-def styled(table: Table, commands) -> Table:
-    """Apply ``commands`` to ``table``, its cells in the embedded font (the default is Helvetica,
-    which would be referenced without being embedded)."""
-    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR)] + list(commands)))
-    return table
 
 
 def texts(text: str, style: ParagraphStyle) -> list[Paragraph]:

@@ -54,8 +54,10 @@ def live_server(tmp_path_factory):
     _ensure_chromium()
     tmp = tmp_path_factory.mktemp("live")
     with fresh_database(tmp, "browser") as database_url:
-        env = {**os.environ, "RIGHT_SUPPORT_ENV": "development", "DATABASE_URL": database_url,
-               "SECRET_KEY": "browser-tests", "COUNCIL_NAME": "Demo County Council"}
+        # Production settings, but for one: the browser reaches the server over plain HTTP on
+        # loopback, where a Secure cookie would not come back (in production TLS ends at the proxy).
+        env = {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SESSION_COOKIE_SECURE": "0",
+               "DATABASE_URL": database_url, "SECRET_KEY": "browser-tests", "COUNCIL_NAME": "Demo County Council"}
         flask_command(env, "db", "upgrade")
         flask_command(env, "demo")
         with gunicorn_server(env, tmp, workers=2) as (base, _):

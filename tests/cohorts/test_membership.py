@@ -67,11 +67,28 @@ def test_create_rejects_bad_definitions(runner, attendance, make_dsl):
     result = runner.invoke(args=["cohorts", "create", "x", "--courses", "induction", "--exposure", "2020-09-30:2020-09-01",
                                  "--outcome", "2020-09-01:2020-12-31"])
     assert result.exit_code != 0 and "start must be on or before the end" in result.output
+    for window in ("2020-09-01", "2020-09-01:2020-02-30", "09/01/2020:09/30/2020", "2020-09-01:2020-09-30:2020-10-01"):
+        result = runner.invoke(args=["cohorts", "create", "x", "--courses", "induction", "--exposure", window,
+                                     "--outcome", "2020-09-01:2020-12-31"])
+        assert result.exit_code == 2 and "is not two days as START:END" in result.output, window
+    assert services.cohort_by_name("x") is None
     trained, _untrained = make_dsl(), make_dsl()
     attendance(trained, "induction", date(2020, 9, 10))
     assert runner.invoke(args=args + ["--courses", "induction"]).exit_code == 0
     result = runner.invoke(args=args + ["--courses", "induction"])
     assert result.exit_code != 0 and "already a cohort called x" in result.output
+
+
+def test_create_reads_windows_written_either_way(runner, attendance, make_dsl):
+    dsl, _untrained = make_dsl(), make_dsl()
+    attendance(dsl, "induction", date(2020, 9, 10))
+    result = runner.invoke(args=["cohorts", "create", "uk-days", "--courses", "induction",
+                                 "--exposure", "1/9/2020:30/09/2020", "--outcome", "2020-09-01:31/12/2020"])
+    assert result.exit_code == 0, result.output
+    cohort = services.cohort_by_name("uk-days")
+    assert (cohort.exposure_start, cohort.exposure_end) == (date(2020, 9, 1), date(2020, 9, 30))
+    assert (cohort.outcome_start, cohort.outcome_end) == (date(2020, 9, 1), date(2020, 12, 31))
+    assert _groups(cohort)[dsl.id] == "treatment"
 
 
 def test_create_by_form(client, login_as, attendance, make_dsl):

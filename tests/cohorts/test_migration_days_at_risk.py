@@ -1,4 +1,4 @@
-"""Migration 0008 on a database that already holds a cohort: the members stay (on SQLite a table
+"""The days-at-risk migration on a database that already holds a cohort: the members stay (on SQLite a table
 rebuild of cohorts would have deleted them through their foreign key), and each gets the role,
 time zero and days at risk that a cohort made now would freeze."""
 
@@ -13,7 +13,7 @@ from core.app import create_app
 from core.extensions import db
 from tests.support import fresh_database
 
-BEFORE = "0007_foreign_key_indexes"
+BEFORE = "0008_trials"
 
 
 @pytest.fixture

@@ -167,3 +167,45 @@ def test_cohort_pages_list_and_membership(client, login_as, cohort):
     login_as("evaluator")
     assert "autumn-test" in client.get("/cohorts/").get_data(as_text=True)
     assert client.get("/cohorts/new").status_code == 200
+
+
+def test_spreadsheet_cells_are_never_formulas_and_numbers_stay_numbers(cohort, db_session):
+    import csv
+
+    from core.spreadsheets import FORMULA_STARTS, PLAIN_NUMBER
+
+    def runnable(value):
+        return isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value)
+
+    hostile = '=HYPERLINK("http://evil.example","open me")'
+    cohort.name = hostile
+    db_session.commit()
+    result = services.cohort_report(cohort)
+    low, high = result.figures["effect"]["ci95"]
+    assert low < 0 < high  # so the interval's text starts with a minus sign
+    interval = display.interval([low, high], "three").text
+    assert interval.startswith("-")
+
+    rows = list(csv.reader(io.StringIO(exports.to_csv(result.figures, result.per_dsl).decode("utf-8-sig"))))
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if runnable(cell)]
+    assert "'" + interval in cells and interval not in cells
+    assert "'=mash.csv" in cells
+
+    workbook = load_workbook(io.BytesIO(exports.to_xlsx(result.figures, result.per_dsl)))
+    values = [cell.value for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [value for value in values if runnable(value)]
+    assert workbook["Definition"]["B1"].value == "'" + hostile
+    assert "'" + interval in values and "'=mash.csv" in values
+    assert workbook["effect"]["B3"].value == pytest.approx(result.figures["effect"]["mean_difference"])
+    assert all(cell.data_type == "n" for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row
+               if isinstance(cell.value, (int, float)))
+
+    # A negative figure is a number in XLSX and a plain number in CSV, never text behind an apostrophe.
+    figures = json.loads(exports.to_json(result.figures))
+    figures["effect"]["t"] = -2.5
+    cells = [cell for row in csv.reader(io.StringIO(exports.to_csv(figures, result.per_dsl).decode("utf-8-sig")))
+             for cell in row]
+    assert "-2.50" in cells and "'-2.50" not in cells
+    sheet = load_workbook(io.BytesIO(exports.to_xlsx(figures, result.per_dsl)))["effect"]
+    assert sheet["B5"].value == -2.5 and sheet["B5"].data_type == "n"

@@ -40,3 +40,16 @@ def test_demo_command_refuses_a_database_with_data(runner, make_school):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 1 and "already holds data" in result.output
     assert runner.invoke(args=["demo", "--skip-if-loaded"]).exit_code == 0
+
+
+def test_check_constraints_quote_their_values(app, db_session):
+    from sqlalchemy import text
+
+    from core.models import quoted
+
+    assert quoted(["DSL", "Deputy DSL"]) == "'DSL', 'Deputy DSL'"
+    assert quoted(["O'Brien"]) == "'O''Brien'"
+    # The quoted list is valid SQL on the database in use, and means what it says.
+    values = quoted(["x", "O'Brien"])
+    assert db_session.execute(text(f"SELECT 'O''Brien' IN ({values})")).scalar() in (1, True)
+    assert db_session.execute(text(f"SELECT 'y' IN ({values})")).scalar() in (0, False)

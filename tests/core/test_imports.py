@@ -169,3 +169,37 @@ def test_role_defaults_to_dsl_and_bad_email_is_rejected(app, db_session, make_sc
     data = b"email,name,school_urn\nnot-an-email,A,5\nb@school.org,B,5\n"
     plan = plan_import(kind(app, "dsls"), data, "d.csv")
     assert [(e.row, e.column) for e in plan.errors] == [(2, "email")]
+
+
+def test_the_shared_write_stamps_times_on_the_register_and_batches_on_mash_records(app, db_session):
+    from datetime import datetime, timedelta
+
+    from cohorts.models import MashRecord
+
+    apply_plan(plan_import(kind(app, "schools"), SCHOOLS.encode(), "s.csv"), None, "cli")
+    made = db.session.execute(select(School.created_at, School.updated_at)).one()
+    db.session.execute(School.__table__.update().values(created_at=made[0] - timedelta(days=1),
+                                                         updated_at=made[1] - timedelta(days=1)))
+    apply_plan(plan_import(kind(app, "schools"), SCHOOLS.replace("412", "420").encode(), "s.csv"), None, "cli")
+    created, updated = db.session.execute(select(School.created_at, School.updated_at)).one()
+    assert created == made[0] - timedelta(days=1) and updated >= made[1]
+
+    contacts = ("contact_id,received_at,source,method,classification\n"
+                "A-1,2020-10-01 09:00,Police,Email,referral\nA-2,2020-10-01 10:00,School,Telephone,contact\n")
+    first = apply_plan(plan_import(kind(app, "contacts"), contacts.encode(), "c.csv"), None, "cli")
+    second = apply_plan(plan_import(kind(app, "contacts"), contacts.replace("School,Telephone", "School,Email").encode(),
+                                    "c.csv"), None, "cli")
+    assert (second.created, second.updated, second.unchanged) == (0, 1, 1)
+    stored = {r.contact_id: r for r in db.session.scalars(select(MashRecord))}
+    assert stored["A-1"].import_batch_id == first.id  # unchanged: still traced to the file that brought it
+    assert (stored["A-2"].import_batch_id, stored["A-2"].method) == (second.id, "Email")
+    assert stored["A-1"].received_at == datetime(2020, 10, 1, 8, 0)
+
+
+def test_only_attendance_brings_its_own_existing_and_write(app, db_session):
+    from core.imports import ImportKind
+
+    own = {name for name, k in import_kinds().items()
+           if type(k).existing is not ImportKind.existing or type(k).write is not ImportKind.write}
+    assert own == {"attendance"}
+    assert all(k.model is not None for name, k in import_kinds().items() if name != "attendance")

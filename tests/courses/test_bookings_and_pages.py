@@ -91,6 +91,8 @@ def test_dsl_books_sees_the_page_cancels_and_gets_a_calendar(client, dsl_user, d
     assert "Your bookings" in page and session.course_type.name in page and "Never trained" in page
     ics = client.get(f"/my-training/bookings/{booking.id}.ics")
     assert ics.mimetype == "text/calendar"
+    assert ics.headers["Content-Disposition"] == (
+        f"attachment; filename={session.course_type.code}-{session.first_day.isoformat()}.ics")
     calendar = Calendar.from_ical(ics.data)
     events = list(calendar.walk("VEVENT"))
     assert len(events) == 1 and events[0]["summary"] == session.course_type.name
@@ -162,6 +164,8 @@ def test_certificate_is_a_pdf_for_that_dsl_trainers_and_admins_only(client, dsl_
     theirs = _attended(db_session, session, make_dsl())
     response = client.get(f"/certificates/{mine.id}.pdf")
     assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == (
+        f"attachment; filename=certificate-{session.course_type.code}-2020-09-17.pdf")
     text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
     assert "Certificate of attendance" in text and "Ada <b>O'Neill</b> & Co" in text
     assert "17 September 2020" in text and "17 September 2022" in text
@@ -170,6 +174,17 @@ def test_certificate_is_a_pdf_for_that_dsl_trainers_and_admins_only(client, dsl_
     assert client.get(f"/certificates/{theirs.id}.pdf").status_code == 200
     login_as("evaluator")
     assert client.get(f"/certificates/{theirs.id}.pdf").status_code == 403
+
+
+def test_a_certificate_carries_a_name_in_any_latin_script_exactly(client, dsl_user, db_session, make_session):
+    name = "Łukasz Wójcik Nguyễn Siân Ŵyn"
+    _, dsl = dsl_user(name=name)
+    attendance = _attended(db_session, make_session(first_day=date(2020, 9, 17)), dsl)
+    response = client.get(f"/certificates/{attendance.id}.pdf")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.data))
+    assert name in [line.strip() for line in reader.pages[0].extract_text().splitlines()]
+    assert reader.metadata.subject.startswith(f"{name}, ")
 
 
 def test_no_certificate_for_an_absence(client, login_as, db_session, make_session, make_dsl):
@@ -182,7 +197,9 @@ def test_training_clock_page_filters_and_csv_neutralises_formulas(client, login_
                                                                   make_school):
     login_as("trainer")
     school = make_school(district="Rugby")
-    make_dsl(school=school, name="=HYPERLINK(\"http://evil.example\")")
+    hostile = ["=HYPERLINK(\"http://evil.example\")", "-2+3+cmd|' /C calc'!A0", "@SUM(A1:A9)", "\r=1+1"]
+    for name in hostile:
+        make_dsl(school=school, name=name)
     trained = make_dsl(school=school, name="Trained Person", role="Deputy DSL")
     _attended(db_session, make_session(first_day=today_london() - timedelta(days=30)), trained)
     page = client.get("/training-clock?district=Rugby").data.decode()
@@ -190,9 +207,11 @@ def test_training_clock_page_filters_and_csv_neutralises_formulas(client, login_
     page = client.get("/training-clock?district=Rugby&status=never").data.decode()
     assert "Trained Person" not in page
     response = client.get(f"/training-clock.csv?school={school.id}")
+    assert response.headers["Content-Disposition"] == "attachment; filename=training-clock.csv"
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert {r["name"] for r in rows} == {"'=HYPERLINK(\"http://evil.example\")", "Trained Person"}
+    assert {r["name"] for r in rows} == {"'" + name for name in hostile} | {"Trained Person"}
     assert {r["status"] for r in rows} == {"never", "in-date"}
+    assert {r["school_urn"] for r in rows} == {str(school.urn)}
     schools = client.get("/training-clock/schools?district=Rugby").data.decode()
     assert school.name in schools
 

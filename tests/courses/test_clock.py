@@ -122,9 +122,31 @@ def test_due_as_csv_has_the_same_answers(runner, realistic_register):
     assert rows[0].keys() >= {"email", "name", "school_urn", "last_trained", "expires", "status"}
 
 
-def test_due_rejects_a_day_that_is_not_iso(runner):
-    result = runner.invoke(args=["courses", "due", "--on", "15/08/2022"])
-    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+HOSTILE_NAMES = ['=HYPERLINK("http://evil.example","x")', "-2+3+cmd|' /C calc'!A0", "@SUM(A1:A9)", "+44 1926 412412",
+                 "\t=1+1"]
+
+
+def test_due_as_csv_neutralises_names_a_spreadsheet_would_run(runner, make_school, make_dsl):
+    school = make_school(district="=District")
+    for name in HOSTILE_NAMES:
+        make_dsl(school=school, name=name)
+    result = runner.invoke(args=["courses", "due", "--on", "2022-08-15", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = [r for r in csv.DictReader(io.StringIO(result.output)) if r["district"]]
+    assert sorted(r["name"] for r in rows) == sorted("'" + name for name in HOSTILE_NAMES)
+    assert {r["district"] for r in rows} == {"'=District"}
+    assert all(r["school_urn"] == str(school.urn) for r in rows)
+    as_json = json.loads(runner.invoke(args=["courses", "due", "--on", "2022-08-15"]).output)
+    assert set(HOSTILE_NAMES) <= {r["name"] for r in as_json}  # JSON carries the names as they are
+
+
+def test_due_reads_a_day_either_way_and_rejects_anything_else(runner, realistic_register):
+    iso = runner.invoke(args=["courses", "due", "--on", "2022-08-15"])
+    uk = runner.invoke(args=["courses", "due", "--on", "15/08/2022"])
+    assert iso.exit_code == uk.exit_code == 0 and json.loads(iso.output) == json.loads(uk.output)
+    for wrong in ("08/15/2022", "2022-02-30", "2022-8-15", "next week"):
+        result = runner.invoke(args=["courses", "due", "--on", wrong])
+        assert result.exit_code == 2 and "give it as 2020-09-17 or 17/09/2020" in result.output, wrong
 
 
 def test_changed_settings_change_the_clock(runner, db_session, realistic_register):

@@ -1,8 +1,8 @@
 """User text made safe for a ReportLab Paragraph. Pure.
 
 Paragraph reads a small markup language (tags such as <img> would make it fetch a file or a URL),
-so every character the user typed is escaped first; the only markup added is our own: <b> for
-text between double asterisks and <br/> for line breaks.
+so every character a person typed is escaped before it reaches one. ``safe`` does only that (and
+keeps line breaks); ``markup`` also honours the materials' **bold** and breaks very long words.
 """
 
 import re
@@ -13,6 +13,11 @@ BOLD = re.compile(r"\*\*(.+?)\*\*")
 LONGEST_WORD = 30
 LONG_WORD = re.compile(r"\S{%d,}" % (LONGEST_WORD + 1))
 ZERO_WIDTH_SPACE = "\u200b"
+
+
+def safe(text) -> str:
+    """Paragraph markup that shows ``text`` exactly as typed, line breaks included."""
+    return escape("" if text is None else str(text)).replace("\n", "<br/>")
 
 
 def breakable(text: str) -> str:
@@ -27,9 +32,9 @@ def breakable(text: str) -> str:
 
 def markup(text: str) -> str:
     """Paragraph markup for one paragraph of user text: escaped, **bold** honoured, lines kept."""
-    safe = escape(breakable(text or ""))
-    safe = BOLD.sub(r"<b>\1</b>", safe)
-    return safe.replace("\n", "<br/>")
+    marked = escape(breakable(text or ""))
+    marked = BOLD.sub(r"<b>\1</b>", marked)
+    return marked.replace("\n", "<br/>")
 
 
 def plain(text: str) -> str:

@@ -1,7 +1,7 @@
 """Days at risk and the pre-period
 
-Revision ID: 0008_days_at_risk
-Revises: 0007_foreign_key_indexes
+Revision ID: 0009_days_at_risk
+Revises: 0008_trials
 Create Date: 2026-12-01 10:00:00
 
 A cohort may have a pre-period. Each member keeps their register role and time zero: the day their
@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_days_at_risk"
-down_revision = "0007_foreign_key_indexes"
+revision = "0009_days_at_risk"
+down_revision = "0008_trials"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,5 @@
-"""The fonts every material uses: DejaVu Sans, shipped with the code and embedded in each PDF."""
+"""The fonts every PDF uses: DejaVu Sans, shipped in core/pdf/fonts/ with its licence and embedded
+(as a subset) in each PDF, so any name a person types, Łukasz or Ŵyn, prints as typed."""
 
 from pathlib import Path
 
@@ -17,6 +18,7 @@ def register() -> None:
         return
     pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+    # <b> and <i> in Paragraph markup find the bold face through these mappings (no italic is shipped).
     addMapping(REGULAR, 0, 0, REGULAR)
     addMapping(REGULAR, 1, 0, BOLD)
     addMapping(REGULAR, 0, 1, REGULAR)
