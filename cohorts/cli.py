@@ -1,4 +1,4 @@
-"""``flask cohorts create|report|recompute|relink``."""
+"""``flask cohorts create|report|recompute|relink|alias|unalias``."""
 
 import sys
 from pathlib import Path
@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from cohorts import exports, services
 from core.cli import WINDOW
 from core.extensions import db
+from people.services import dsl_by_email
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
 
@@ -105,3 +106,39 @@ def relink():
     db.session.commit()
     click.echo(f"Linked MASH records: {counts['before']['linked']} before, {counts['after']['linked']} now "
                f"(of {counts['after']['records']}).")
+
+
+@cohorts.command("alias")
+@click.argument("email")
+@click.argument("dsl_email")
+@with_appcontext
+def alias(email, dsl_email):
+    """Map referrer EMAIL (one the register does not hold) to the DSL whose register email is DSL_EMAIL."""
+    dsl = dsl_by_email(dsl_email)
+    if dsl is None:
+        raise click.ClickException(f"No DSL on the register has the email {dsl_email.strip().lower()}")
+    try:
+        made, changed = services.create_alias(email, dsl.id, user_id=None)
+    except services.LinkageError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error))
+    db.session.commit()
+    click.echo(f"{made.email} now links to {dsl.name}: {relinked_summary(changed)}.")
+
+
+@cohorts.command("unalias")
+@click.argument("email")
+@with_appcontext
+def unalias(email):
+    """Remove the alias of referrer EMAIL; its records link to no one again."""
+    found = services.alias_by_email(email)
+    if found is None:
+        raise click.ClickException(f"No alias maps {email.strip().lower()}")
+    changed = services.remove_alias(found, user_id=None)
+    db.session.commit()
+    click.echo(f"The alias for {found.email} has been removed: {relinked_summary(changed)}.")
+
+
+def relinked_summary(changed: dict) -> str:
+    """How many records a relinking changed, in words (the pages say it the same way)."""
+    return f"{changed['mash_records']:,} MASH records and {changed['early_help']:,} Early Help consultations relinked"

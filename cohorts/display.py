@@ -497,7 +497,8 @@ def _early_help(eh: dict) -> Table:
 
 def _linkage(linkage: dict) -> Table:
     labels = {"records_in_window": "MASH records in the outcome window", "linked": "Linked to a DSL",
-              "unlinked": "Linked to no DSL (in no group)", "linked_outside_cohort": "Linked to a DSL outside the cohort"}
+              "unlinked": "Linked to no DSL (in no group)", "linked_outside_cohort": "Linked to a DSL outside the cohort",
+              "stale_links": "Linked otherwise than the register now says (relink to fix)"}
     table = Table("linkage", "Linkage of MASH records", ["Records", "Number"], numeric_columns=(1,))
     table.rows = [[Cell(labels.get(k, k)), Cell(v, "count")] for k, v in linkage.items()]
     return table

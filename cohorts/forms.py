@@ -1,11 +1,29 @@
-"""Forms for defining a cohort, recomputing its membership and the report's options."""
+"""Forms for defining a cohort, recomputing its membership, the report's options, the linkage
+page's filters and mapping a referrer email to a DSL (an alias)."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovCheckboxInput, GovSubmitInput, GovTextInput
-from wtforms import BooleanField, SelectMultipleField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import DayField, NumberField, WholeNumberField, choice_list
+from core.timefmt import uk_date
 
 
 def _required(what):
@@ -74,3 +92,64 @@ class ReportOptionsForm(FlaskForm):
     def validate_annual_cost(self, field):
         if (field.data is None) != (self.annual_calls.data is None) and not self.annual_calls.errors:
             raise ValidationError("Enter both the calls a year and their cost, or neither")
+
+
+class LinkageFilterForm(FlaskForm):
+    """The linkage page's filters, read from the address (GET) so a filtered view can be kept as a
+    link; it changes nothing, so it carries no CSRF token. Its button is drawn by the page, so that
+    it does not share an id with the page's other forms' buttons."""
+
+    class Meta:
+        csrf = False
+
+    source = SelectField("Source", widget=GovSelect(), validate_choice=False)
+    batch = SelectField("Import batch", widget=GovSelect(), validate_choice=False)
+
+    def __init__(self, sources, batches, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source.choices = choice_list(sources, blank="All sources")
+        self.batch.choices = [SelectChoice("", "All import batches")] + [
+            SelectChoice(str(b.id), f"Batch {b.id}: {b.filename} ({b.kind}, {uk_date(b.imported_at)})") for b in batches]
+
+    # Choices are checked here, not by WTForms, so that a stale or hand-made link gets a message
+    # that says what to do.
+    def validate_source(self, field):
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError("Choose a source from the list: no MASH record has that source")
+
+    def validate_batch(self, field):
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError("Choose an import batch from the list: there is no MASH or Early Help batch with that number")
+
+
+class AliasSearchForm(FlaskForm):
+    """Which referrer email to map, and a search of the register for the DSL it belongs to (GET:
+    searching changes nothing). Its button is drawn by the page, as for the linkage filters."""
+
+    class Meta:
+        csrf = False
+
+    email = StringField("Referrer email to map", widget=GovTextInput(),
+                        validators=[InputRequired("Enter the referrer email to map"),
+                                    Length(max=254, message="The email must be 254 characters or fewer")])
+    q = StringField("Search the DSL register", widget=GovTextInput(), description="A name, an email or a school",
+                    validators=[InputRequired("Enter a name, an email or a school to search the register for"),
+                                Length(max=200, message="The search must be 200 characters or fewer")])
+
+
+class AliasChoiceForm(FlaskForm):
+    email = HiddenField()
+    dsl = RadioField("Which DSL does this email belong to?", widget=GovRadioInput(), validate_choice=False,
+                     validators=[InputRequired("Choose the DSL this email belongs to")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def __init__(self, dsls, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dsl.choices = [SelectChoice(str(d.id), f"{d.name}, {d.email}, {d.school.name} (URN {d.school.urn})")
+                            for d in dsls]
+
+
+class AliasConfirmForm(FlaskForm):
+    email = HiddenField()
+    dsl = HiddenField()
+    submit = SubmitField("Map the email and relink its records", widget=GovSubmitInput())

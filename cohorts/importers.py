@@ -2,14 +2,14 @@
 
 Times in the files are Europe/London local time and are stored in UTC, by core.timefmt's rule for
 the hours the clocks skip and repeat. Each record is linked to the DSL whose register email matches
-its referrer email (trimmed, case-insensitive).
+its referrer email (trimmed, case-insensitive), or else to the DSL an alias maps that email to.
 """
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cohorts.models import CLASSIFICATIONS, EarlyHelpConsultation, MashRecord
+from cohorts.models import CLASSIFICATIONS, DslAlias, EarlyHelpConsultation, MashRecord
 from core.auth import ADMIN, EVALUATOR
 from core.extensions import db
 from core.imports import Column, ImportKind, RowError
@@ -23,16 +23,20 @@ EMAIL_LENGTH = 254
 
 
 def register_emails() -> pd.Series:
-    """DSL ids by register email (trimmed, lower case; the first DSL where two share one), for linking."""
+    """DSL ids by email, for linking: every register email (trimmed, lower case; the first DSL
+    where two share one), then every alias whose email the register does not hold."""
     # Straight from the driver's cursor: tens of thousands of plain tuples, no result rows to build.
     cursor = db.session.connection().connection.driver_connection.cursor()
     try:
-        cursor.execute(f"SELECT email, id FROM {Dsl.__tablename__}")
-        rows = cursor.fetchall()
+        rows = []
+        for statement in (f"SELECT email, id FROM {Dsl.__tablename__}", f"SELECT email, dsl_id FROM {DslAlias.__tablename__}"):
+            cursor.execute(statement)
+            rows += cursor.fetchall()
     finally:
         cursor.close()
     emails, ids = zip(*rows) if rows else ((), ())
     ids = pd.Series(ids, index=pd.Index(emails, dtype="str").str.strip().str.lower(), dtype="int64")
+    # The register's rows come first, so it wins over an alias for the same email.
     return ids[~ids.index.duplicated()]
 
 

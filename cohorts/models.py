@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.extensions import db
 from core.models import quoted
 from core.timefmt import utcnow
+from people.models import Dsl
 
 CLASSIFICATIONS = ("contact", "referral")
 GROUPS = ("comparison", "treatment")
@@ -47,6 +48,22 @@ class EarlyHelpConsultation(db.Model):
     referrer_email: Mapped[str | None] = mapped_column(String(254))  # trimmed, lower-case
     dsl_id: Mapped[int | None] = mapped_column(ForeignKey("dsls.id", ondelete="SET NULL"), index=True)
     import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True)
+
+
+class DslAlias(db.Model):
+    """An email that is not on the register but belongs to a DSL who is: an evaluator mapped it, so
+    records carrying it link to that DSL. The register always wins: an alias for an email the
+    register holds is refused, and ignored if the register gains the email later."""
+
+    __tablename__ = "dsl_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # trimmed, lower-case
+    dsl_id: Mapped[int] = mapped_column(ForeignKey("dsls.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    dsl: Mapped[Dsl] = relationship()
 
 
 class Cohort(db.Model):

@@ -6,25 +6,35 @@ Treatment comes from attendance recorded by the courses package.
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
 import pandas as pd
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from cohorts import analysis, timezero
-from cohorts.models import Cohort, CohortMember, EarlyHelpConsultation, MashRecord
+from cohorts.importers import EMAIL_LENGTH
+from cohorts.models import Cohort, CohortMember, DslAlias, EarlyHelpConsultation, MashRecord
+from core import audit
 from core.bulk import bulk_insert
+from core.database import one_of
 from core.extensions import db
-from core.models import ImportBatch
+from core.imports import EMAIL_PATTERN
+from core.models import AuditEvent, ImportBatch
 from core.timefmt import london_to_utc, uk_date, utcnow
 from courses.models import Attendance, CourseSession, CourseType, SessionPart
-from people.models import Dsl, School
+from people.models import Dsl, School, User
+from people.services import normalise_email, search_dsls
 
 NAME_LENGTH = 100
 UNLINKED_SHOWN = 200
+REGISTER_SEARCH_SHOWN = 20
 
 
 class CohortError(ValueError):
@@ -47,40 +57,291 @@ def _frame(statement, columns: list[str]) -> pd.DataFrame:
 
 
 # -- linkage ----------------------------------------------------------------------------------
+#
+# A record links to the DSL on the register whose email is its referrer email; failing that, to
+# the DSL an alias maps that email to. The stored dsl_id is that link as it was worked out at
+# import or at the last relinking. The register announces every change (core.events), and the
+# records carrying a changed email are relinked in the same transaction.
+
+
+class LinkageError(ValueError):
+    """A linkage request that cannot be carried out, with a message for the person and the form
+    field it concerns."""
+
+    def __init__(self, message: str, field: str = "email"):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class LinkageFilter:
+    """Which records the linkage figures cover: all, or those of one MASH source and/or one import
+    batch. Early Help consultations carry no source, so a source leaves them out altogether."""
+
+    source: str | None = None
+    batch_id: int | None = None
+
+    def conditions(self, model) -> list | None:
+        """The WHERE conditions for ``model``'s table, or None when the filter excludes it."""
+        conditions = []
+        if self.source is not None:
+            if model is not MashRecord:
+                return None
+            conditions.append(MashRecord.source == self.source)
+        if self.batch_id is not None:
+            conditions.append(model.import_batch_id == self.batch_id)
+        return conditions
+
+
+EVERYTHING = LinkageFilter()
+
+
+def _current_link(model):
+    """``model`` left-joined to the register and to the aliases by referrer email, and the DSL
+    each record should link to now: the register's, else the alias's."""
+    register, alias = aliased(Dsl), aliased(DslAlias)
+    joined = (sa.outerjoin(model, register, register.email == model.referrer_email)
+              .outerjoin(alias, alias.email == model.referrer_email))
+    return joined, func.coalesce(register.id, alias.dsl_id)
+
+
+def _count_stale(model, conditions: list) -> int:
+    """How many of ``model``'s records meeting ``conditions`` have a stale link.
+
+    The conditions filter inside the count, as in :func:`record_counts`, so that both databases
+    read the table in one sequential pass rather than row by row through an index."""
+    joined, link = _current_link(model)
+    return db.session.scalar(select(func.count().filter(model.dsl_id.is_distinct_from(link), *conditions))
+                             .select_from(joined))
+
+
+def _relink_table(model, emails=None) -> int:
+    """Set the link of each of ``model``'s stale records (only those carrying one of ``emails``,
+    when given) in one UPDATE; returns how many changed.
+
+    The stale records are found in one pass over the table, hash-joined to the register and the
+    aliases, and only they are written. (UPDATE ... FROM that pass reads as well on PostgreSQL, but
+    SQLite turns it inside out and looks a row up for every record of the table.)"""
+    inner = aliased(model)
+    joined, link = _current_link(inner)
+    conditions = [] if emails is None else [one_of(db.session, inner.referrer_email, emails)]
+    stale = select(inner.id).select_from(joined).where(inner.dsl_id.is_distinct_from(link), *conditions)
+    register = select(Dsl.id).where(Dsl.email == model.referrer_email).scalar_subquery()
+    alias = select(DslAlias.dsl_id).where(DslAlias.email == model.referrer_email).scalar_subquery()
+    result = db.session.execute(update(model).where(model.id.in_(stale)).values(dsl_id=func.coalesce(register, alias))
+                                .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def relink_emails(emails) -> dict:
+    """Relink the MASH records and Early Help consultations carrying any of ``emails`` (trimmed,
+    lower-case): after a register change or an alias. Returns how many of each changed."""
+    emails = sorted({e.strip().lower() for e in emails if e and e.strip()})
+    if not emails:
+        return {"mash_records": 0, "early_help": 0}
+    db.session.flush()
+    return {"mash_records": _relink_table(MashRecord, emails), "early_help": _relink_table(EarlyHelpConsultation, emails)}
 
 
 def relink() -> dict:
-    """Link every MASH record and Early Help consultation to the DSL whose email matches, as the
-    register stands now. Returns how many records are linked before and after."""
+    """Relink every record whose link is stale, as the register and the aliases stand now. Returns
+    the linkage counts before and after, and how many records of each table changed."""
     before = linkage_counts()
-    for model in (MashRecord, EarlyHelpConsultation):
-        match = select(Dsl.id).where(Dsl.email == model.referrer_email).scalar_subquery()
-        db.session.execute(update(model).values(dsl_id=match).execution_options(synchronize_session=False))
     db.session.flush()
-    return {"before": before, "after": linkage_counts()}
+    changed = {"mash_records": _relink_table(MashRecord), "early_help": _relink_table(EarlyHelpConsultation)}
+    db.session.flush()
+    return {"before": before, "after": linkage_counts(), "changed": changed}
 
 
-def linkage_counts() -> dict:
-    """Linked and unlinked MASH records; unlinked split by whether they carry a referrer email."""
-    total, linked, with_email = db.session.execute(select(
-        func.count(MashRecord.id), func.count(MashRecord.dsl_id), func.count(MashRecord.referrer_email))).one()
-    unlinked_with_email = db.session.scalar(select(func.count(MashRecord.id)).where(
-        MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None)))
-    eh_total, eh_linked = db.session.execute(select(func.count(EarlyHelpConsultation.id),
-                                                    func.count(EarlyHelpConsultation.dsl_id))).one()
+def stale_links(where: LinkageFilter = EVERYTHING) -> dict:
+    """How many records' stored links disagree with the register and the aliases now: MASH records
+    and Early Help consultations (None when the filter leaves them out)."""
+    db.session.flush()
+    counts = {}
+    for key, model in (("mash_records", MashRecord), ("early_help", EarlyHelpConsultation)):
+        conditions = where.conditions(model)
+        counts[key] = None if conditions is None else _count_stale(model, conditions)
+    return counts
+
+
+def stale_link_count(start: date, end: date) -> int:
+    """MASH records received and Early Help consultations dated in [start, end] (London dates)
+    whose stored link disagrees with the register and the aliases now: what an outcome report over
+    that window would count differently after relinking."""
+    db.session.flush()
+    low, high = london_day_bounds(start, end)
+    return (_count_stale(MashRecord, [MashRecord.received_at >= low, MashRecord.received_at < high])
+            + _count_stale(EarlyHelpConsultation, [EarlyHelpConsultation.date >= start, EarlyHelpConsultation.date <= end]))
+
+
+def linkage_counts(where: LinkageFilter = EVERYTHING) -> dict:
+    """Linked and unlinked MASH records; unlinked split by whether they carry a referrer email.
+    Early Help figures are None when the filter leaves consultations out."""
+    conditions = where.conditions(MashRecord)
+    total, linked, with_email, unlinked_with_email = db.session.execute(select(
+        func.count(MashRecord.id), func.count(MashRecord.dsl_id), func.count(MashRecord.referrer_email),
+        func.count(MashRecord.referrer_email).filter(MashRecord.dsl_id.is_(None))).where(*conditions)).one()
+    eh_total = eh_linked = None
+    eh_conditions = where.conditions(EarlyHelpConsultation)
+    if eh_conditions is not None:
+        eh_total, eh_linked = db.session.execute(select(
+            func.count(EarlyHelpConsultation.id), func.count(EarlyHelpConsultation.dsl_id)).where(*eh_conditions)).one()
     return {"records": total, "linked": linked, "unlinked": total - linked,
             "unlinked_with_email": unlinked_with_email, "without_email": total - with_email,
             "early_help": eh_total, "early_help_linked": eh_linked}
 
 
-def unlinked_referrers(limit: int = UNLINKED_SHOWN) -> list[dict]:
-    """Referrer emails that match no DSL, most frequent first."""
+def unlinked_referrers(limit: int = UNLINKED_SHOWN, where: LinkageFilter = EVERYTHING) -> list[dict]:
+    """Referrer emails of MASH records that link to no DSL, most frequent first."""
     count = func.count(MashRecord.id).label("records")
     rows = db.session.execute(
         select(MashRecord.referrer_email, count, func.max(MashRecord.school_urn), func.max(MashRecord.received_at))
-        .where(MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None))
+        .where(MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None), *where.conditions(MashRecord))
         .group_by(MashRecord.referrer_email).order_by(count.desc(), MashRecord.referrer_email).limit(limit)).all()
     return [{"email": email, "records": n, "school_urn": urn, "last_received_at": last} for email, n, urn, last in rows]
+
+
+def linkage_sources() -> list[str]:
+    """The sources MASH records carry, for the linkage page's filter."""
+    return list(db.session.scalars(select(MashRecord.source).distinct().order_by(MashRecord.source)))
+
+
+def linkage_batches() -> list[ImportBatch]:
+    """The import batches of MASH records and Early Help consultations, newest first."""
+    return list(db.session.scalars(select(ImportBatch).where(ImportBatch.kind.in_(("contacts", "early-help")))
+                                   .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc())))
+
+
+def linkage_overview(where: LinkageFilter = EVERYTHING) -> dict:
+    """Everything the linkage page shows: the counts and the unlinked referrers under ``where``,
+    the stale links (of every record), the aliases and their latest history."""
+    return {"counts": linkage_counts(where), "referrers": unlinked_referrers(where=where), "stale": stale_links(),
+            "aliases": aliases(), "history": alias_history()}
+
+
+# -- aliases ------------------------------------------------------------------------------------
+
+
+def _alias_values(alias: DslAlias, dsl: Dsl) -> dict:
+    return {"email": alias.email, "dsl_id": dsl.id, "dsl_email": dsl.email}
+
+
+def check_alias_email(email: str) -> str:
+    """``email`` trimmed and lower-cased, if it may be mapped: an email the register does not hold
+    and no alias maps yet. Raises LinkageError saying why not."""
+    email = normalise_email(email)
+    if not email or len(email) > EMAIL_LENGTH or not re.match(EMAIL_PATTERN, email):
+        raise LinkageError("Enter the referrer email to map, like name@school.example.org")
+    on_register = db.session.scalar(select(Dsl).where(Dsl.email == email))
+    if on_register is not None:
+        raise LinkageError(f"{email} is on the DSL register ({on_register.name}), so its records already link "
+                           "there. An alias is only for an email the register does not hold.")
+    taken = db.session.scalar(select(DslAlias).where(DslAlias.email == email))
+    if taken is not None:
+        raise LinkageError(f"{email} is already mapped to {_dsl_label(taken.dsl)}. "
+                           "Remove that alias first.")
+    return email
+
+
+def _checked(email: str, dsl_id) -> tuple[str, Dsl]:
+    email = check_alias_email(email)
+    dsl = db.session.get(Dsl, int(dsl_id)) if str(dsl_id or "").isdigit() else None
+    if dsl is None:
+        raise LinkageError("Choose the DSL this email belongs to from the register", field="dsl")
+    return email, dsl
+
+
+@dataclass
+class AliasProposal:
+    """What mapping an email to a DSL would do, for the person to confirm."""
+
+    email: str
+    dsl: Dsl
+    mash_records: int  # records carrying the email
+    early_help: int
+
+
+def propose_alias(email: str, dsl_id) -> AliasProposal:
+    """Check a mapping without making it, and count the records it would link."""
+    email, dsl = _checked(email, dsl_id)
+    mash = db.session.scalar(select(func.count()).where(MashRecord.referrer_email == email))
+    early_help = db.session.scalar(select(func.count()).where(EarlyHelpConsultation.referrer_email == email))
+    return AliasProposal(email, dsl, mash, early_help)
+
+
+def create_alias(email: str, dsl_id, user_id=audit.SIGNED_IN_USER) -> tuple[DslAlias, dict]:
+    """Map ``email`` (one the register does not hold) to the DSL ``dsl_id``, record it in the audit
+    trail and relink the records carrying it. Returns the alias and how many records changed."""
+    email, dsl = _checked(email, dsl_id)
+    alias = DslAlias(email=email, dsl_id=dsl.id,
+                     created_by_id=audit.signed_in_user_id() if user_id is audit.SIGNED_IN_USER else user_id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(alias)
+    except IntegrityError:
+        # Someone else mapped the same email a moment ago.
+        raise LinkageError(f"{email} has just been mapped by someone else: see the linkage page.") from None
+    audit.record("cohorts.alias.created", object_type="dsl_alias", object_id=alias.id,
+                 new=_alias_values(alias, dsl), user_id=user_id)
+    return alias, relink_emails([email])
+
+
+def remove_alias(alias: DslAlias, user_id=audit.SIGNED_IN_USER) -> dict:
+    """Remove ``alias``, record it in the audit trail and relink the records carrying its email.
+    Returns how many records changed."""
+    audit.record("cohorts.alias.removed", object_type="dsl_alias", object_id=alias.id,
+                 old=_alias_values(alias, alias.dsl), user_id=user_id)
+    email = alias.email
+    db.session.delete(alias)
+    db.session.flush()
+    return relink_emails([email])
+
+
+def alias_by_email(email: str) -> DslAlias | None:
+    return db.session.scalar(select(DslAlias).where(DslAlias.email == normalise_email(email)))
+
+
+def _dsl_label(dsl: Dsl) -> str:
+    return f"{dsl.name} ({dsl.email})"
+
+
+def aliases() -> list[dict]:
+    """Every alias with its DSL, who made it, how many MASH records carry its email and whether the
+    register has since gained the email (the register then wins and the alias is unused)."""
+    rows = db.session.execute(
+        select(DslAlias, Dsl, School, User.email)
+        .join(Dsl, DslAlias.dsl_id == Dsl.id).join(School, Dsl.school_id == School.id)
+        .outerjoin(User, DslAlias.created_by_id == User.id).order_by(DslAlias.email)).all()
+    if not rows:
+        return []
+    emails = [row[0].email for row in rows]
+    records = dict(db.session.execute(select(MashRecord.referrer_email, func.count())
+                                      .where(one_of(db.session, MashRecord.referrer_email, emails))
+                                      .group_by(MashRecord.referrer_email)).all())
+    shadowed = set(db.session.scalars(select(Dsl.email).where(one_of(db.session, Dsl.email, emails))))
+    return [{"alias": alias, "dsl": dsl, "school": school, "created_by": creator, "records": records.get(alias.email, 0),
+             "shadowed": alias.email in shadowed} for alias, dsl, school, creator in rows]
+
+
+def alias_history(limit: int = 20) -> list[dict]:
+    """The latest alias events of the audit trail, newest first, with who did them."""
+    rows = db.session.execute(
+        select(AuditEvent, User.email).outerjoin(User, AuditEvent.user_id == User.id)
+        .where(AuditEvent.event.in_(ALIAS_EVENTS)).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(limit)).all()
+    return [{"event": event, "by": by, "values": event.new_values or event.old_values or {}} for event, by in rows]
+
+
+ALIAS_EVENTS = ("cohorts.alias.created", "cohorts.alias.removed")
+
+
+def register_search(query: str, limit: int = REGISTER_SEARCH_SHOWN) -> tuple[list[Dsl], int]:
+    """DSLs whose name, email or school matches ``query``, read-only (for mapping an alias), with
+    how many match in all; nothing for a blank query."""
+    if not (query or "").strip():
+        return [], 0
+    page = search_dsls(query.strip(), per_page=limit)
+    return list(page.items), page.total
 
 
 # -- membership -------------------------------------------------------------------------------
@@ -415,6 +676,7 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
                              "recomputed_at": cohort.recomputed_at.isoformat(timespec="seconds") + "Z"
                              if cohort.recomputed_at else None}
     figures["batches"] = batches(list(records["import_batch_id"]) + list(consultations["import_batch_id"]))
+    figures["linkage"]["stale_links"] = stale_link_count(cohort.outcome_start, cohort.outcome_end)
     if suppress:
         return Report(analysis.suppressed(figures), per_dsl.iloc[0:0])
     return Report(figures, per_dsl)

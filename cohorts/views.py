@@ -5,9 +5,16 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from cohorts import charts, display, exports, services
-from cohorts.cli import render
-from cohorts.forms import CohortForm, ReportOptionsForm
-from cohorts.models import Cohort
+from cohorts.cli import relinked_summary, render
+from cohorts.forms import (
+    AliasChoiceForm,
+    AliasConfirmForm,
+    AliasSearchForm,
+    CohortForm,
+    LinkageFilterForm,
+    ReportOptionsForm,
+)
+from cohorts.models import Cohort, DslAlias
 from core.auth import ADMIN, EVALUATOR, roles_required
 from core.downloads import attachment
 from core.extensions import db
@@ -96,11 +103,31 @@ def cohort_membership(cohort_id):
                            changes=services.membership_changes(cohort))
 
 
+FILTER_ARGS = ("source", "batch")
+
+
+def _kept_filters() -> dict:
+    """The linkage page's filters as this request carries them, to hand on in links and redirects
+    (the linkage page checks them)."""
+    return {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+
+
+def _linkage_filter() -> tuple[LinkageFilterForm, services.LinkageFilter, dict]:
+    form = LinkageFilterForm(services.linkage_sources(), services.linkage_batches(),
+                             formdata=MultiDict(request.args) if _kept_filters() else None)
+    if not _kept_filters() or not form.validate():
+        return form, services.EVERYTHING, {}
+    where = services.LinkageFilter(source=form.source.data or None,
+                                   batch_id=int(form.batch.data) if form.batch.data else None)
+    return form, where, _kept_filters()
+
+
 @bp.route("/linkage")
 @roles_required(*EVALUATORS)
 def linkage():
-    return render_template("cohorts/linkage.html", counts=services.linkage_counts(),
-                           referrers=services.unlinked_referrers(), form=ActionForm())
+    filters, where, query = _linkage_filter()
+    return render_template("cohorts/linkage.html", filters=filters, where=where, query=query,
+                           form=ActionForm(), **services.linkage_overview(where))
 
 
 @bp.route("/linkage/relink", methods=["POST"])
@@ -110,9 +137,80 @@ def relink():
         abort(400)
     counts = services.relink()
     db.session.commit()
-    flash(f"Records relinked to the register: {counts['after']['linked']:,} linked (was {counts['before']['linked']:,}).",
-          "success")
-    return redirect(url_for("cohorts.linkage"))
+    flash(f"Records relinked to the register and the aliases: {relinked_summary(counts['changed'])}; "
+          f"{counts['after']['linked']:,} MASH records linked (was {counts['before']['linked']:,}).", "success")
+    return redirect(url_for("cohorts.linkage", **_kept_filters()))
+
+
+def _add_error(field, message: str) -> None:
+    # A field that has not been validated holds its errors in a tuple.
+    field.errors = [*field.errors, message]
+
+
+def _alias_search() -> tuple[AliasSearchForm, list, int]:
+    """The search form as the address gives it, and the register's DSLs it finds."""
+    searched = "q" in request.args
+    search = AliasSearchForm(formdata=MultiDict(request.args) if searched else None,
+                             data=None if searched else {"email": request.args.get("email", "")})
+    if searched and not search.validate():
+        return search, [], 0
+    if search.email.data:
+        try:
+            services.check_alias_email(search.email.data)
+        except services.LinkageError as error:
+            _add_error(search.email, str(error))
+            return search, [], 0
+    found, total = services.register_search(search.q.data or "")
+    return search, found, total
+
+
+@bp.route("/linkage/aliases/new", methods=["GET", "POST"])
+@roles_required(*EVALUATORS)
+def alias_new():
+    search, found, total = _alias_search()
+    choice = AliasChoiceForm(found, email=search.email.data)
+    if choice.validate_on_submit():
+        try:
+            proposal = services.propose_alias(choice.email.data, choice.dsl.data)
+        except services.LinkageError as error:
+            _add_error(search.email if error.field == "email" else choice.dsl, str(error))
+        else:
+            return render_template("cohorts/alias_confirm.html", proposal=proposal, query=_kept_filters(),
+                                   form=AliasConfirmForm(email=proposal.email, dsl=proposal.dsl.id))
+    return render_template("cohorts/alias_new.html", search=search, choice=choice, found=found, total=total,
+                           query=_kept_filters())
+
+
+@bp.route("/linkage/aliases", methods=["POST"])
+@roles_required(*EVALUATORS)
+def alias_create():
+    form = AliasConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        alias, changed = services.create_alias(form.email.data, form.dsl.data)
+    except services.LinkageError as error:
+        db.session.rollback()
+        search = AliasSearchForm(formdata=None, data={"email": form.email.data})
+        _add_error(search.email, str(error))
+        return render_template("cohorts/alias_new.html", search=search, choice=AliasChoiceForm([]), found=[],
+                               total=0, query=_kept_filters())
+    db.session.commit()
+    flash(f"{alias.email} now links to {alias.dsl.name}: {relinked_summary(changed)}.", "success")
+    return redirect(url_for("cohorts.linkage", **_kept_filters()))
+
+
+@bp.route("/linkage/aliases/<int:alias_id>/remove", methods=["POST"])
+@roles_required(*EVALUATORS)
+def alias_remove(alias_id):
+    alias = db.get_or_404(DslAlias, alias_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    email = alias.email
+    changed = services.remove_alias(alias)
+    db.session.commit()
+    flash(f"The alias for {email} has been removed: {relinked_summary(changed)}.", "success")
+    return redirect(url_for("cohorts.linkage", **_kept_filters()))
 
 
 @bp.route("/demand")

@@ -1,5 +1,6 @@
 """Configuration read from the environment when the app is made, never at import time."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -65,7 +66,21 @@ def load_config(instance_path: str, environ=None) -> dict:
         "MATERIALS_SESSION_CHECK_SECONDS": float(env.get("MATERIALS_SESSION_CHECK_SECONDS", "5")),
         # PostgreSQL memory for rebuilding indexes after a large import (SET LOCAL, that transaction only).
         "IMPORT_MAINTENANCE_WORK_MEM_MB": int(env.get("IMPORT_MAINTENANCE_WORK_MEM_MB", "256")),
+        # The proxies whose X-Forwarded-For the audit trail believes: the setting (and default) that
+        # gunicorn.conf.py gives gunicorn for the same front ends.
+        "TRUSTED_PROXIES": trusted_proxies(env.get("FORWARDED_ALLOW_IPS", "127.0.0.1")),
     }
+
+
+def trusted_proxies(setting: str) -> tuple | None:
+    """Comma-separated addresses or networks (``10.0.0.0/8``) as networks; None for ``*`` (any)."""
+    parts = [part.strip() for part in setting.split(",") if part.strip()]
+    if "*" in parts:
+        return None
+    try:
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
+    except ValueError as error:
+        raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or networks: {error}") from None
 
 
 def engine_options(database_url: str, env) -> dict:

@@ -1,6 +1,9 @@
 """Database behaviour that differs between SQLite and PostgreSQL."""
 
-from sqlalchemy import event
+import json
+
+from sqlalchemy import String, bindparam, event, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 WRITE_LOCK_OPTION = "right_support_begin_immediate"
@@ -52,3 +55,14 @@ def begin_writing(session) -> None:
 
 def is_sqlite(session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
+
+
+def one_of(session, column, values):
+    """``column IN (values)`` bound as one parameter however many values there are: an array on
+    PostgreSQL, a JSON array read by ``json_each`` on SQLite (whose statements hold at most 32,766
+    parameters). Both databases then match the list with a hash, not a comparison per value."""
+    values = list(values)
+    if is_sqlite(session):
+        listed = func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued("value")
+        return column.in_(select(listed.c.value))
+    return column.in_(select(func.unnest(bindparam(None, values, type_=postgresql.ARRAY(column.type)))))

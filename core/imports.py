@@ -159,6 +159,10 @@ class ImportKind:
             db.session.execute(sql_update(self.model), [dict(row, **on_update)
                                                         for row in records(update, ["id", *self.fields])])
 
+    def written(self, create: pd.DataFrame, update: pd.DataFrame) -> None:
+        """What else follows from the rows just written, in the same transaction (the DSL register
+        announces the emails it added). Nothing, unless a kind says otherwise."""
+
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
@@ -548,6 +552,7 @@ def apply_plan(plan: Plan, user_id: int | None, source: str) -> ImportBatch | No
     db.session.add(batch)
     db.session.flush()
     plan.kind.write(plan.create, plan.update, batch)
+    plan.kind.written(plan.create, plan.update)
     db.session.flush()
     return batch
 

@@ -1,9 +1,9 @@
-"""Records the core keeps for every feature (the import batches every figure can be traced to), and
-what every package's models share."""
+"""Records the core keeps for every feature (the import batches every figure can be traced to, and
+the audit trail), and what every package's models share."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -32,3 +32,37 @@ class ImportBatch(db.Model):
     updated: Mapped[int] = mapped_column(Integer)
     unchanged: Mapped[int] = mapped_column(Integer)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(db.Model):
+    """One thing someone did, kept for good: who, what, to which object, when, from where, and the
+    values before and after. Rows are only ever added (core.audit.record); the app never changes or
+    removes one, and the database refuses an UPDATE (migration 0008)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)  # one object's history
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # UTC
+    # The signed-in account; null for the command line and for events with no account (a failed sign-in).
+    # RESTRICT: an account that appears in the trail cannot be deleted (accounts are disabled instead).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    # "<feature>.<object>.<what happened>", e.g. "cohorts.alias.created" (see core/audit.py).
+    event: Mapped[str] = mapped_column(String(80), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(40))  # e.g. "dsl_alias"
+    object_id: Mapped[str | None] = mapped_column(String(100))  # the object's id or key, as text
+    # The client's address, through trusted proxies (FORWARDED_ALLOW_IPS); null for the command line.
+    remote_addr: Mapped[str | None] = mapped_column(String(45))
+    old_values: Mapped[dict | None] = mapped_column(JSON)
+    new_values: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AuditError(RuntimeError):
+    """Code tried to change or remove an audit row, or to record a badly named event."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_change(mapper, connection, target) -> None:
+    # The database refuses as well (triggers, migration 0008); this stops the ORM before it tries.
+    raise AuditError("audit events are never changed or removed")

@@ -3,6 +3,7 @@
 import pandas as pd
 
 from core.auth import ADMIN, EVALUATOR
+from core.events import register_changed
 from core.imports import Column, ImportKind, RowError, stored_rows
 from people.models import DSL_ROLES, PHASES, Dsl, School
 
@@ -50,3 +51,8 @@ class DslsImport(ImportKind):
         for row, urn in zip(frame.loc[school_ids.isna(), "_row"], frame.loc[school_ids.isna(), "school_urn"]):
             errors.append(RowError(int(row), "school_urn", f"no school with URN {urn} has been imported."))
         return frame.assign(school_id=school_ids.astype("Int64"))
+
+    def written(self, create: pd.DataFrame, update: pd.DataFrame) -> None:
+        # Rows are matched on email, so an update never changes one: only new DSLs change what an
+        # email links to.
+        register_changed(create["email"].tolist())

@@ -13,6 +13,7 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.auth import ROLES
+from core.events import register_changed
 from core.extensions import db
 from core.memory import ShortMemory
 from core.paging import paginate
@@ -327,9 +328,14 @@ def save_dsl(dsl: Dsl | None, *, email: str, name: str, school: School, role: st
     other = dsl_by_email(email)
     if other is not None and other is not dsl:
         raise AccountError("Another DSL on the register already has this email address")
+    before = None if dsl is None else dsl.email
     if dsl is None:
         dsl = Dsl()
         db.session.add(dsl)
     dsl.email, dsl.name, dsl.school, dsl.role = email, name.strip(), school, role
     db.session.flush()
+    if before != email:
+        # Records carrying the old or the new email now link differently; features that link
+        # records to the register relink them in this transaction.
+        register_changed([email] if before is None else [before, email])
     return dsl

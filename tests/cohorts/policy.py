@@ -10,5 +10,8 @@ POLICY = {
     "cohorts.cohort_membership": {"GET": EVALUATORS, "POST": EVALUATORS},
     "cohorts.linkage": {"GET": EVALUATORS},
     "cohorts.relink": {"POST": EVALUATORS},
+    "cohorts.alias_new": {"GET": EVALUATORS, "POST": EVALUATORS},
+    "cohorts.alias_create": {"POST": EVALUATORS},
+    "cohorts.alias_remove": {"POST": EVALUATORS},
     "cohorts.demand": {"GET": EVALUATORS},
 }

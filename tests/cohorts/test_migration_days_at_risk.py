@@ -13,7 +13,7 @@ from core.app import create_app
 from core.extensions import db
 from tests.support import fresh_database
 
-BEFORE = "0008_trials"
+BEFORE = "0009_aliases_and_audit_trail"
 
 
 @pytest.fixture

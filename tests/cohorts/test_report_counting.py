@@ -125,13 +125,14 @@ def test_synthetic_trial_through_the_database_gives_the_in_memory_report(db_sess
          "pupils": int(row.pupils), "fsm_percent": float(row.fsm_percent),
          "phase": row.phase if isinstance(row.phase, str) else None} for row in trial.itertuples()])
     rows = []
+    emails = {dsl_id: email for email, dsl_id in ids.items()}
     for row in trial.itertuples():
         for classification, times in (("contact", row.contacts), ("referral", row.referrals)):
             for _ in range(times):
                 n = len(rows)
                 rows.append({"contact_id": f"TR-{n}", "received_at": datetime(2020, 9, 1) + (n % 120) * pd.Timedelta("1D"),
                              "source": "School", "method": "Telephone", "classification": classification,
-                             "dsl_id": row.dsl_id, "import_batch_id": batch.id})
+                             "referrer_email": emails[row.dsl_id], "dsl_id": row.dsl_id, "import_batch_id": batch.id})
     db_session.execute(insert(MashRecord), rows)
     db_session.commit()
 
@@ -140,7 +141,8 @@ def test_synthetic_trial_through_the_database_gives_the_in_memory_report(db_sess
                                        definition=cohort.definition, linkage_counts={})
     assert figures["groups"] == expected["groups"]
     assert figures["groups"]["comparison"]["contacts"] == 563 and figures["groups"]["treatment"]["referrals"] == 37
-    assert figures["linkage"] == {"records_in_window": 1004, "linked": 1004, "unlinked": 0, "linked_outside_cohort": 0}
+    assert figures["linkage"] == {"records_in_window": 1004, "linked": 1004, "unlinked": 0, "linked_outside_cohort": 0,
+                                  "stale_links": 0}
     _assert_close(figures["effect"], expected["effect"], rel=1e-12)
     _assert_close(figures["balance"], expected["balance"], rel=1e-12)
     _assert_close(figures["models"], expected["models"], rel=1e-6)

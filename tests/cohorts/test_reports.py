@@ -57,7 +57,8 @@ def test_report_figures(cohort):
     c, t = figures["groups"]["comparison"], figures["groups"]["treatment"]
     assert (c["n"], c["contacts"], c["referrals"], c["dsls_with_contact"]) == (6, 10, 3, 4)
     assert (t["n"], t["contacts"], t["referrals"], t["dsls_with_contact"]) == (3, 1, 1, 1)
-    assert figures["linkage"] == {"records_in_window": 16, "linked": 15, "unlinked": 1, "linked_outside_cohort": 0}
+    assert figures["linkage"] == {"records_in_window": 16, "linked": 15, "unlinked": 1, "linked_outside_cohort": 0,
+                                  "stale_links": 0}
     assert [b["filename"] for b in figures["batches"]] == ["=mash.csv"]
     assert figures["effect"]["pct_decrease"] == pytest.approx(100 * (10 / 6 - 1 / 3) / (10 / 6))
 

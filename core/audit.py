@@ -1,0 +1,98 @@
+"""The audit trail: who did what to which object, when, from which address, with the values before
+and after. Every feature writes to it through :func:`record`; nothing changes or removes a row.
+
+Event names read ``<feature>.<object>.<what happened>``, lower case, words joined by underscores:
+``cohorts.alias.created``, ``cohorts.alias.removed``; later, for example, ``people.sign_in.failed``
+or ``courses.session.cancelled``. The object is named by ``object_type`` (a table's singular,
+``dsl_alias``) and ``object_id`` (its id or key, as text), so one object's history is one query.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from datetime import date, datetime
+
+from flask import current_app, has_request_context, request
+from flask_login import current_user
+
+from core.extensions import db
+from core.models import AuditError, AuditEvent
+
+EVENT_NAME = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*\.[a-z][a-z_]*$")
+# Passed as ``user_id`` to say "whoever is signed in to this request" (nobody outside a request).
+SIGNED_IN_USER = object()
+
+__all__ = ["AuditError", "SIGNED_IN_USER", "client_address", "record", "signed_in_user_id"]
+
+
+def record(event_name: str, *, object_type: str | None = None, object_id=None, old: dict | None = None,
+           new: dict | None = None, user_id=SIGNED_IN_USER) -> AuditEvent:
+    """Add one event to the trail and flush it, in the caller's transaction: it is written if and
+    only if the change it describes is. ``old`` and ``new`` hold the values that changed (plain
+    values; dates are stored as ISO 8601 text)."""
+    if not EVENT_NAME.match(event_name):
+        raise AuditError(f"audit event names read feature.object.what_happened, not {event_name!r}")
+    row = AuditEvent(event=event_name, object_type=object_type,
+                     object_id=None if object_id is None else str(object_id),
+                     user_id=signed_in_user_id() if user_id is SIGNED_IN_USER else user_id,
+                     remote_addr=client_address(), old_values=_plain(old), new_values=_plain(new))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def signed_in_user_id() -> int | None:
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
+def _plain(values: dict | None) -> dict | None:
+    """``values`` as JSON would give them back: what is stored is exactly what is read."""
+    if values is None:
+        return None
+    return json.loads(json.dumps(values, default=lambda v: v.isoformat() if isinstance(v, (date, datetime)) else str(v)))
+
+
+# -- the client's address -----------------------------------------------------------------------
+
+
+def _is_trusted(address, proxies) -> bool:
+    return proxies is None or any(address in network for network in proxies)
+
+
+def _address(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def client_address() -> str | None:
+    """The address of the client behind this request, or None outside a request.
+
+    A request that comes straight from a client carries its address. One that comes through a
+    proxy we trust (FORWARDED_ALLOW_IPS, read into TRUSTED_PROXIES by core.config) carries the
+    client's in X-Forwarded-For, to which each proxy appends the address it was reached from. Reading from the right, every entry a trusted
+    proxy wrote is believed until the first address that is not a trusted proxy: that is the
+    client. Entries further left were written by the client itself and are ignored, as is anything
+    after an entry that is not an address at all.
+    """
+    if not has_request_context():
+        return None
+    peer = request.remote_addr
+    peer_address = _address(peer or "")
+    proxies = current_app.config.get("TRUSTED_PROXIES", ())
+    if peer_address is None or not _is_trusted(peer_address, proxies):
+        return peer
+    hop = peer
+    for entry in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
+        address = _address(entry)
+        if address is None:
+            break
+        hop = str(address)
+        if not _is_trusted(address, proxies):
+            break
+    return hop
