@@ -4,28 +4,14 @@ time zero and days at risk that a cohort made now would freeze."""
 
 from datetime import date, datetime
 
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from cohorts import services
-from core.app import create_app
 from core.extensions import db
-from tests.support import fresh_database
+from tests.core.test_migrations import empty_app  # noqa: F401 (a fixture: a fresh, empty database)
 
 BEFORE = "0009_aliases_and_audit_trail"
-
-
-@pytest.fixture
-def old_database(tmp_path):
-    with fresh_database(tmp_path, "days_at_risk") as url:
-        app = create_app({"TESTING": True, "SECRET_KEY": "migrations", "SQLALCHEMY_DATABASE_URI": url})
-        app.instance_path = str(tmp_path)
-        try:
-            yield app
-        finally:
-            with app.app_context():
-                db.engine.dispose()
 
 
 ROWS = """
@@ -55,8 +41,8 @@ FIELDS = ("dsl_id", "group_name", "role", "trained_on", "next_session_on", "at_r
           "at_risk_low", "at_risk_high", "days_at_risk")
 
 
-def test_an_existing_cohort_gains_its_days_at_risk(old_database):
-    with old_database.app_context():
+def test_an_existing_cohort_gains_its_days_at_risk(empty_app):  # noqa: F811 (the fixture imported above)
+    with empty_app.app_context():
         upgrade(revision=BEFORE)
         with db.engine.begin() as connection:
             for statement in filter(str.strip, ROWS.split(";")):
