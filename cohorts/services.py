@@ -614,13 +614,15 @@ def record_counts(start: date, end: date, pre: tuple[date, date] | None = None,
 
 
 def consultations_at_risk(cohort: Cohort) -> pd.DataFrame:
-    """Each member's Early Help consultations on their own days at risk, counted in the database."""
+    """Each member's Early Help consultations on their own days at risk, counted in the database
+    (days at risk lie inside the outcome window, so only its consultations are joined)."""
     at_risk = and_(EarlyHelpConsultation.date >= CohortMember.at_risk_from,
                    EarlyHelpConsultation.date <= CohortMember.at_risk_to)
     return _frame(select(CohortMember.dsl_id, func.count().filter(at_risk))
                   .join(EarlyHelpConsultation, EarlyHelpConsultation.dsl_id == CohortMember.dsl_id)
-                  .where(CohortMember.cohort_id == cohort.id).group_by(CohortMember.dsl_id),
-                  ["dsl_id", "consultations_at_risk"])
+                  .where(CohortMember.cohort_id == cohort.id, EarlyHelpConsultation.date >= cohort.outcome_start,
+                         EarlyHelpConsultation.date <= cohort.outcome_end)
+                  .group_by(CohortMember.dsl_id), ["dsl_id", "consultations_at_risk"])
 
 
 def consultation_counts(start: date, end: date) -> pd.DataFrame:

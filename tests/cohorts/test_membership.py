@@ -178,3 +178,18 @@ def test_create_page_refuses_with_the_error_summary(client, login_as, attendance
     response = client.post("/cohorts/new", data=_form(pre_start="01/09/2019", pre_end="2019-12-31"))
     assert response.status_code == 302
     assert services.cohort_by_name("by-form").pre_end == date(2019, 12, 31)
+
+
+def test_recomputing_into_an_empty_group_is_refused_on_the_page(client, login_as, attendance, make_dsl):
+    from courses.models import Attendance
+
+    trained, _untrained = make_dsl(), make_dsl()
+    attendance(trained, "induction", date(2020, 9, 10))
+    cohort = services.create_cohort(services.Definition("page", ["induction"], (date(2020, 9, 1), date(2020, 9, 30)),
+                                                        (date(2020, 9, 1), date(2020, 12, 31))))
+    db.session.query(Attendance).delete()
+    db.session.commit()
+    login_as("evaluator")
+    response = client.post(f"/cohorts/{cohort.id}/membership", follow_redirects=True)
+    assert "the treatment group would be empty" in response.get_data(as_text=True)
+    assert _groups(services.cohort_by_name("page"))[trained.id] == "treatment"
