@@ -128,7 +128,7 @@ def _gate(sizes: dict, events: dict, who: str, what: str, where: str) -> str | N
     return None
 
 
-def group_rate_ratio(rows: pd.DataFrame, count: str, exposure: str, cluster: str, *, who: str = "DSLs",
+def group_rate_ratio(rows: pd.DataFrame, count: str, exposure: str, cluster: str, *, who: str = "DSLs with days at risk",
                      what: str | None = None, where: str = "on its days at risk", weights=None) -> dict:
     """Treatment over comparison rate of ``count`` per ``exposure``, clustered by ``cluster``."""
     treated = rows["group"].eq(TREATMENT)
