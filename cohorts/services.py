@@ -371,8 +371,10 @@ def qualifying_sessions(courses: list[str], start: date) -> pd.DataFrame:
         .group_by(Attendance.dsl_id, CourseSession.id, CourseType.code, CourseSession.first_day)
     )
     frame = _frame(statement, ["dsl_id", "code", "first_day", "last_part_starts_at"])
-    frame["last_day"] = [timezero.last_day(first, last) for first, last
-                         in zip(frame["first_day"], frame["last_part_starts_at"])]
+    # Worked out once per session (there are far fewer sessions than attendances).
+    days = {(first, last): timezero.last_day(first, last) for first, last
+            in set(zip(frame["first_day"], frame["last_part_starts_at"]))}
+    frame["last_day"] = [days[key] for key in zip(frame["first_day"], frame["last_part_starts_at"])]
     return frame.drop(columns="last_part_starts_at").astype({"dsl_id": "int64"})
 
 
