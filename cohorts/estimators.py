@@ -222,8 +222,8 @@ def pre_post(per_dsl: pd.DataFrame, pre: tuple, pre_days: int, post_days: int) -
     counts = np.concatenate([per_dsl["pre_contacts"].to_numpy(float), per_dsl["contacts"].to_numpy(float)])
     days = np.repeat([float(pre_days), float(post_days)], n)
     schools = np.tile(per_dsl["school_urn"].to_numpy(), 2)
-    rates = {(g, key): sums[g][key] / d for g in GROUPS for key, d in (("pre_contacts", pre_days),
-                                                                      ("post_contacts", post_days))}
+    rates = {(g, key): sums[g][key] / (d * sums[g]["dsls"]) for g in GROUPS
+             for key, d in (("pre_contacts", pre_days), ("post_contacts", post_days))}
     c_pre, c_post = rates[COMPARISON, "pre_contacts"], rates[COMPARISON, "post_contacts"]
     t_pre, t_post = rates[TREATMENT, "pre_contacts"], rates[TREATMENT, "post_contacts"]
     start = np.log([c_pre, t_pre / c_pre, c_post / c_pre, (t_post / t_pre) / (c_post / c_pre)])
