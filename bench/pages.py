@@ -62,7 +62,7 @@ def _make_app(database_url: str):
 
 
 def _fill(sessions: int, register: int, seed: int) -> tuple[dict[str, str], str, int]:
-    """Insert ``sessions`` sessions (half past, half upcoming) with parts and bookings, one upcoming session
+    """Insert ``sessions`` sessions (half past, half upcoming) with parts and bookings, yesterday's session
     with ``register`` people booked (half of them already marked), and a trainer; returns the pages' URLs
     the trainer's session id and the number of people on the register."""
     from core.extensions import db
@@ -85,9 +85,11 @@ def _fill(sessions: int, register: int, seed: int) -> tuple[dict[str, str], str,
     offset = rng.integers(-730, 730, sessions)
     district = rng.choice(np.array(districts), sessions)
     # The filtered page (past refresher sessions in the first district) and the upcoming list are never
-    # empty, even at the small size; the last session is the one whose register is read.
+    # empty, even at the small size; the last session is the one whose register is read: yesterday's,
+    # as attendance is marked only once a session has started.
     course[0], offset[0], district[0] = "refresher", -1 - abs(offset[0]), districts[0]
-    course[-1], offset[-1] = "refresher", 3
+    offset[1] = 1 + abs(offset[1])
+    course[-1], offset[-1] = "refresher", -1
     days = [today + timedelta(days=int(d)) for d in offset]
     capacity = [30] * (sessions - 1) + [max(30, register)]
     online = rng.random(sessions) < 0.6

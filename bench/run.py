@@ -19,6 +19,7 @@ from bench.harness import ROOT, Databases, format_table
 from bench.imports import bench_import
 from bench.pages import bench_pages
 from bench.poster import bench_poster
+from bench.reminders import bench_reminders
 from bench.report import bench_report
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -40,6 +41,7 @@ def benchmarks(scale: float):
     seconds = 5.0 if scale >= 1 else 1.0
     yield "poster", lambda dbs, data, runs: bench_poster(dbs, dbs.workdir, runs, seconds)
     yield "pages", bench_pages
+    yield "reminders", bench_reminders
 
 
 def main(argv=None) -> int:

@@ -25,6 +25,7 @@ from core import audit
 from core.bulk import bulk_insert
 from core.database import one_of
 from core.extensions import db
+from core.frames import query_frame as _frame
 from core.imports import EMAIL_PATTERN
 from core.models import AuditEvent, ImportBatch
 from core.timefmt import london_to_utc, uk_date, utcnow
@@ -44,16 +45,6 @@ class CohortError(ValueError):
     def __init__(self, message: str, field: str = "name") -> None:
         super().__init__(message)
         self.field = field
-
-
-def _frame(statement, columns: list[str]) -> pd.DataFrame:
-    """The rows of ``statement`` as a DataFrame. Read through the session's connection, without the
-    ORM's per-row work, and built column by column: both several times faster on large results."""
-    db.session.flush()
-    rows = db.session.connection().execute(statement).all()
-    if not rows:
-        return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
-    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))))
 
 
 # -- linkage ----------------------------------------------------------------------------------
@@ -705,3 +696,12 @@ def demand() -> dict:
             "telephone": analysis.telephone_share(by_kind),
             "per_pupil": analysis.contacts_per_pupil(by_school.assign(classification=analysis.CONTACT), schools)}
 
+
+# -- for other packages -----------------------------------------------------------------------
+
+
+def latest_report() -> tuple[Cohort, dict] | None:
+    """The most recently created cohort and its outcome report's figures, for the materials that
+    quote them (read only); None before any cohort exists."""
+    cohort = db.session.scalar(select(Cohort).order_by(Cohort.created_at.desc(), Cohort.id.desc()).limit(1))
+    return (cohort, cohort_report(cohort).figures) if cohort else None

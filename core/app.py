@@ -9,7 +9,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from core.auth import public
 from core.config import load_config
 from core.database import configure_sqlite
-from core.extensions import csrf, db, login_manager, migrate
+from core.extensions import csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 GOVUK_DIST = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
@@ -55,6 +55,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
+    mail.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "people.login"
     login_manager.login_message = "Sign in to see this page."
@@ -109,13 +110,14 @@ def configure_templates(app: Flask) -> None:
 def register_features(app: Flask) -> None:
     """Each feature package brings its blueprint, CLI commands and import kinds."""
     import cohorts
+    import core.mail
     import core.pages
     import courses
     import materials
     import people
     import trials
 
-    for feature in (core.pages, people, courses, materials, cohorts, trials):
+    for feature in (core.pages, core.mail, people, courses, materials, cohorts, trials):
         feature.init_app(app)
 
 

@@ -69,6 +69,27 @@ def load_config(instance_path: str, environ=None) -> dict:
         # The proxies whose X-Forwarded-For the audit trail believes: the setting (and default) that
         # gunicorn.conf.py gives gunicorn for the same front ends.
         "TRUSTED_PROXIES": trusted_proxies(env.get("FORWARDED_ALLOW_IPS", "127.0.0.1")),
+        **mail_settings(instance_path, env, mode),
+    }
+
+
+def mail_settings(instance_path: str, env, mode: str) -> dict:
+    """SMTP settings (core/mail). With no MAIL_SERVER, development keeps each message as an .eml
+    file in instance/mail; production keeps them queued in the database until a server is set."""
+    server = env.get("MAIL_SERVER", "").strip()
+    return {
+        "MAIL_SERVER": server,
+        "MAIL_PORT": int(env.get("MAIL_PORT") or "25"),
+        "MAIL_USE_TLS": _flag(env.get("MAIL_USE_TLS"), default=False),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or "Right Support <no-reply@localhost>",
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT") or "10"),
+        "MAIL_FOLDER": str(Path(instance_path) / "mail") if not server and mode == "development" else "",
+        # Where people reach the service, e.g. https://rightsupport.example.gov.uk: links in messages start
+        # with it. Unset, a message queued by a page links to that page's own address, and one queued by a
+        # command (reminders from cron) to http://127.0.0.1:5000.
+        "PUBLIC_URL": (env.get("PUBLIC_URL") or "").strip().rstrip("/"),
     }
 
 

@@ -126,7 +126,9 @@ def upload():
         plan = plan_import(kind, data, filename)
         token = _store(kind.name, filename, data) if plan.ok else ""
         return _render_preview(plan, token)
-    batches = db.session.scalars(select(ImportBatch).order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()).limit(20))
+    # Each role sees the recent imports of the kinds it may import, not everyone's.
+    batches = db.session.scalars(select(ImportBatch).where(ImportBatch.kind.in_([k.name for k in kinds]))
+                                 .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()).limit(20))
     return render_template("core/import_upload.html", form=form, kinds=kinds, batches=list(batches))
 
 

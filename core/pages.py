@@ -16,7 +16,18 @@ bp = Blueprint("core", __name__)
 def home():
     if not current_user.is_authenticated:
         return render_template("core/start.html")
-    return render_template("core/home.html")
+    panels = [(template, context()) for roles, template, context in current_app.extensions.get(HOME_PANELS, [])
+              if current_user.role in roles]
+    return render_template("core/home.html", panels=panels)
+
+
+HOME_PANELS = "right_support_home_panels"
+
+
+def add_home_panel(app, roles, template: str, context) -> None:
+    """Show ``template`` on the home page of users with one of ``roles``; ``context()`` gives its values
+    (as ``panel``). A feature adds what its users need to see first, such as a DSL's training status."""
+    app.extensions.setdefault(HOME_PANELS, []).append((frozenset(roles), template, context))
 
 
 @bp.route("/accessibility")

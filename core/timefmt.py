@@ -72,6 +72,23 @@ def parse_day(text: str | None) -> date | None:
         return None
 
 
+def impossible_day(text: str | None) -> str | None:
+    """For a day written in one of the two shapes that is not a real day, say so the way people read
+    dates: '31 November 2026 is not a real date'. None for a real day, a blank, or another shape."""
+    text = (text or "").strip()
+    if re.fullmatch(ISO_DAY_SHAPE, text):
+        year, month, day = (int(part) for part in text.split("-"))
+    elif re.fullmatch(UK_DAY_SHAPE, text):
+        day, month, year = (int(part) for part in text.split("/"))
+    else:
+        return None
+    if parse_day(text) is not None:
+        return None
+    if 1 <= month <= 12:
+        return f"{day} {date(2000, month, 1):%B} {year} is not a real date"
+    return f"{text} is not a real date: there is no month {month}"
+
+
 def uk_date(value) -> str:
     """17 September 2020."""
     if value is None:

@@ -4,6 +4,7 @@ from core.auth import ADMIN, DSL, TRAINER
 from core.demo import register_demo_step, register_seeded_tables
 from core.imports import register_import_kind
 from core.navigation import add_nav_item
+from core.pages import add_home_panel
 from core.timefmt import to_london
 
 
@@ -16,13 +17,15 @@ def uk_time(value) -> str:
 
 
 def init_app(app) -> None:
-    from courses import cli, demo
+    from courses import cli, demo, messages
     from courses.importers import AttendanceImport
     from courses.views import bp
 
     app.register_blueprint(bp)
+    messages.init_app(app)
     app.jinja_env.filters["uk_time"] = uk_time
     app.cli.add_command(cli.courses)
+    app.cli.add_command(cli.reminders)
     register_import_kind(app, AttendanceImport())
     register_demo_step(app, 20, "courses", demo.load_courses)
     register_seeded_tables(app, "course_types", "course_settings")
@@ -30,3 +33,19 @@ def init_app(app) -> None:
     add_nav_item(app, "courses.clock", "Training clock", {ADMIN, TRAINER}, order=31, section="courses.clock")
     add_nav_item(app, "courses.course_types", "Course types", {ADMIN}, order=32, section="courses.course_type")
     add_nav_item(app, "courses.my_training", "My training", {DSL}, order=33, section="courses.my_")
+    add_home_panel(app, {DSL}, "courses/_home_status.html", _home_status)
+
+
+def _home_status() -> dict | None:
+    """A DSL's training status and next booking, for the home page."""
+    from flask_login import current_user
+
+    from courses import services
+    from courses.clock import STATUS_LABELS, as_dates
+
+    dsl = current_user.dsl
+    if dsl is None:
+        return None
+    clock = as_dates(services.clock_for(dsl_id=dsl.id)).to_dict("records")[0]
+    bookings = [b for b in services.upcoming_bookings(dsl) if b.status == "booked" and not b.session.cancelled]
+    return {"clock": clock, "labels": STATUS_LABELS, "next": bookings[0] if bookings else None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 PRODUCT_ID = "-//Right Support//DSL training//EN"
 
@@ -20,18 +20,31 @@ class CalendarEvent:
     description: str = ""
     url: str = ""
     cancelled: bool = False
+    # Raised on every change an email announces, so a calendar applies the newest one.
+    sequence: int = 0
 
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def build_calendar(events: list[CalendarEvent], name: str, stamp: datetime) -> bytes:
-    """An iCalendar file holding ``events``; ``stamp`` (UTC) is when it was made."""
+def describe(where: str, notes: str, council: str, service: str) -> str:
+    """An event's DESCRIPTION: how to get there or join, the trainer's notes, and who runs it."""
+    return "\n\n".join(part for part in (where, notes, f"{service}, {council}") if part)
+
+
+def build_calendar(events: list[CalendarEvent], name: str, stamp: datetime, method: str = "",
+                   organizer: str = "", attendee: str = "") -> bytes:
+    """An iCalendar file holding ``events``; ``stamp`` (UTC) is when it was made.
+
+    For an email invitation ``method`` is REQUEST (add or update the events) or CANCEL (remove them),
+    with the ``organizer`` (the service's sender address) and the ``attendee`` it is sent to."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
     calendar.add("x-wr-calname", name)
     for item in events:
         event = Event()
@@ -47,5 +60,14 @@ def build_calendar(events: list[CalendarEvent], name: str, stamp: datetime) -> b
         if item.url:
             event.add("url", item.url)
         event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
+        if item.sequence:
+            event.add("sequence", item.sequence)
+        if organizer:
+            event.add("organizer", vCalAddress(f"mailto:{organizer}"))
+        if attendee:
+            person = vCalAddress(f"mailto:{attendee}")
+            person.params["ROLE"] = vText("REQ-PARTICIPANT")
+            person.params["PARTSTAT"] = vText("ACCEPTED")
+            event.add("attendee", person, encode=0)
         calendar.add_component(event)
     return calendar.to_ical()

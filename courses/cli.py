@@ -42,3 +42,46 @@ def due(on, fmt):
     writer.writeheader()
     for record in rows:
         writer.writerow({k: csv_cell(v) for k, v in record.items()})
+
+
+@click.group(help="Reminders by email. Safe to run daily from cron: each is sent once.")
+def reminders():
+    pass
+
+
+def _send(work, on, dry_run):
+    """Run ``work(day, dry_run)``, then commit and send what it queued, or with ``dry_run`` undo it."""
+    from core.extensions import db
+    from core.mail import deliver
+    from core.timefmt import today_london
+
+    result = work(on or today_london(), dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+        deliver()
+    return result
+
+
+@reminders.command("send")
+@click.option("--on", "on", type=DAY, help="The day to work out status on (2022-08-15 or 15/08/2022); today by default.")
+@click.option("--dry-run", is_flag=True, help="Send nothing; print what would be sent.")
+@with_appcontext
+def send(on, dry_run):
+    """Email each DSL whose training is due, has expired or has never been done, once per state and
+    expiry date. Prints the counts as JSON."""
+    from courses.reminders import send_training_reminders
+
+    click.echo(json.dumps(_send(send_training_reminders, on, dry_run)))
+
+
+@reminders.command("sessions")
+@click.option("--on", "on", type=DAY, help="The day to count from (2022-08-15 or 15/08/2022); today by default.")
+@click.option("--dry-run", is_flag=True, help="Send nothing; print what would be sent.")
+@with_appcontext
+def sessions(on, dry_run):
+    """Email everyone booked on a session in the next two days, once per session. Prints the count as JSON."""
+    from courses.reminders import send_session_reminders
+
+    click.echo(json.dumps({"session": _send(send_session_reminders, on, dry_run)}))

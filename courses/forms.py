@@ -13,11 +13,20 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import WholeNumberField, choice_list
-from core.timefmt import parse_day
+from core.timefmt import impossible_day, parse_day
 from courses.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, MODE_LABELS, MODES, RENEWS, RENEWS_LABELS
 
 PART_SLOTS = 3
@@ -124,7 +133,7 @@ class SessionForm(FlaskForm):
                 continue
             day, starts, ends = parse_day(day_field.data), parse_time(start_field.data), parse_time(end_field.data)
             if day is None:
-                day_field.errors.append(f"Enter the date of part {n} like 17/9/2026")
+                day_field.errors.append(impossible_day(day_field.data) or f"Enter the date of part {n} like 17/9/2026")
             if starts is None:
                 start_field.errors.append(f"Enter the start time of part {n} like 09:30")
             if ends is None:
@@ -168,16 +177,25 @@ for _n in range(1, PART_SLOTS + 1):
 
 
 class BookOnBehalfForm(FlaskForm):
-    dsl_id = HiddenField(validators=[InputRequired()])
-    submit = SubmitField("Book", widget=GovSubmitInput())
+    """Book one or several people found by one search of the register."""
+
+    dsl_ids = SelectMultipleField(coerce=int, validate_choice=False, validators=[InputRequired()])
+    q = HiddenField()
+    submit = SubmitField("Book the people selected", widget=GovSubmitInput())
+
+
+class BookForm(FlaskForm):
+    """A DSL's Book button; ``second`` is "yes" once they have confirmed a second place on one course."""
+
+    second = HiddenField()
 
 
 class WalkInForm(FlaskForm):
     email = StringField("Email address of someone who came without booking", widget=GovTextInput(), filters=[strip],
                         description="They must be on the DSL register",
-                        validators=[InputRequired("Enter the email address of the person who came"),
-                                    Email("Enter an email address in the correct format, like name@school.example.org",
-                                          check_deliverability=False), Length(max=254)])
+                        # No format check: the address only has to be on the register, which the lookup
+                        # says, and a format check refused register addresses such as the demo's .test ones.
+                        validators=[InputRequired("Enter the email address of the person who came"), Length(max=254)])
     submit = SubmitField("Add to the register", widget=GovSubmitInput())
 
 
@@ -193,6 +211,7 @@ def register_form(rows, formdata=None):
 
     class RegisterForm(FlaskForm):
         submit = SubmitField("Save the register", widget=GovSubmitInput())
+        everyone = SubmitField("Mark everyone attended", widget=GovSubmitInput())
 
     for row in rows:
         field = RadioField(row.dsl.name, widget=GovRadioInput(),
@@ -202,16 +221,35 @@ def register_form(rows, formdata=None):
     return RegisterForm(formdata=formdata) if formdata is not None else RegisterForm()
 
 
-def attendee_confirm_form(unmatched_count: int):
-    """Confirm an attendee list: the matched DSL ids, and an email to pair each unmatched attendee with."""
+def encode_statuses(statuses: dict[int, str]) -> str:
+    """{dsl id: status} as '12:attended,15:partial', carried from the review page to its confirmation."""
+    return ",".join(f"{i}:{status}" for i, status in statuses.items())
+
+
+def decode_statuses(text: str | None) -> dict[int, str]:
+    out = {}
+    for item in (text or "").split(","):
+        dsl_id, _, status = item.partition(":")
+        if dsl_id.strip().isdigit() and status in ATTENDANCE_STATUSES:
+            out[int(dsl_id)] = status
+    return out
+
+
+def attendee_confirm_form(unmatched_count: int, change_ids=(), formdata=None):
+    """Confirm an attendee list: the statuses proposed for matched DSLs, an email to pair each
+    unmatched attendee with, and a tick for each change to a status already recorded."""
 
     class AttendeeConfirmForm(FlaskForm):
         matched = HiddenField()
-        submit = SubmitField("Mark these people as attended", widget=GovSubmitInput())
+        seen = HiddenField()
+        submit = SubmitField("Save these attendances", widget=GovSubmitInput())
 
     for n in range(unmatched_count):
         setattr(AttendeeConfirmForm, f"pair_{n}", StringField(
             "Email on the register", widget=GovTextInput(), filters=[strip],
             validators=[Optional(), Length(max=254)]))
         setattr(AttendeeConfirmForm, f"attendee_{n}", HiddenField())
-    return AttendeeConfirmForm()
+        setattr(AttendeeConfirmForm, f"proposed_{n}", HiddenField())
+    for dsl_id in change_ids:
+        setattr(AttendeeConfirmForm, f"change_{dsl_id}", BooleanField(default=False))
+    return AttendeeConfirmForm(formdata=formdata) if formdata is not None else AttendeeConfirmForm()

@@ -8,7 +8,7 @@ from core.auth import ADMIN, TRAINER
 from core.bulk import bulk_insert
 from core.extensions import db
 from core.imports import Column, ImportKind, RowError
-from core.timefmt import utcnow
+from core.timefmt import today_london, uk_date, utcnow
 from courses.models import ATTENDANCE_STATUSES, Attendance, CourseSession, CourseType
 from people.models import Dsl
 
@@ -49,6 +49,12 @@ class AttendanceImport(ImportKind):
         for row, email in zip(frame.loc[dsl_id.isna(), "_row"], frame.loc[dsl_id.isna(), "email"]):
             errors.append(RowError(int(row), "email", f"no DSL with the email {email} is on the register."))
         frame = frame.assign(course_type_id=course_type_id.astype("Int64"), dsl_id=dsl_id.astype("Int64"))
+        # The training clock counts attendance, so none is taken for a session that has not happened.
+        today = today_london()
+        future = pd.to_datetime(frame["session_date"]).dt.date > today
+        for row, day in zip(frame.loc[future, "_row"], frame.loc[future, "session_date"]):
+            errors.append(RowError(int(row), "session_date", f"{uk_date(pd.Timestamp(day).date())} has not come yet: "
+                                   "attendance can be recorded once a session has started."))
         if errors:
             return frame
         sessions = self._sessions(frame)

@@ -165,3 +165,24 @@ class CalendarFeed(db.Model):
     dsl_id: Mapped[int] = mapped_column(ForeignKey("dsls.id", ondelete="CASCADE"), unique=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+REMINDER_KINDS = ("due", "expired", "never", "session")
+
+
+class Reminder(db.Model):
+    """A reminder queued for a DSL, kept so the same reminder is never queued twice: one per training
+    state and expiry date (``key`` is the expiry date, or "never"), and one per session booked (``key``
+    is the session id and its first day, so a session moved to another day is reminded of again)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("dsl_id", "kind", "key", name="uq_reminders_dsl_kind_key"),
+        CheckConstraint(f"kind IN ({quoted(REMINDER_KINDS)})", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dsl_id: Mapped[int] = mapped_column(ForeignKey("dsls.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(40))
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,8 +14,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from core.database import is_sqlite
 from core.extensions import db
+from core.frames import query_frame
 from core.paging import paginate
-from core.timefmt import london_to_utc, today_london, utcnow
+from core.timefmt import london_to_utc, today_london, uk_date, uk_datetime, utcnow
+from courses import messages
 from courses.certificate import CertificateContent
 from courses.clock import Periods, add_months, training_clock
 from courses.models import (
@@ -128,9 +130,33 @@ def save_session(course_session: CourseSession | None, *, course_type: CourseTyp
     return course_session
 
 
-def cancel_session(course_session: CourseSession) -> None:
+def has_attendance(course_session: CourseSession) -> bool:
+    return db.session.scalar(select(Attendance.id).where(Attendance.session_id == course_session.id).limit(1)) is not None
+
+
+def cancel_session(course_session: CourseSession) -> int:
+    """Cancel a session and email everyone booked or waiting; returns how many were told. Refused once
+    attendance is recorded: the session took place."""
+    if course_session.cancelled:
+        return 0
+    if has_attendance(course_session):
+        raise CourseError("This session cannot be cancelled: attendance has been recorded for it")
     course_session.cancelled = True
+    told = list(db.session.scalars(select(Booking).options(joinedload(Booking.dsl)).where(
+        Booking.session_id == course_session.id, Booking.status != "cancelled")))
+    started = session_started(course_session)
+    if not started:
+        messages.queue_session_cancelled(told)
     db.session.flush()
+    return 0 if started else len(told)
+
+
+def session_started(course_session: CourseSession, now=None) -> bool:
+    """Whether the session's first part has begun (a session without parts: its first day has come)."""
+    starts = [part.starts_at for part in course_session.parts]
+    if not starts:
+        return course_session.first_day <= today_london()
+    return min(starts) <= (now or utcnow())
 
 
 SESSION_PAGE_SIZE = 50
@@ -176,19 +202,42 @@ def booking_counts(session_ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-def open_sessions(limit: int = 10, excluding: Iterable[int] = ()) -> list[tuple[CourseSession, int]]:
+def open_sessions(limit: int = 10, excluding: Iterable[int] = (), include_full: bool = False,
+                  hide_courses: Iterable[str] = ()) -> list[tuple[CourseSession, int]]:
     """The next ``limit`` sessions that are not cancelled and still have free places (leaving out
-    ``excluding``), with the number free. The database picks them, so the cost does not grow with
-    the number of sessions."""
+    ``excluding``, and courses whose codes are in ``hide_courses``), with the number free; with
+    ``include_full`` full ones too (0 free), whose waiting list can be joined. The database picks
+    them, so the cost does not grow with the number of sessions."""
     booked = (select(func.count()).select_from(Booking)
               .where(Booking.session_id == CourseSession.id, Booking.status == "booked")
               .correlate(CourseSession).scalar_subquery())
-    statement = _sessions_statement("upcoming", None, "").where(CourseSession.cancelled.is_(False),
-                                                               CourseSession.capacity > booked)
-    excluding = list(excluding)
+    statement = _sessions_statement("upcoming", None, "").where(CourseSession.cancelled.is_(False))
+    if not include_full:
+        statement = statement.where(CourseSession.capacity > booked)
+    excluding, hide_courses = list(excluding), list(hide_courses)
     if excluding:
         statement = statement.where(CourseSession.id.not_in(excluding))
-    return [(s, s.capacity - n) for s, n in db.session.execute(statement.add_columns(booked).limit(limit))]
+    if hide_courses:
+        hidden = select(CourseType.id).where(CourseType.code.in_(hide_courses))
+        statement = statement.where(CourseSession.course_type_id.not_in(hidden))
+    return [(s, max(s.capacity - n, 0)) for s, n in db.session.execute(statement.add_columns(booked).limit(limit))]
+
+
+# Which courses a DSL is not offered, by their training status: an induction is for someone never
+# trained or whose training has lapsed, a refresher for someone who has trained before.
+NOT_OFFERED = {"never": ("refresher",), "expired": (), "due": ("induction",), "in-date": ("induction",)}
+
+
+def courses_not_offered(status: str) -> tuple[str, ...]:
+    return NOT_OFFERED.get(status, ())
+
+
+def other_booking_of_course(dsl: Dsl, course_session: CourseSession) -> Booking | None:
+    """The DSL's place (or waiting-list place) on another upcoming session of the same course, if any."""
+    return db.session.scalar(select(Booking).join(Booking.session).where(
+        Booking.dsl_id == dsl.id, Booking.status != "cancelled", Booking.session_id != course_session.id,
+        CourseSession.course_type_id == course_session.course_type_id, CourseSession.cancelled.is_(False),
+        CourseSession.first_day >= today_london()).limit(1))
 
 
 # -- bookings -----------------------------------------------------------------------------------
@@ -231,16 +280,42 @@ def book_place(course_session: CourseSession, dsl: Dsl, booked_by: User | None =
     booking.booked_by_id = booked_by.id if booked_by else None
     booking.created_at = utcnow()
     db.session.flush()
+    messages.queue_booked(booking)
     return booking
 
 
-def cancel_booking(booking: Booking) -> list[Booking]:
-    """Cancel a place (or a place on the waiting list); returns the bookings promoted into the freed place."""
+def attendance_of(booking: Booking) -> Attendance | None:
+    return db.session.scalar(select(Attendance).where(Attendance.session_id == booking.session_id,
+                                                      Attendance.dsl_id == booking.dsl_id))
+
+
+def dsls_by_ids(ids, limit: int = 200) -> list[Dsl]:
+    wanted = sorted({int(i) for i in ids})[:limit]
+    return list(db.session.scalars(select(Dsl).where(Dsl.id.in_(wanted)).order_by(Dsl.name, Dsl.id))) if wanted else []
+
+
+def booking_summary(bookings: list[Booking]) -> str:
+    """'Booked: A, B. On the waiting list: C.' for a trainer who booked several people at once."""
+    booked = [b.dsl.name for b in bookings if b.status == "booked"]
+    waiting = [b.dsl.name for b in bookings if b.status == "waitlisted"]
+    return " ".join(([f"Booked: {', '.join(booked)}."] if booked else [])
+                    + ([f"On the waiting list (the session is full): {', '.join(waiting)}."] if waiting else []))
+
+
+def cancel_booking(booking: Booking, by_trainer: bool = False) -> list[Booking]:
+    """Cancel a place (or a place on the waiting list) and email the DSL; returns the bookings promoted
+    into the freed place. Refused once the DSL's attendance is recorded: the register says what
+    happened, and a certificate may rest on it, so it is changed there, not by cancelling."""
     if booking.status == "cancelled":
         return []
+    if attendance_of(booking) is not None:
+        raise CourseError("This place cannot be cancelled: attendance has been recorded for it. "
+                          "Change the attendance on the register instead.")
     _lock_session(booking.session)
     booking.status, booking.waitlist_position = "cancelled", None
     db.session.flush()
+    if not session_started(booking.session):
+        messages.queue_cancelled(booking, by_trainer)
     return promote_waitlist(booking.session)
 
 
@@ -254,6 +329,7 @@ def promote_waitlist(course_session: CourseSession) -> list[Booking]:
         Booking.waitlist_position, Booking.id).limit(free)))
     for booking in waiting:
         booking.status, booking.waitlist_position = "booked", None
+        messages.queue_promoted(booking)
     db.session.flush()
     return waiting
 
@@ -304,8 +380,22 @@ def register_rows(course_session: CourseSession) -> list[RegisterRow]:
     return sorted(rows.values(), key=lambda r: (r.dsl.name.lower(), r.dsl.email))
 
 
+def not_started_message(course_session: CourseSession) -> str:
+    first = min((p.starts_at for p in course_session.parts), default=None)
+    when = uk_datetime(first) if first else uk_date(course_session.first_day)
+    return f"Attendance can be recorded once the session has started, on {when}"
+
+
+def check_started(course_session: CourseSession) -> None:
+    """Attendance is recorded only once a session has begun, so the training clock never counts a
+    session that has not happened."""
+    if not session_started(course_session):
+        raise CourseError(not_started_message(course_session))
+
+
 def save_register(course_session: CourseSession, statuses: dict[int, str], recorded_by: User | None) -> int:
     """Record attendance for each DSL id in ``statuses`` (blank means not yet marked). Returns how many changed."""
+    check_started(course_session)
     existing = {a.dsl_id: a for a in db.session.scalars(select(Attendance).where(Attendance.session_id == course_session.id))}
     changed = 0
     now = utcnow()
@@ -325,6 +415,12 @@ def save_register(course_session: CourseSession, statuses: dict[int, str], recor
     return changed
 
 
+def mark_everyone_attended(statuses: dict[int, str]) -> dict[int, str]:
+    """'Mark everyone attended': everyone not marked on the form becomes attended; a partly
+    attended or absent mark the trainer has set stays."""
+    return {dsl_id: status or "attended" for dsl_id, status in statuses.items()}
+
+
 def add_walk_in(course_session: CourseSession, email: str, recorded_by: User | None) -> Dsl:
     """Someone on the register who came without booking: recorded as attended."""
     dsl = db.session.scalar(select(Dsl).where(Dsl.email == normalise_email(email)))
@@ -339,24 +435,57 @@ class AttendeeMatch:
     name: str
     email: str
     dsl: Dsl | None
+    minutes: float | None = None  # time in the meeting, from the list's duration column
 
 
-def match_attendees(rows: list[dict]) -> list[AttendeeMatch]:
-    """Match an online meeting's attendee list (name, email) to the register by email."""
+def match_attendees(rows: list[dict], duration: str | None = None) -> list[AttendeeMatch]:
+    """Match an online meeting's attendee list (name, email, and maybe a duration) to the register by
+    email; someone on several rows (they rejoined) is one match with their minutes added up."""
+    from courses.attendees import parse_minutes
+
     emails = sorted({normalise_email(r.get("email", "")) for r in rows if r.get("email")})
     known: dict[str, Dsl] = {}
     for start in range(0, len(emails), 500):
         for dsl in db.session.scalars(select(Dsl).where(Dsl.email.in_(emails[start:start + 500]))):
             known[dsl.email] = dsl
-    seen, out = set(), []
+    out: dict[str, AttendeeMatch] = {}
     for row in rows:
         email = normalise_email(row.get("email", ""))
         name = (row.get("name") or "").strip()
-        if (email or name) in seen or not (email or name):
+        key = email or name
+        if not key:
             continue
-        seen.add(email or name)
-        out.append(AttendeeMatch(name, email, known.get(email)))
-    return out
+        minutes = parse_minutes(row.get(duration)) if duration else None
+        match = out.get(key)
+        if match is None:
+            out[key] = AttendeeMatch(name, email, known.get(email), minutes)
+        elif minutes is not None:
+            match.minutes = (match.minutes or 0) + minutes
+    return list(out.values())
+
+
+def session_minutes(course_session: CourseSession) -> float:
+    return sum((p.ends_at - p.starts_at).total_seconds() / 60 for p in course_session.parts)
+
+
+@dataclass
+class StatusChange:
+    dsl: Dsl
+    before: str  # the status recorded now
+    after: str  # the status the attendee list suggests
+
+
+def attendance_plan(course_session: CourseSession, proposed: dict[int, str]) -> tuple[dict[int, str], list[StatusChange]]:
+    """Split the statuses an attendee list suggests into those for people not yet marked (applied as
+    they are) and changes to statuses already recorded (applied only when the trainer ticks them)."""
+    existing = dict(db.session.execute(select(Attendance.dsl_id, Attendance.status).where(
+        Attendance.session_id == course_session.id, Attendance.dsl_id.in_(list(proposed)))).all())
+    new = {i: status for i, status in proposed.items() if i not in existing}
+    changed = [i for i, status in proposed.items() if i in existing and existing[i] != status]
+    people = {d.id: d for d in db.session.scalars(select(Dsl).where(Dsl.id.in_(changed)))} if changed else {}
+    changes = sorted((StatusChange(people[i], existing[i], proposed[i]) for i in changed),
+                     key=lambda c: (c.dsl.name.lower(), c.dsl.id))
+    return new, changes
 
 
 def dsls_by_email(emails: list[str]) -> dict[str, Dsl]:
@@ -435,9 +564,8 @@ def register_frame(district: str = "", school_id: int | None = None, dsl_id: int
         statement = statement.where(School.id == school_id)
     if dsl_id:
         statement = statement.where(Dsl.id == dsl_id)
-    rows = db.session.execute(statement).all()
-    return pd.DataFrame(rows, columns=["dsl_id", "email", "name", "role", "school_id", "school_urn", "school_name",
-                                       "district"])
+    return query_frame(statement, ["dsl_id", "email", "name", "role", "school_id", "school_urn", "school_name",
+                                   "district"])
 
 
 def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
@@ -447,8 +575,34 @@ def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
         CourseType, CourseSession.course_type_id == CourseType.id).where(Attendance.status == "attended")
     if dsl_ids is not None and len(dsl_ids) <= 1000:
         statement = statement.where(Attendance.dsl_id.in_(dsl_ids))
-    rows = db.session.execute(statement).all()
-    return pd.DataFrame(rows, columns=["dsl_id", "day", "renews"])
+    return query_frame(statement, ["dsl_id", "day", "renews"])
+
+
+def search_clock(frame: pd.DataFrame, query: str) -> pd.DataFrame:
+    """The training clock's rows whose name, email or school name holds ``query`` (any case)."""
+    text = (query or "").strip().lower()
+    if not text:
+        return frame
+    found = pd.Series(False, index=frame.index)
+    for column in ("name", "email", "school_name"):
+        found |= frame[column].str.lower().str.contains(text, regex=False)
+    return frame[found]
+
+
+def school_cover_table(district: str = "", gaps_only: bool = False) -> tuple[pd.DataFrame, int, int]:
+    """Each school's cover (an in-date DSL, an in-date deputy), schools without full cover first;
+    with ``gaps_only`` only those. Returns the table, how many lack cover, and how many schools."""
+    from courses.clock import school_cover
+
+    frame = clock_for(district=district)
+    cover = school_cover(frame)
+    names = frame.drop_duplicates("school_id").set_index("school_id")[["school_name", "school_urn", "district"]]
+    cover = cover.join(names, on="school_id").sort_values(["dsl_in_date", "deputy_in_date", "school_name"])
+    without = ~(cover["dsl_in_date"] & cover["deputy_in_date"])
+    total = len(cover)
+    if gaps_only:
+        cover = cover[without]
+    return cover, int(without.sum()), total
 
 
 def clock_for(on: date | None = None, district: str = "", school_id: int | None = None,

@@ -46,7 +46,7 @@ class MaterialVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     material_id: Mapped[int] = mapped_column(ForeignKey("materials.id", ondelete="RESTRICT"), index=True)
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 ... within its material
-    content: Mapped[dict] = mapped_column(JSON)  # see materials/content.py
+    content: Mapped[dict] = mapped_column(JSON)  # see materials/content.py (and legacy.py before model 2)
     status: Mapped[str] = mapped_column(String(10), default=DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -62,6 +62,11 @@ class MaterialVersion(db.Model):
     pdf_a3: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     pdf_a3_size: Mapped[int | None] = mapped_column(Integer)
     pdf_a3_sha256: Mapped[str | None] = mapped_column(String(64))
+    # A deck's trainer's notes, built at the same time; null for the other materials and for decks
+    # published before notes existed.
+    notes_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    notes_pdf_size: Mapped[int | None] = mapped_column(Integer)
+    notes_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
 
     material: Mapped[Material] = relationship(back_populates="versions")
     published_by = relationship("User", foreign_keys=[published_by_id])
@@ -88,7 +93,8 @@ def _published_versions_never_change(mapper, connection, version):
     if not was_published:
         return
     changed = [name for name in ("content", "number", "status", "pdf", "pdf_sha256", "pdf_a3", "pdf_a3_sha256",
-                                 "published_at", "material_id") if state.attrs[name].history.has_changes()]
+                                 "notes_pdf", "notes_pdf_sha256", "published_at", "material_id")
+               if state.attrs[name].history.has_changes()]
     if changed:
         raise PublishedVersionChanged(f"version {version.number} is published and cannot change ({', '.join(changed)})")
 

@@ -18,7 +18,7 @@ from core.extensions import db
 from core.memory import ShortMemory
 from core.timefmt import to_london, utcnow
 from materials import pdf
-from materials.content import FILENAMES, KINDS, POSTER, first_version
+from materials.content import DECKS, FILENAMES, KINDS, MODEL, NOTES_FILENAMES, POSTER, first_version, model_of, upgrade
 from materials.models import DRAFT, PUBLISHED, Download, Material, MaterialSettings, MaterialVersion
 
 
@@ -66,10 +66,12 @@ def published_version(material: Material, number: int) -> MaterialVersion | None
                                       MaterialVersion.status == PUBLISHED))
 
 
-def editable_content(material: Material) -> dict:
-    """What the edit form starts from: the draft, else the current version, else version 1's text."""
+def editable_content(material: Material) -> tuple[dict, bool]:
+    """What the edit form starts from: the draft, else the current version, else version 1's text;
+    and whether it was written in an older content model and has been moved to the current one."""
     version = draft_of(material) or current_version(material)
-    return version.content if version else first_version(material.kind)
+    content = version.content if version else first_version(material.kind)
+    return upgrade(material.kind, content), model_of(content) < MODEL
 
 
 def update_draft(version: MaterialVersion, content: dict, user=None) -> MaterialVersion:
@@ -104,11 +106,16 @@ def publish(version: MaterialVersion, council: str, user=None) -> MaterialVersio
     now = utcnow()
     meta = pdf.Meta(number=version.number, published=to_london(now).date(), council=council)
     kind = version.material.kind
+    version.content = upgrade(kind, version.content)  # a draft from before model 2 is published in model 2
     built = pdf.build(kind, version.content, meta)
     version.pdf, version.pdf_size, version.pdf_sha256 = built, len(built), hashlib.sha256(built).hexdigest()
     if kind == POSTER:
         a3 = pdf.build(kind, version.content, meta, size="A3")
         version.pdf_a3, version.pdf_a3_size, version.pdf_a3_sha256 = a3, len(a3), hashlib.sha256(a3).hexdigest()
+    if kind in DECKS:
+        notes = pdf.notes(kind, version.content, meta)
+        version.notes_pdf, version.notes_pdf_size = notes, len(notes)
+        version.notes_pdf_sha256 = hashlib.sha256(notes).hexdigest()
     version.status = PUBLISHED
     version.published_at = now
     version.published_by_id = user.id if user else None
@@ -146,7 +153,7 @@ class ServedPdf:
         published = self.published_at.replace(tzinfo=timezone.utc, microsecond=0)
         return [("Content-Type", "application/pdf"), ("ETag", quote_etag(self.sha256)),
                 ("Last-Modified", http_date(published)), ("Cache-Control", "private, no-cache"),
-                ("Content-Disposition", f'inline; filename="{self.filename}"')]
+                ("Content-Disposition", f'attachment; filename="{self.filename}"')]
 
 
 def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf | None:
@@ -277,16 +284,22 @@ def set_poster_public(public: bool, user=None) -> MaterialSettings:
     return row
 
 
-def current_files() -> dict[str, bytes]:
-    """The current published PDF of every material by its export file name (the poster at A4)."""
-    files, missing = {}, []
+def current_files() -> tuple[dict[str, bytes], list[str]]:
+    """The current published PDF of every material by its export file name (the poster at A4) and
+    each deck's trainer's notes; and a line for each deck whose current version has no notes."""
+    files, missing, without_notes = {}, [], []
     for kind in KINDS:
         material = material_by_kind(kind)
         version = current_version(material) if material else None
         if version is None:
             missing.append(kind)
-        else:
-            files[FILENAMES[kind]] = version.pdf
+            continue
+        files[FILENAMES[kind]] = version.pdf
+        if kind in DECKS and version.notes_pdf is not None:
+            files[NOTES_FILENAMES[kind]] = version.notes_pdf
+        elif kind in DECKS:
+            without_notes.append(f"{NOTES_FILENAMES[kind]} not written: version {version.number} of the {kind} was "
+                                 "published before trainer's notes existed; publish a new version to get them.")
     if missing:
         raise MaterialError("No version has been published yet of: " + ", ".join(missing))
-    return files
+    return files, without_notes

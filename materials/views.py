@@ -9,10 +9,10 @@ from markupsafe import Markup, escape
 
 from core.auth import ADMIN, public, roles_required, session_check_remembered, signed_in
 from core.extensions import db
-from materials import services
-from materials.content import DESCRIPTIONS, KINDS, POSTER, SERVICE_COLOURS, TITLES, deck, flatten, paragraphs, unflatten
-from materials.forms import SERVICE_LABELS, PublishForm, SettingsForm, field_groups, material_form_class
-from materials.pdf.colours import PANELS
+from materials import figures, services
+from materials.content import DESCRIPTIONS, KINDS, POSTER, TITLES, flatten, paragraphs, unflatten, upgrade
+from materials.forms import PublishForm, SettingsForm, field_groups, material_form_class
+from materials.outline import page_context
 
 bp = Blueprint("materials", __name__, static_folder="static", static_url_path="/materials/static")
 admin_bp = Blueprint("materials_admin", __name__, url_prefix="/admin/materials")
@@ -42,8 +42,7 @@ def _material(kind: str):
 
 def _render(kind: str, content: dict, version=None, **extra):
     return render_template("materials/material.html", kind=kind, title=TITLES[kind], content=content,
-                           version=version, slides=deck(kind, content) if kind.endswith("slides") else None,
-                           colours=SERVICE_COLOURS, panels=PANELS, service_labels=SERVICE_LABELS, **extra)
+                           version=version, **page_context(kind, content), **extra)
 
 
 def _send_pdf(file, user=None) -> Response:
@@ -164,32 +163,43 @@ def settings():
 def edit(kind):
     material = _material(kind)
     form_class = material_form_class(kind)
-    form = form_class(data=flatten(services.editable_content(material))) if request.method == "GET" else form_class()
+    content, upgraded = services.editable_content(material)
+    figure = None
+    if request.method == "GET":
+        data = flatten(content)
+        if request.args.get("figure") == "latest":
+            data, figure = figures.filled(data)
+        form = form_class(data=data)
+    else:
+        form = form_class()
     if form.validate_on_submit():
         draft = services.save_draft(material, unflatten(kind, form.data), current_user._get_current_object())
         db.session.commit()
         flash(f"Version {draft.number} is saved as a draft. Check it below, then publish it.", "success")
         return redirect(url_for("materials_admin.preview", kind=kind))
-    return render_template("materials/edit.html", form=form, kind=kind, title=TITLES[kind],
-                           groups=field_groups(kind), draft=services.draft_of(material))
+    return render_template("materials/edit.html", form=form, kind=kind, title=TITLES[kind], groups=field_groups(kind),
+                           draft=services.draft_of(material), upgraded=upgraded, figure=figure)
 
 
 @admin_bp.route("/<kind>/preview")
 @roles_required(ADMIN)
-def preview(kind):
+def preview(kind, form=None):
     draft = services.draft_of(_material(kind))
     if draft is None:
         flash("There is no draft of this material. Edit it to start one.", "info")
         return redirect(url_for("materials_admin.edit", kind=kind))
-    return _render(kind, draft.content, draft, preview=True, publish_form=PublishForm())
+    # What publishing builds: a draft from before content model 2 is published in model 2.
+    form = form or PublishForm()
+    return _render(kind, upgrade(kind, draft.content), draft, preview=True, publish_form=form, form=form)
 
 
 @admin_bp.route("/<kind>/publish", methods=["POST"])
 @roles_required(ADMIN)
 def publish(kind):
     material = _material(kind)
-    if not PublishForm().validate_on_submit():
-        abort(400)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return preview(kind, form)
     try:
         version = services.publish_draft(material, current_app.config["COUNCIL_NAME"], current_user._get_current_object())
     except services.MaterialError as error:

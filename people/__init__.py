@@ -8,11 +8,12 @@ from core.navigation import add_nav_item
 
 
 def init_app(app) -> None:
-    from people import cli, demo
+    from people import cli, demo, messages
     from people.importers import DslsImport, SchoolsImport
     from people.views import bp
 
     app.register_blueprint(bp)
+    messages.init_app(app)
     login_manager.user_loader(_user_for_request)
     app.cli.add_command(cli.users)
     register_import_kind(app, SchoolsImport())

@@ -196,7 +196,8 @@ def new_user():
         else:
             _remember_invitation(user)
             db.session.commit()
-            flash(f"Account created for {user.email}. Copy the invitation link below and send it to them.", "success")
+            flash(f"Account created for {user.email}. An invitation to set a password has been emailed to them; "
+                  "you can also copy the link below and send it yourself.", "success")
             return redirect(url_for("people.edit_user", user_id=user.id))
     return render_template("people/user_new.html", form=form)
 
@@ -230,13 +231,20 @@ def invite_user(user_id):
         abort(400)
     _remember_invitation(user)
     db.session.commit()
-    flash("A new set-password link has been made. Any earlier link no longer works.", "success")
+    flash(f"A new set-password link has been emailed to {user.email}. Any earlier link no longer works.", "success")
     return redirect(url_for("people.edit_user", user_id=user.id))
 
 
 def _remember_invitation(user: User) -> None:
-    """Make an invitation and keep its link for this admin's next page only."""
+    """Make an invitation, email its link, and keep the link for this admin's next page only (to copy
+    and send by hand if the email does not arrive)."""
     from flask import current_app
 
-    token = services.invite(user, current_user._get_current_object(), current_app.config["INVITATION_DAYS"])
-    session["invitation_link"] = {"user_id": user.id, "url": url_for("people.set_password", token=token, _external=True)}
+    from core.mail import external_url
+    from people.messages import queue_invitation
+
+    days = current_app.config["INVITATION_DAYS"]
+    token = services.invite(user, current_user._get_current_object(), days)
+    link = external_url("people.set_password", token=token)
+    queue_invitation(user, link, days, current_app.config["COUNCIL_NAME"], current_app.config["SERVICE_NAME"])
+    session["invitation_link"] = {"user_id": user.id, "url": link}

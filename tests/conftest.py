@@ -198,6 +198,57 @@ def make_session(db_session, course_type):
     return make
 
 
+class Mailbox:
+    """What a real SMTP server on loopback has received: ``messages`` (email.message.EmailMessage)."""
+
+    def __init__(self) -> None:
+        self.messages = []
+        self.port = None
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        message.envelope_recipients = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m.envelope_recipients]
+
+    def text(self, message) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+
+    def html(self, message) -> str:
+        return message.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n")
+
+    def attachments(self, message) -> dict:
+        """{filename: (content type with its parameters, bytes)}"""
+        return {part.get_filename(): (part["Content-Type"], part.get_payload(decode=True))
+                for part in message.iter_attachments()}
+
+
+@pytest.fixture
+def mailbox(app, monkeypatch):
+    """A real SMTP server (aiosmtpd) on a free loopback port, which the app is set to send to for
+    the test. Yields its Mailbox."""
+    from aiosmtpd.controller import Controller
+
+    from tests.support import free_port
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    monkeypatch.setitem(app.config, "MAIL_FOLDER", "")
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def formats():
     return EXAMPLES

@@ -12,6 +12,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 from core.pdf import fonts
 from core.pdf.styles import INK
+from core.pdf.tagged import artifact, marked
 from core.pdf.text import plain
 
 CREATOR = "Right Support"
@@ -58,12 +59,16 @@ class Edges:
         canvas.setFillColor(colors.HexColor(self.colour))
         width, height = doc.pagesize
         foot = doc.bottomMargin * 0.45
+        # On a tagged canvas the footer is a paragraph; page numbers and a running head that
+        # repeats the title are pagination, which a screen reader skips.
         if self.footer:
-            canvas.drawString(doc.leftMargin, foot, self.footer)
-        if self.number:
-            canvas.drawRightString(width - doc.rightMargin, foot, self.number.format(page=doc.page))
-        if self.header:
-            canvas.drawString(doc.leftMargin, height - doc.topMargin * 0.55, self.header)
+            with marked(canvas, "P", self.footer):
+                canvas.drawString(doc.leftMargin, foot, self.footer)
+        with artifact(canvas):
+            if self.number:
+                canvas.drawRightString(width - doc.rightMargin, foot, self.number.format(page=doc.page))
+            if self.header:
+                canvas.drawString(doc.leftMargin, height - doc.topMargin * 0.55, self.header)
         canvas.restoreState()
 
 

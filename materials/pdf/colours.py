@@ -1,14 +1,24 @@
-"""Spot colours of the panels and the WCAG contrast ratio of their text. Pure."""
+"""The materials' palette: the spot colour of each service's panel with the ink on it, and the WCAG
+contrast arithmetic that checks it. Pure.
 
-# Background and text colour of each service's panel; every text colour must meet WCAG AA (4.5:1).
+Schools photocopy in black and white, so the fills run from light to dark as the services run from
+'not urgent' to 'child at risk now': every pair of fills differs by a luminance contrast of at least
+PANEL_CONTRAST (not only neighbours), and the ink on each meets WCAG AA.
+"""
+
+from itertools import combinations
+
+# Background and text colour of each service's panel.
 PANELS = {
-    "green": {"background": "#00703c", "text": "#ffffff"},
-    "amber": {"background": "#ffb81c", "text": "#0b0c0c"},
-    "red": {"background": "#b10e1e", "text": "#ffffff"},
+    "green": {"background": "#8cd49a", "text": "#0b0c0c"},
+    "amber": {"background": "#db8000", "text": "#0b0c0c"},
+    "red": {"background": "#a00f1e", "text": "#ffffff"},
 }
+INK = "#0b0c0c"
 PAPER = "#ffffff"
-REMEMBER_BORDER = "#0b0c0c"
 WCAG_AA = 4.5
+# Two fills no photocopier prints as the same grey.
+PANEL_CONTRAST = 1.5
 
 
 def rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -39,3 +49,9 @@ def contrast_ratio(foreground: str, background: str) -> float:
 def panel_contrasts() -> dict[str, float]:
     """The contrast of each panel's text on its background."""
     return {name: contrast_ratio(p["text"], p["background"]) for name, p in PANELS.items()}
+
+
+def fill_contrasts() -> dict[tuple[str, str], float]:
+    """The luminance contrast of every pair of panel fills."""
+    return {(a, b): contrast_ratio(PANELS[a]["background"], PANELS[b]["background"])
+            for a, b in combinations(PANELS, 2)}

@@ -11,7 +11,7 @@ from cohorts import services
 from core.extensions import db
 from tests.core.test_migrations import empty_app  # noqa: F401 (a fixture: a fresh, empty database)
 
-BEFORE = "0009_aliases_and_audit_trail"
+BEFORE = "0011_mail"
 
 
 ROWS = """

@@ -12,4 +12,8 @@ POLICY = {
     "core.health": {"GET": "public"},
     "imports.upload": {"GET": IMPORTERS, "POST": IMPORTERS},
     "imports.confirm": {"POST": IMPORTERS},
+    "mail.outbox": {"GET": {"admin"}},
+    "mail.retry": {"POST": {"admin"}},
+    "mail.development": {"GET": {"admin"}},
+    "mail.development_message": {"GET": {"admin"}},
 }

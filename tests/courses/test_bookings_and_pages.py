@@ -38,10 +38,13 @@ def test_session_form_errors_are_summarised(client, login_as, course_type):
     login_as("trainer")
     response = client.post("/sessions/new", data={
         "course_type": str(course_type().id), "mode": "online", "capacity": "many",
-        "part1_date": "31/02/2026", "part1_start": "14:00", "part1_end": "13:00"})
+        "part1_date": "31/11/2026", "part1_start": "14:00", "part1_end": "13:00", "part2_date": "2026-02-30",
+        "part2_start": "9:00", "part2_end": "10:00", "part3_date": "next tuesday", "part3_start": "9:00",
+        "part3_end": "10:00"})
     page = response.data.decode()
     assert response.status_code == 200 and "govuk-error-summary" in page
-    for message in ("Enter the number of places as a whole number", "Enter the date of part 1",
+    for message in ("Enter the number of places as a whole number", "31 November 2026 is not a real date",
+                    "30 February 2026 is not a real date", "Enter the date of part 3 like 17/9/2026",
                     "Part 1 must end after it starts", "Enter the joining link"):
         assert message in page
 
@@ -240,7 +243,7 @@ def test_trainer_books_on_behalf_and_cancels(client, login_as, db_session, make_
     person = make_dsl(name="Findable Person")
     page = client.get(f"/sessions/{session.id}?q=findable").data.decode()
     assert "Findable Person" in page
-    assert client.post(f"/sessions/{session.id}/book", data={"dsl_id": str(person.id)}).status_code == 302
+    assert client.post(f"/sessions/{session.id}/book", data={"dsl_ids": str(person.id)}).status_code == 302
     booking = db_session.scalar(select(Booking).where(Booking.dsl_id == person.id))
     assert booking.status == "booked"
     client.post(f"/sessions/{session.id}/bookings/{booking.id}/cancel")

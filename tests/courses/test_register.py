@@ -1,11 +1,17 @@
 """The register: one screen per session, saved in one post; walk-ins; attendee lists matched by email."""
 
 import io
+from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from core.timefmt import utcnow
+from core.timefmt import today_london, utcnow
 from courses.models import Attendance, Booking
+
+
+def _yesterday(make_session, **fields):
+    """A session that has taken place, so its register can be marked."""
+    return make_session(first_day=today_london() - timedelta(days=1), **fields)
 
 
 def _book_all(db_session, session, dsl_ids, status="booked"):
@@ -18,7 +24,7 @@ def _book_all(db_session, session, dsl_ids, status="booked"):
 def test_register_queries_do_not_grow_with_the_number_of_people(client, login_as, db_session, make_session, many_dsls,
                                                                 queries_for):
     login_as("trainer")
-    small, large = make_session(capacity=300), make_session(capacity=300, code="pm")
+    small, large = _yesterday(make_session, capacity=300), _yesterday(make_session, capacity=300, code="pm")
     _book_all(db_session, small, many_dsls(20, prefix="small"))
     _book_all(db_session, large, many_dsls(200, prefix="large"))
     # A few already marked, so attendance rows are read too.
@@ -35,7 +41,7 @@ def test_register_queries_do_not_grow_with_the_number_of_people(client, login_as
 
 def test_marking_the_register_in_one_post(client, login_as, db_session, make_session, many_dsls):
     login_as("trainer")
-    session = make_session()
+    session = _yesterday(make_session)
     ids = many_dsls(4)
     _book_all(db_session, session, ids)
     page = client.get(f"/sessions/{session.id}/register")
@@ -55,7 +61,7 @@ def test_marking_the_register_in_one_post(client, login_as, db_session, make_ses
 
 def test_an_unknown_status_is_an_error_not_a_crash(client, login_as, db_session, make_session, many_dsls):
     login_as("trainer")
-    session = make_session()
+    session = _yesterday(make_session)
     ids = many_dsls(1)
     _book_all(db_session, session, ids)
     response = client.post(f"/sessions/{session.id}/register", data={f"dsl_{ids[0]}": "asleep"})
@@ -65,7 +71,7 @@ def test_an_unknown_status_is_an_error_not_a_crash(client, login_as, db_session,
 
 def test_walk_in_is_added_as_attended(client, login_as, db_session, make_session, make_dsl):
     login_as("trainer")
-    session = make_session()
+    session = _yesterday(make_session)
     person = make_dsl()
     response = client.post(f"/sessions/{session.id}/register/walk-in", data={"email": "  " + person.email.upper()})
     assert response.status_code == 302
@@ -76,7 +82,7 @@ def test_walk_in_is_added_as_attended(client, login_as, db_session, make_session
 
 def test_attendee_list_matched_by_email_then_paired_by_hand(client, login_as, db_session, make_session, make_dsl):
     login_as("trainer")
-    session = make_session()
+    session = _yesterday(make_session)
     known, other = make_dsl(), make_dsl()
     csv_text = ("Name,Email,Duration\n"
                 f"{known.name},{known.email.upper()},55\n"
@@ -87,12 +93,12 @@ def test_attendee_list_matched_by_email_then_paired_by_hand(client, login_as, db
     page = response.data.decode()
     assert "1 matched to the register" in page and "1 not matched" in page and "Mystery Person" in page
     response = client.post(f"/sessions/{session.id}/register/attendees/confirm", data={
-        "matched": str(known.id), "attendee_0": "Mystery Person <personal.address@home.example.com>",
-        "pair_0": "no-such@example.org"})
+        "matched": f"{known.id}:attended", "attendee_0": "Mystery Person <personal.address@home.example.com>",
+        "proposed_0": "attended", "pair_0": "no-such@example.org"})
     assert response.status_code == 400 and b"no DSL on the register" in response.data
     response = client.post(f"/sessions/{session.id}/register/attendees/confirm", data={
-        "matched": str(known.id), "attendee_0": "Mystery Person <personal.address@home.example.com>",
-        "pair_0": other.email})
+        "matched": f"{known.id}:attended", "attendee_0": "Mystery Person <personal.address@home.example.com>",
+        "proposed_0": "attended", "pair_0": other.email})
     assert response.status_code == 302
     marked = set(db_session.scalars(select(Attendance.dsl_id).where(Attendance.session_id == session.id,
                                                                     Attendance.status == "attended")))
@@ -101,7 +107,7 @@ def test_attendee_list_matched_by_email_then_paired_by_hand(client, login_as, db
 
 def test_attendee_list_without_an_email_column_is_refused(client, login_as, make_session):
     login_as("trainer")
-    session = make_session()
+    session = _yesterday(make_session)
     response = client.post(f"/sessions/{session.id}/register/attendees",
                            data={"file": (io.BytesIO(b"Name\nSomeone\n"), "list.csv")}, content_type="multipart/form-data")
     assert response.status_code == 400 and b"email" in response.data

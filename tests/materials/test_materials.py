@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from materials import services
-from materials.content import FILENAMES, INDUCTION, KINDS, POSTER, first_version, flatten
+from materials.content import FILENAMES, INDUCTION, KINDS, NOTES_FILENAMES, POSTER, first_version, flatten
 from materials.models import Download, MaterialVersion, PublishedVersionChanged
 
 
@@ -26,7 +26,7 @@ def test_first_versions_hold_the_reports_poster_text_and_numbers(db_session):
         assert version.number == 1 and version.status == "draft" and version.pdf is None
         phones = {s["key"]: s["phone"] for s in version.content["services"]}
         assert phones == {"early_help": "01926 412412", "dsl_infoline": "01926 418608", "mash": "01926 414144"}
-        assert version.content["title"] == "THE RIGHT SUPPORT AT THE RIGHT TIME"
+        assert version.content["title"] == "THE RIGHT SUPPORT\nAT THE RIGHT TIME" and version.content["model"] == 2
     services.ensure_materials()  # a second call adds nothing
     assert db_session.scalar(select(func.count()).select_from(MaterialVersion)) == 4
 
@@ -63,7 +63,7 @@ def test_editing_and_publishing_makes_version_2_while_version_1_stays_byte_ident
     assert current.data == version_1
     current.close()
 
-    response = client.post("/admin/materials/poster/publish", data={})
+    response = client.post("/admin/materials/poster/publish", data={"figure_checked": "y"})
     assert response.status_code == 302
     new = client.get("/materials/poster.pdf")
     text = pdf_text(new.data)
@@ -81,12 +81,14 @@ def test_editing_and_publishing_makes_version_2_while_version_1_stays_byte_ident
 def test_edit_form_errors_are_summarised(client, login_as, published):
     login_as("admin")
     response = client.post("/admin/materials/poster/edit",
-                           data=form_data(POSTER, early_help_phone="", mash_when="x" * 700, dsl_infoline_phone="call me"))
+                           data=form_data(POSTER, early_help_phone="", mash_when="x" * 700, dsl_infoline_phone="call me",
+                                          early_help_when="Call them early."))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "govuk-error-summary" in page
     assert "Enter the phone number for Early Help" in page
-    assert "The WHEN to call for MASH must be 600 characters or fewer" in page
+    assert "The WHEN to call for MASH must be 100 characters or fewer" in page
+    assert "The WHEN to call for Early Help must be 8 to 15 words; it has 3" in page
     assert "Enter a phone number using digits and spaces" in page
     assert services.draft_of(services.material_by_kind(POSTER)) is None
 
@@ -121,9 +123,9 @@ def test_every_role_sees_current_versions_with_size_and_date(client, login_as, p
     assert re.search(r"<td[^>]*>\d+ KB</td>", page) and "17 September" not in page
     assert "Read on screen" in page and "Download at A3" in page
     html = client.get("/materials/poster/")
-    assert html.status_code == 200 and b"01926 414144" in html.data and b"Only call MASH..." in html.data
+    assert html.status_code == 200 and b"01926 414144" in html.data and b"Only when a child is at risk" in html.data
     slides = client.get(f"/materials/{INDUCTION}/").get_data(as_text=True)
-    assert "Slide 1 of" in slides and "Worked example 1" in slides
+    assert "Slide 1 of" in slides and "Example 1: which service?" in slides and "Trainer's notes" in slides
 
 
 def test_nothing_published_yet(client, login_as, db_session):
@@ -153,9 +155,9 @@ def test_public_poster_is_off_by_default_and_an_admin_setting(client, login_as, 
 def test_hostile_content_through_the_admin_form(client, login_as, published, monkeypatch):
     login_as("admin")
     hostile = "<img src=http://127.0.0.1:9/x> & <b> unclosed " + "Z" * 300
-    response = client.post("/admin/materials/poster/edit", data=form_data(POSTER, early_help_why=hostile,
-                                                                            remember=hostile))
-    assert response.status_code == 302
+    response = client.post("/admin/materials/poster/edit", data=form_data(POSTER, early_help_examples=hostile[:90],
+                                                                            social_norm=hostile[:40]))
+    assert response.status_code == 302, response.get_data(as_text=True)
     preview = client.get("/admin/materials/poster/preview").get_data(as_text=True)
     assert "<img src=http://127.0.0.1:9/x>" not in preview and "&lt;img src=http://127.0.0.1:9/x&gt;" in preview
 
@@ -163,15 +165,15 @@ def test_hostile_content_through_the_admin_form(client, login_as, published, mon
         raise AssertionError("publishing tried to open a network connection")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    assert client.post("/admin/materials/poster/publish", data={}).status_code == 302
+    assert client.post("/admin/materials/poster/publish", data={"figure_checked": "y"}).status_code == 302
     monkeypatch.undo()
     pdf = client.get("/materials/poster.pdf")
     text = pdf_text(pdf.data)
     pdf.close()
-    assert "<imgsrc=http://127.0.0.1:9/x>&<b>unclosed" in text and "Z" * 300 in text
+    assert "<imgsrc=http://127.0.0.1:9/x>&<b>unclosed" in text and "Z" * 40 in text
 
 
-def test_export_writes_the_current_published_version_of_each(runner, published, tmp_path):
+def test_export_writes_the_current_published_version_of_each_with_the_trainers_notes(runner, published, tmp_path):
     result = runner.invoke(args=["materials", "export", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     for kind in KINDS:
@@ -182,7 +184,14 @@ def test_export_writes_the_current_published_version_of_each(runner, published, 
             assert len(reader.pages) == 1 and (round(width), round(height)) == (595, 842)
         elif kind.endswith("slides"):
             assert width / height == pytest.approx(16 / 9) and len(reader.pages) >= 8
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(FILENAMES.values())
+    for kind, name in NOTES_FILENAMES.items():
+        version = services.current_version(services.material_by_kind(kind))
+        data = (tmp_path / "out" / name).read_bytes()
+        assert data == version.notes_pdf and version.notes_pdf_size == len(data)
+        reader = PdfReader(io.BytesIO(data))
+        assert (round(float(reader.pages[0].mediabox.width)), round(float(reader.pages[0].mediabox.height))) == (595, 842)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted([*FILENAMES.values(),
+                                                                          *NOTES_FILENAMES.values()])
 
 
 def test_export_refuses_before_anything_is_published(runner, db_session, tmp_path):

@@ -1,7 +1,7 @@
 """Days at risk and the pre-period
 
-Revision ID: 0010_days_at_risk
-Revises: 0009_aliases_and_audit_trail
+Revision ID: 0012_days_at_risk
+Revises: 0011_mail
 Create Date: 2026-12-01 10:00:00
 
 A cohort may have a pre-period. Each member keeps their register role and time zero: the day their
@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_days_at_risk"
-down_revision = "0009_aliases_and_audit_trail"
+revision = "0012_days_at_risk"
+down_revision = "0011_mail"
 branch_labels = None
 depends_on = None
 
