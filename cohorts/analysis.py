@@ -23,9 +23,9 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-COMPARISON = "comparison"
-TREATMENT = "treatment"
-GROUPS = (COMPARISON, TREATMENT)
+from cohorts import estimators
+from cohorts.estimators import COMPARISON, GROUPS, NOT_ESTIMATED, TREATMENT, number
+
 CONTACT = "contact"
 REFERRAL = "referral"
 Z95 = stats.norm.ppf(0.975)
@@ -38,16 +38,6 @@ PUPILS_PER = 100  # the adjusted model's school size is in hundreds of pupils
 GROUP_KEYS = ("n", "dsls_with_contact", "pct_with_contact", "pct_without_contact", "calls", "contacts",
               "referrals", "mean_contacts", "mean_referrals", "contact_referral_ratio")
 COUNT_KEYS = ("n", "dsls_with_contact", "calls", "contacts", "referrals")
-
-
-def number(value) -> float | int | None:
-    """A plain Python number for JSON, or None when it is missing or not finite."""
-    if value is None:
-        return None
-    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
-        return int(value)
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def _ratio(top, bottom) -> float | None:
@@ -82,14 +72,38 @@ def per_dsl_from_counts(members: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     """Each member with the number of contacts and referrals linked to them.
 
     ``members``: dsl_id, group and the school covariates. ``counts``: dsl_id, contacts and referrals
-    of the MASH records inside the outcome window, already counted (a DSL may have several rows,
-    e.g. one per import batch; a null dsl_id is records linked to no one).
+    of the MASH records inside the outcome window (and pre_contacts, pre_referrals in the pre-period,
+    contacts_at_risk and referrals_at_risk on the DSL's days at risk, when counted), already counted (a DSL may have several rows, e.g. one per import batch; a
+    null dsl_id is records linked to no one).
     """
     linked = counts[counts["dsl_id"].notna()]
-    totals = linked.groupby(linked["dsl_id"].astype("int64"))[["contacts", "referrals"]].sum()
+    columns = [c for c in ("contacts", "referrals", "pre_contacts", "pre_referrals", "contacts_at_risk",
+                           "referrals_at_risk") if c in counts]
+    totals = linked.groupby(linked["dsl_id"].astype("int64"))[columns].sum()
     out = members.merge(totals, left_on="dsl_id", right_index=True, how="left")
-    out[["contacts", "referrals"]] = out[["contacts", "referrals"]].fillna(0).astype("int64")
+    out[columns] = out[columns].fillna(0).astype("int64")
     return out
+
+
+def with_days_at_risk(per_dsl: pd.DataFrame, consultations: pd.DataFrame) -> pd.DataFrame:
+    """``per_dsl`` (with the frozen days_at_risk) plus person_days, and the Early Help consultations
+    on the days at risk (``consultations``: dsl_id, consultations_at_risk)."""
+    out = per_dsl.merge(consultations, on="dsl_id", how="left")
+    out["consultations_at_risk"] = out["consultations_at_risk"].fillna(0).astype("int64")
+    out["person_days"] = out.pop("days_at_risk").fillna(0).astype("int64")
+    return out
+
+
+def schools_from_counts(members: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """One row per school with a cohort member: its pupils (as frozen), whether any of its DSLs is
+    in the treatment group, and every MASH record in the window that names it (``counts`` as for
+    :func:`per_dsl_from_counts`, with school_urn), whoever made the call."""
+    schools = members.assign(trained=members["group"].eq(TREATMENT)).groupby("school_urn").agg(
+        pupils=("pupils", "max"), trained=("trained", "max"))
+    named = counts[counts["school_urn"].notna()]
+    totals = named.groupby(named["school_urn"].astype("int64"))[["contacts", "referrals"]].sum()
+    out = schools.join(totals, how="left").fillna({"contacts": 0, "referrals": 0})
+    return out.astype({"contacts": "int64", "referrals": "int64"}).rename_axis("school_urn").reset_index()
 
 
 def per_dsl_counts(members: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
@@ -245,41 +259,69 @@ def design(per_dsl: pd.DataFrame, adjusted: bool) -> pd.DataFrame:
     return x
 
 
-def negative_binomial(per_dsl: pd.DataFrame, adjusted: bool) -> dict:
-    """Rate ratio (treatment over comparison) of contacts per DSL from an NB2 regression."""
+ALPHA_FLOOR = 1e-4  # an NB2 dispersion below this has gone to zero: the data show no overdispersion
+
+
+def _fit_negative_binomial(counts: pd.Series, x: pd.DataFrame):
+    """The fitted NB2 model and whether statsmodels fitted it cleanly, or (None, False) when it
+    raised. Its warnings and errors stay here: none reaches the report."""
     from statsmodels.discrete.discrete_model import NegativeBinomial
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
-    label = "adjusted for pupils, FSM % and phase" if adjusted else "unadjusted"
-    out = {"model": f"Negative binomial (NB2), {label}", "rate_ratio": None, "ci95": [None, None],
-           "p_value": None, "alpha": None, "converged": False, "n": int(len(per_dsl)), "note": None}
-    counts = per_dsl["contacts"].astype(float)
-    has_both = per_dsl["group"].nunique() == 2
-    if not has_both or counts.sum() == 0 or counts[per_dsl["group"] == TREATMENT].sum() == 0:
-        out["note"] = "not fitted: a group is empty or has no contacts"
-        return out
-    x = design(per_dsl, adjusted)
     # One BLAS thread: the design is a few columns wide, so more threads only wait on each other and,
     # under load (gunicorn workers, other jobs), made the fit several times slower.
     with warnings.catch_warnings(record=True) as caught, threadpool_limits(1, user_api="blas"):
         warnings.simplefilter("always")
         try:
             fitted = NegativeBinomial(counts, x, loglike_method="nb2").fit(disp=0, maxiter=200)
-        except (np.linalg.LinAlgError, ValueError) as error:
-            out["note"] = f"not fitted: {error}"
-            return out
-    problems = [w for w in caught if issubclass(w.category, (ConvergenceWarning, HessianInversionWarning, RuntimeWarning))]
-    coefficient = fitted.params["treatment"]
-    low, high = fitted.conf_int(0.05).loc["treatment"]
-    out.update({
-        "rate_ratio": number(math.exp(coefficient)),
-        "ci95": [number(math.exp(low)), number(math.exp(high))],
-        "p_value": number(fitted.pvalues["treatment"]),
-        "alpha": number(fitted.params["alpha"]),
-        "converged": bool(fitted.mle_retvals.get("converged", False)) and not problems,
-    })
-    if problems:
-        out["note"] = "; ".join(sorted({str(w.message).splitlines()[0] for w in problems}))
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError):
+            return None, False
+    failed = any(issubclass(w.category, (ConvergenceWarning, HessianInversionWarning, RuntimeWarning)) for w in caught)
+    return fitted, not failed and bool(fitted.mle_retvals.get("converged", False))
+
+
+def _nb_estimate(fitted) -> dict | None:
+    """The NB2 fit's treatment rate ratio, or None when the estimate is unstable."""
+    coefficient, se = float(fitted.params["treatment"]), float(fitted.bse["treatment"])
+    low, high = (float(v) for v in fitted.conf_int(0.05).loc["treatment"])
+    if estimators.unstable(coefficient, se, low, high):
+        return None
+    return {"rate_ratio": math.exp(coefficient), "ci95": [math.exp(low), math.exp(high)],
+            "p_value": number(fitted.pvalues["treatment"]), "alpha": float(fitted.params["alpha"]), "converged": True}
+
+
+def negative_binomial(per_dsl: pd.DataFrame, adjusted: bool) -> dict:
+    """Rate ratio (treatment over comparison) of contacts per DSL from an NB2 regression; where the
+    dispersion goes to zero or the fit fails, from a Poisson regression with robust standard errors."""
+    label = "adjusted for pupils, FSM % and phase" if adjusted else "unadjusted"
+    out = {"model": f"Negative binomial (NB2), {label}", "rate_ratio": None, "ci95": [None, None],
+           "p_value": None, "alpha": None, "converged": False, "n": int(len(per_dsl)), "note": None}
+    counts = per_dsl["contacts"].astype(float)
+    sums = counts.groupby(per_dsl["group"]).sum()
+    if not sums.get(COMPARISON) or not sums.get(TREATMENT):
+        out["note"] = NOT_ESTIMATED + "a group is empty or made no contacts, so the ratio would be zero or infinite."
+        return out
+    x = design(per_dsl, adjusted)
+    fitted, clean = _fit_negative_binomial(counts, x)
+    # An NB2 dispersion that heads for zero makes its Hessian singular: the data are not overdispersed.
+    alpha = float(fitted.params["alpha"]) if fitted is not None else math.nan
+    went_to_zero = not alpha >= ALPHA_FLOOR
+    estimate = _nb_estimate(fitted) if clean and not went_to_zero else None
+    if estimate is not None:
+        out.update(estimate)
+        return out
+    went_to_zero = fitted is not None and went_to_zero and math.isfinite(alpha)
+    poisson = estimators.rate_ratio(counts, x, "treatment")
+    if poisson["note"]:
+        out["note"] = poisson["note"]
+        return out
+    out.update({"model": f"Poisson with robust standard errors, {label}", "rate_ratio": poisson["ratio"],
+                "ci95": poisson["ci95"], "p_value": poisson["p_value"], "alpha": 0.0 if went_to_zero else None,
+                "converged": True,
+                "note": ("The negative binomial's dispersion went to zero (no overdispersion), so this is a Poisson "
+                         "model with robust standard errors." if went_to_zero else
+                         "The negative binomial could not be fitted, so this is a Poisson model with robust "
+                         "standard errors.")})
     return out
 
 
@@ -333,30 +375,56 @@ def balance(per_dsl: pd.DataFrame) -> list[dict]:
 # -- projection -------------------------------------------------------------------------------
 
 
-def projection(annual_calls: int, annual_cost: float, pct_decrease: float | None, rate_ratio_ci) -> dict:
+MIN_PROJECTION_DSLS = 30  # fewer trained DSLs than this: no projection
+
+
+def projection_withheld(exposure_time: dict | None) -> str | None:
+    """Why the projection is withheld (the contract's gates), or None."""
+    if not exposure_time or exposure_time["contacts_rate_ratio"] is None:
+        return "The rate of contacts per day at risk could not be estimated, so there is nothing to project."
+    trained = exposure_time[TREATMENT]["dsls"]
+    if trained < MIN_PROJECTION_DSLS:
+        return (f"Only {trained} trained DSLs have days at risk; a projection needs at least "
+                f"{MIN_PROJECTION_DSLS}.")
+    low, high = exposure_time["contacts_ci95"]
+    if low <= 1 <= high:
+        return ("The 95% interval of the rate ratio includes 1 (no difference), so the data cannot tell a saving "
+                "from none.")
+    return None
+
+
+def projection(annual_calls: int, annual_cost: float, pct_decrease: float | None,
+               exposure_time: dict | None = None) -> dict:
     """Calls avoided and money saved a year if the effect held for every DSL.
 
-    The interval comes from the unadjusted rate ratio's 95% CI: a decrease of 1 - rate ratio.
+    The lead figures come from the exposure-time rate ratio of contacts and its 95% interval:
+    calls avoided = annual calls x (1 - ratio). ``calls_avoided`` and ``saving`` keep the first
+    version's definition (from ``pct_decrease``, the naive difference in means) for comparison with
+    the reference report. Every figure worked out from the data is withheld (None) under the gates
+    of :func:`projection_withheld`.
     """
     unit_cost = annual_cost / annual_calls if annual_calls else None
-    calls = round(annual_calls * pct_decrease / 100) if pct_decrease is not None else None
-    out = {
-        "annual_calls": int(annual_calls),
-        "annual_cost": number(annual_cost),
-        "unit_cost": number(unit_cost),
-        "calls_avoided": calls,
-        "saving": number(calls * unit_cost) if calls is not None and unit_cost is not None else None,
-        "pct_decrease_ci95": [None, None],
-        "calls_avoided_ci95": [None, None],
-        "saving_ci95": [None, None],
-    }
-    low, high = rate_ratio_ci if rate_ratio_ci else (None, None)
-    if low is not None and high is not None and unit_cost is not None:
-        decreases = [100 * (1 - high), 100 * (1 - low)]
-        avoided = [round(annual_calls * d / 100) for d in decreases]
-        out["pct_decrease_ci95"] = [number(d) for d in decreases]
-        out["calls_avoided_ci95"] = avoided
-        out["saving_ci95"] = [number(a * unit_cost) for a in avoided]
+    withheld = projection_withheld(exposure_time)
+    out = {"annual_calls": int(annual_calls), "annual_cost": number(annual_cost), "unit_cost": number(unit_cost),
+           "calls_avoided_exposure_time": None, "calls_avoided_ci95": [None, None], "saving_exposure_time": None,
+           "saving_ci95": [None, None], "pct_decrease_exposure_time": None, "pct_decrease_ci95": [None, None],
+           "calls_avoided": None, "saving": None, "withheld": withheld}
+    if withheld or unit_cost is None:
+        return out
+    ratio, (low, high) = exposure_time["contacts_rate_ratio"], exposure_time["contacts_ci95"]
+    avoided = [annual_calls * (1 - high), annual_calls * (1 - low)]  # lower end first
+    calls = round(annual_calls * (1 - ratio))
+    out.update({
+        "calls_avoided_exposure_time": calls,
+        "calls_avoided_ci95": [number(a) for a in avoided],
+        "saving_exposure_time": number(calls * unit_cost),
+        "saving_ci95": [number(a * unit_cost) for a in avoided],
+        "pct_decrease_exposure_time": number(100 * (1 - ratio)),
+        "pct_decrease_ci95": [number(100 * (1 - high)), number(100 * (1 - low))],
+    })
+    if pct_decrease is not None:
+        out["calls_avoided"] = round(annual_calls * pct_decrease / 100)
+        out["saving"] = number(out["calls_avoided"] * unit_cost)
     return out
 
 
@@ -365,6 +433,7 @@ def projection(annual_calls: int, annual_cost: float, pct_decrease: float | None
 
 def consultations_per_month(dates: pd.Series, start: date, end: date, counts: pd.Series | None = None) -> list[dict]:
     """Early Help consultations in each calendar month of the window (months with none show 0).
+    A month the window covers only in part is marked ``partial``, with the ``days`` it covers.
 
     ``counts``: how many consultations each date stands for, when they were counted by date in the
     database (default one each).
@@ -375,40 +444,96 @@ def consultations_per_month(dates: pd.Series, start: date, end: date, counts: pd
                else pd.Series(counts, dtype="int64").reset_index(drop=True))
     inside = (stamps >= pd.Timestamp(start)) & (stamps <= pd.Timestamp(end))
     counted = weights[inside].groupby(stamps[inside].dt.to_period("M")).sum().reindex(months, fill_value=0)
-    return [{"month": str(month), "consultations": int(n)} for month, n in counted.items()]
+    out = []
+    for month, n in counted.items():
+        first = max(month.start_time.normalize(), pd.Timestamp(start))
+        last = min(month.end_time.normalize(), pd.Timestamp(end))
+        days = (last - first).days + 1
+        out.append({"month": str(month), "consultations": int(n), "partial": days < month.days_in_month,
+                    "days": int(days)})
+    return out
+
+
+def early_help(monthly: list[dict]) -> dict:
+    """The month-by-month table with its total, and the change from the first to the last whole
+    month (partial months would compare a few days with a whole month)."""
+    whole = [m for m in monthly if not m["partial"]]
+    first, last = (whole[0], whole[-1]) if len(whole) >= 2 else (None, None)
+    change = _ratio(100 * (last["consultations"] - first["consultations"]), first["consultations"]) if first else None
+    return {"per_month": monthly, "total": sum(m["consultations"] for m in monthly),
+            "pct_change_first_to_last_month": change, "first_whole_month": first["month"] if first else None,
+            "last_whole_month": last["month"] if last else None}
 
 
 # -- the whole report -------------------------------------------------------------------------
 
+AT_RISK_COLUMNS = ("school_urn", "person_days", "contacts_at_risk", "referrals_at_risk")
+
+
+def _has(per_dsl: pd.DataFrame, columns) -> bool:
+    return all(column in per_dsl for column in columns)
+
+
+def _estimates(per_dsl: pd.DataFrame, pre: tuple[date, date] | None, outcome: tuple[date, date],
+               schools: pd.DataFrame | None) -> tuple[dict, dict]:
+    """The exposure-time, pre-post, weighted and school-level blocks, and a reason for each left out."""
+    blocks, notes = {}, {}
+    timed = _has(per_dsl, AT_RISK_COLUMNS)
+    blocks["exposure_time"] = estimators.exposure_time(per_dsl) if timed else None
+    blocks["weighted"] = estimators.weighted(per_dsl) if timed else None
+    if not timed:
+        notes["exposure_time"] = notes["weighted"] = "The cohort's days at risk are not known."
+    blocks["pre_post"] = None
+    if pre is None:
+        notes["pre_post"] = "The cohort has no pre-period (cohorts create --pre), so there is no before-and-after."
+    elif not _has(per_dsl, ("school_urn", "pre_contacts")):
+        notes["pre_post"] = "The DSLs' contacts in the pre-period are not known."
+    else:
+        days = [(end - start).days + 1 for start, end in (pre, outcome)]
+        blocks["pre_post"] = estimators.pre_post(per_dsl, pre, *days)
+    blocks["school_level"] = estimators.school_level(schools) if schools is not None else None
+    if schools is None:
+        notes["school_level"] = "The schools' MASH records are not known."
+    return blocks, notes
+
 
 def outcome_report(per_dsl: pd.DataFrame, *, cohort: str, definition: dict, linkage_counts: dict,
                    early_help_dates: pd.Series | None = None, early_help_counts: pd.Series | None = None,
-                   annual_calls: int | None = None, annual_cost: float | None = None) -> dict:
+                   annual_calls: int | None = None, annual_cost: float | None = None,
+                   schools: pd.DataFrame | None = None) -> dict:
     """Every figure of the outcome report, as the JSON contract in formats.md lays it out, and more.
 
-    ``early_help_counts``: how many consultations each of ``early_help_dates`` stands for (default one).
+    ``per_dsl`` as in this module's docstring; with school_urn, person_days, contacts_at_risk and
+    referrals_at_risk (days at risk) it gains the exposure-time and weighted estimates, with
+    pre_contacts the pre-post one (when ``definition`` has a pre-period), with
+    consultations_at_risk Early Help by group. ``schools`` (school_urn, pupils, trained, contacts,
+    referrals) gives the school-level comparison. ``early_help_counts``: how many consultations each
+    of ``early_help_dates`` stands for (default one).
     """
     groups = group_summary(per_dsl)
+    outcome = tuple(date.fromisoformat(d) for d in definition["outcome"])
+    pre = tuple(date.fromisoformat(d) for d in definition["pre"]) if definition.get("pre") else None
+    blocks, notes = _estimates(per_dsl, pre, outcome, schools)
     report = {
         "cohort": cohort,
         "definition": definition,
         "groups": groups,
+        **blocks,
         "effect": effect(per_dsl, groups),
         "models": {"unadjusted": negative_binomial(per_dsl, adjusted=False),
                    "adjusted": negative_binomial(per_dsl, adjusted=True)},
         "balance": balance(per_dsl),
         "linkage": linkage_counts,
+        "notes": notes,
         "suppressed": False,
     }
     if annual_calls is not None and annual_cost is not None:
         report["projection"] = projection(annual_calls, annual_cost, report["effect"]["pct_decrease"],
-                                          report["models"]["unadjusted"]["ci95"])
+                                          blocks["exposure_time"])
     if early_help_dates is not None:
-        start, end = (date.fromisoformat(d) for d in definition["outcome"])
-        monthly = consultations_per_month(early_help_dates, start, end, early_help_counts)
-        first, last = (monthly[0]["consultations"], monthly[-1]["consultations"]) if monthly else (0, 0)
-        report["early_help"] = {"per_month": monthly, "total": sum(m["consultations"] for m in monthly),
-                                "pct_change_first_to_last_month": _ratio(100 * (last - first), first)}
+        report["early_help"] = early_help(consultations_per_month(early_help_dates, *outcome, early_help_counts))
+        if _has(per_dsl, AT_RISK_COLUMNS + ("consultations_at_risk",)):
+            report["early_help"].update(estimators.early_help_groups(per_dsl))
     return report
 
 
@@ -425,6 +550,24 @@ def suppress_counts(values):
     return [v if v == "c" else int(v) for v in out.tolist()]
 
 
+def _suppress_keys(block: dict | None, keys) -> None:
+    """Suppress, in place, the counts of ``block`` under ``keys`` that it has."""
+    if not block:
+        return
+    present = [key for key in keys if isinstance(block.get(key), (int, np.integer))]
+    for key, value in zip(present, suppress_counts([block[k] for k in present])):
+        block[key] = value
+
+
+# The counts of each estimate's block, per group and overall.
+BLOCK_COUNTS = {
+    "exposure_time": (("dsls", "person_days", "contacts", "referrals"), ("clusters",)),
+    "pre_post": (("dsls", "pre_contacts", "post_contacts"), ("clusters",)),
+    "school_level": (("schools", "pupils", "contacts", "referrals"), ("schools_without_pupils",)),
+    "early_help": (("dsls", "person_days", "consultations"), ("total",)),
+}
+
+
 def suppressed(report: dict) -> dict:
     """A copy of ``report`` fit for publication: counts suppressed, percentages and means from the
     unrounded data."""
@@ -438,11 +581,17 @@ def suppressed(report: dict) -> dict:
     keys = list(out["linkage"])
     for key, value in zip(keys, suppress_counts([out["linkage"][k] for k in keys])):
         out["linkage"][key] = value
-    if "early_help" in out:
-        months = out["early_help"]["per_month"]
-        for month, value in zip(months, suppress_counts([m["consultations"] for m in months])):
-            month["consultations"] = value
-        out["early_help"]["total"] = suppress_counts([out["early_help"]["total"]])[0]
+    for name, (per_group, overall) in BLOCK_COUNTS.items():
+        block = out.get(name)
+        for group in GROUPS if block else ():
+            _suppress_keys(block.get(group), per_group)
+        _suppress_keys(block, overall)
+    if out.get("exposure_time"):
+        _suppress_keys(out["exposure_time"]["dsls_without_days_at_risk"], GROUPS)
+    for band in (out.get("weighted") or {}).get("overlap", []):
+        _suppress_keys(band, GROUPS)
+    for month in out.get("early_help", {}).get("per_month", []):
+        _suppress_keys(month, ("consultations",))
     for model in out["models"].values():
         model["n"] = suppress_counts([model["n"]])[0]
     out["suppressed"] = True

@@ -82,6 +82,19 @@ def _titled(drawing: Drawing, title: str) -> Drawing:
     return drawing
 
 
+def _overlap_chart(overlap: list[dict]) -> Chart:
+    """Each group's share of DSLs in each band of the propensity score, side by side."""
+    totals = {group: sum(band[group] for band in overlap) or 1 for group in ("comparison", "treatment")}
+    shares = [[100 * band[group] / totals[group] for band in overlap] for group in ("comparison", "treatment")]
+    title = "Propensity scores: share of each group in each band (%)"
+    drawing = _bars(shares, [f"{band['from']:.2f}" for band in overlap], [COMPARISON_COLOUR, TREATMENT_COLOUR],
+                    "%.0f", None, GROUP_NAMES)
+    drawing.contents[0].barLabelFormat = None
+    listed = "; ".join(f"{band['band']}: comparison {c:.0f}%, treatment {t:.0f}%"
+                       for band, c, t in zip(overlap, *shares))
+    return Chart("overlap", title, f"{title}, by the lower end of each band. {listed}.", _titled(drawing, title))
+
+
 def outcome_charts(report: dict) -> list[Chart]:
     fonts.register()
     c, t = report["groups"]["comparison"], report["groups"]["treatment"]
@@ -111,6 +124,10 @@ def outcome_charts(report: dict) -> list[Chart]:
     charts.append(Chart("dsls-contacting", title,
                         f"{title}: comparison group {shares[0]:.1f}%, treatment group {shares[1]:.1f}%.",
                         _titled(drawing, title)))
+
+    overlap = (report.get("weighted") or {}).get("overlap") or []
+    if overlap and all(isinstance(band[group], int) for band in overlap for group in ("comparison", "treatment")):
+        charts.append(_overlap_chart(overlap))
 
     if "early_help" in report and report["early_help"]["per_month"]:
         months = report["early_help"]["per_month"]

@@ -25,11 +25,13 @@ def cohorts():
 @click.option("--courses", required=True, help="Comma-separated course codes, e.g. induction,refresher")
 @click.option("--exposure", type=WINDOW, required=True, help="Window of session first days, START:END")
 @click.option("--outcome", type=WINDOW, required=True, help="Window of MASH records' received dates, START:END")
+@click.option("--pre", type=WINDOW, help="Optional pre-period before training, START:END, for the "
+                                         "difference in differences")
 @with_appcontext
-def create(name, courses, exposure, outcome):
+def create(name, courses, exposure, outcome, pre):
     """Create cohort NAME and freeze its membership."""
     definition = services.Definition(name, [c.strip() for c in courses.split(",") if c.strip()],
-                                     exposure, outcome)
+                                     exposure, outcome, pre)
     try:
         cohort = services.create_cohort(definition)
     except services.CohortError as error:
@@ -84,7 +86,11 @@ def recompute(name, apply_changes):
     cohort = services.cohort_by_name(name)
     if cohort is None:
         raise click.ClickException(f"There is no cohort called {name}")
-    changes = services.recompute(cohort) if apply_changes else services.membership_changes(cohort)
+    try:
+        changes = services.recompute(cohort) if apply_changes else services.membership_changes(cohort)
+    except services.CohortError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error))
     for change in changes:
         click.echo(f"DSL {change['dsl_id']}: {change['from']} -> {change['to']}: {change['why']}")
     click.echo(f"{len(changes)} DSL(s) {'moved' if apply_changes else 'would move'}.")

@@ -1,8 +1,11 @@
-"""The demo county's year of MASH records (September 2020 to August 2021), its Early Help
-consultations and the autumn-2020 cohort.
+"""The demo county's two years of MASH records (September 2019 to August 2021), its Early Help
+consultations and the autumn-2020 cohort, with the autumn of 2019 as its pre-period.
 
-It runs after the courses demo has made attendance. DSLs who attended an induction or refresher
-session in September 2020 make fewer non-urgent calls from October on, as in the reference trial.
+It runs after the courses demo has made attendance. A DSL who attends an induction or refresher
+from September 2020 on makes fewer calls from the day after their training ends (a third of the
+non-urgent contacts, as in the reference trial, and 0.6 of the referrals), and as many as before
+until then: the outcome report's days at risk find the effect where it starts, and a comparison
+that counts the whole window from 1 September dilutes it.
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ from core.extensions import db
 from core.models import ImportBatch
 from people.models import Dsl, School
 
-YEAR_START, YEAR_END = date(2020, 9, 1), date(2021, 8, 31)
+DATA_START, YEAR_START, YEAR_END = date(2019, 9, 1), date(2020, 9, 1), date(2021, 8, 31)
 EXPOSURE = (date(2020, 9, 1), date(2020, 9, 30))
 OUTCOME = (date(2020, 9, 1), date(2020, 12, 31))
+PRE = (date(2019, 9, 1), date(2019, 12, 31))  # the same term a year before
 COURSES = ["induction", "refresher"]
 COHORT = "autumn-2020"
 # Per DSL per month, scaled by school size (pupils / 400): about 0.57 contacts and 0.37 referrals
 # per DSL over the autumn term, as in the reference trial's comparison group.
 CONTACTS_PER_MONTH, REFERRALS_PER_MONTH = 0.15, 0.095
-TREATED_CONTACTS, TREATED_REFERRALS = 0.33, 0.6  # multipliers after training
+TREATED = {"contact": 0.33, "referral": 0.6}  # rate multipliers from the day after training
 OTHER_SOURCES = {  # source: (records a month, telephone share, contact share)
     "Police": (240, 0.07, 0.45), "Health": (180, 0.45, 0.55), "Local authority": (120, 0.3, 0.5),
     "Family": (100, 0.7, 0.7), "Anonymous": (45, 0.8, 0.75), "Other": (70, 0.35, 0.6),
@@ -40,9 +44,13 @@ OUTCOMES_BY_CLASS = {"contact": (np.array(["NFA", "Early Help", "Signposted"]), 
 EARLY_HELP_START, EARLY_HELP_GROWTH = 120, 0.35
 
 
-def _treated_emails() -> set[str]:
-    ids = services.treated(COURSES, *EXPOSURE)["dsl_id"].tolist()
-    return set(db.session.scalars(select(Dsl.email).where(Dsl.id.in_(ids)))) if ids else set()
+def _trained_on(dsl_ids: pd.Series) -> pd.Series:
+    """Each DSL's last day of their first induction or refresher from the evaluation year's start
+    (NaT if none): calls after it are made by a trained DSL."""
+    sessions = services.qualifying_sessions(COURSES, YEAR_START)
+    first = sessions.assign(first_day=pd.to_datetime(sessions["first_day"])).sort_values("first_day") \
+        .drop_duplicates("dsl_id").set_index("dsl_id")["last_day"]
+    return pd.to_datetime(dsl_ids.map(first))
 
 
 def _batch(kind: str, filename: str, frame: pd.DataFrame) -> ImportBatch:
@@ -55,26 +63,27 @@ def _batch(kind: str, filename: str, frame: pd.DataFrame) -> ImportBatch:
 
 
 def _months() -> pd.DatetimeIndex:
-    return pd.date_range(YEAR_START, YEAR_END, freq="MS")
+    return pd.date_range(DATA_START, YEAR_END, freq="MS")
 
 
-def _school_records(generator, dsls: pd.DataFrame, treated: set[str]) -> pd.DataFrame:
-    """Calls from school DSLs: a DSL's rate grows with school size and varies from person to person."""
-    months = _months()
+def _school_records(generator, dsls: pd.DataFrame) -> pd.DataFrame:
+    """Calls from school DSLs: a DSL's rate grows with school size and varies from person to person,
+    and falls from the day after their training (each call then kept with the effect's chance)."""
     size = (dsls["pupils"].to_numpy(float) / 400).clip(0.2, 3)
     propensity = generator.gamma(0.35, 1 / 0.35, len(dsls)) * size
-    is_treated = dsls["email"].isin(treated).to_numpy()
-    after = np.asarray(months >= pd.Timestamp("2020-10-01"))
     frames = []
-    for classification, base, effect in (("contact", CONTACTS_PER_MONTH, TREATED_CONTACTS),
-                                         ("referral", REFERRALS_PER_MONTH, TREATED_REFERRALS)):
-        rate = base * propensity[:, None] * np.where(is_treated[:, None] & after[None, :], effect, 1.0)
-        counts = generator.poisson(rate)
+    for classification, base in (("contact", CONTACTS_PER_MONTH), ("referral", REFERRALS_PER_MONTH)):
+        counts = generator.poisson(base * propensity[:, None] * np.ones(len(_months()))[None, :])
         dsl_index, month_index = np.nonzero(counts)
         repeats = counts[dsl_index, month_index]
         frames.append(pd.DataFrame({"dsl": np.repeat(dsl_index, repeats), "month": np.repeat(month_index, repeats),
                                     "classification": classification}))
     calls = pd.concat(frames, ignore_index=True)
+    calls["received_at"] = _received_at(generator, calls["month"].to_numpy())
+    trained_on = dsls["trained_on"].to_numpy()[calls["dsl"]]
+    after = (calls["received_at"].dt.normalize() > trained_on).to_numpy()
+    keep = ~after | (generator.random(len(calls)) < calls["classification"].map(TREATED).to_numpy())
+    calls = calls[keep].reset_index(drop=True)
     email = dsls["email"].to_numpy()[calls["dsl"]]
     domain = pd.Series(email).str.split("@").str[1]
     roll = generator.random(len(calls))
@@ -82,7 +91,7 @@ def _school_records(generator, dsls: pd.DataFrame, treated: set[str]) -> pd.Data
     email = np.where(roll < 0.06, "office@" + domain, np.where(roll < 0.09, "", email))
     email = np.where((roll >= 0.09) & (roll < 0.12), pd.Series(email).str.upper(), email)
     return pd.DataFrame({
-        "month": calls["month"], "source": "School",
+        "received_at": calls["received_at"], "source": "School",
         "method": np.where(generator.random(len(calls)) < 0.72, "Telephone",
                            generator.choice(OTHER_METHODS, len(calls), p=[0.5, 0.45, 0.05])),
         "classification": calls["classification"], "referrer_email": email,
@@ -96,7 +105,7 @@ def _other_records(generator) -> pd.DataFrame:
         counts = generator.poisson(per_month, len(_months()))
         n = int(counts.sum())
         frames.append(pd.DataFrame({
-            "month": np.repeat(np.arange(len(counts)), counts), "source": source,
+            "received_at": _received_at(generator, np.repeat(np.arange(len(counts)), counts)), "source": source,
             "method": np.where(generator.random(n) < telephone, "Telephone",
                                generator.choice(OTHER_METHODS, n, p=[0.5, 0.45, 0.05])),
             "classification": np.where(generator.random(n) < contact_share, "contact", "referral"),
@@ -111,7 +120,7 @@ def _received_at(generator, months: np.ndarray) -> pd.Series:
     days_in_month = starts.days_in_month.to_numpy()
     day = np.floor(generator.random(len(months)) * days_in_month).astype(int)
     minutes = generator.integers(8 * 60, 18 * 60, len(months))
-    return pd.Series(starts + pd.to_timedelta(day, unit="D") + pd.to_timedelta(minutes, unit="m"))
+    return pd.Series(starts + pd.to_timedelta(day, unit="D") + pd.to_timedelta(minutes, unit="m")).reset_index(drop=True)
 
 
 def _link(emails: pd.Series, register: pd.Series) -> pd.Series:
@@ -120,14 +129,13 @@ def _link(emails: pd.Series, register: pd.Series) -> pd.Series:
 
 def load(rng) -> None:
     generator = np.random.default_rng(rng.randrange(2**32))
-    treated = _treated_emails()
     dsls = pd.DataFrame(db.session.execute(select(Dsl.id, Dsl.email, School.urn, School.pupils)
                                            .join(School, Dsl.school_id == School.id).order_by(Dsl.id)).all(),
                         columns=["id", "email", "school_urn", "pupils"])
+    dsls["trained_on"] = _trained_on(dsls["id"])
     register = pd.Series(dsls["id"].to_numpy(), index=dsls["email"])
 
-    records = pd.concat([_school_records(generator, dsls, treated), _other_records(generator)], ignore_index=True)
-    records = records.assign(received_at=_received_at(generator, records["month"].to_numpy()))
+    records = pd.concat([_school_records(generator, dsls), _other_records(generator)], ignore_index=True)
     records = records.sort_values("received_at", kind="stable").reset_index(drop=True)
     outcome = np.empty(len(records), dtype=object)
     for classification, (choices, weights) in OUTCOMES_BY_CLASS.items():
@@ -139,7 +147,7 @@ def load(rng) -> None:
         outcome=outcome,
         school_urn=records["school_urn"].astype("Int64"))
     records["dsl_id"] = _link(records["referrer_email"].fillna(""), register)
-    batch = _batch("contacts", "demo-mash-2020-21.csv", records)
+    batch = _batch("contacts", "demo-mash-2019-21.csv", records)
     bulk_insert(MashRecord.__table__, records.assign(import_batch_id=batch.id),
                 ["contact_id", "received_at", "source", "method", "classification", "referrer_email", "school_urn",
                  "outcome", "dsl_id", "import_batch_id"])
@@ -157,9 +165,9 @@ def load(rng) -> None:
         "referrer_email": np.where(has_email, dsls["email"].to_numpy()[asker], None),
     })
     consultations["dsl_id"] = _link(consultations["referrer_email"].fillna(""), register)
-    batch = _batch("early-help", "demo-early-help-2020-21.csv", consultations)
+    batch = _batch("early-help", "demo-early-help-2019-21.csv", consultations)
     bulk_insert(EarlyHelpConsultation.__table__, consultations.assign(import_batch_id=batch.id),
                 ["consultation_id", "date", "school_urn", "referrer_email", "dsl_id", "import_batch_id"])
 
     if set(COURSES) <= set(services.course_codes()) and services.cohort_by_name(COHORT) is None:
-        services.create_cohort(services.Definition(COHORT, COURSES, EXPOSURE, OUTCOME))
+        services.create_cohort(services.Definition(COHORT, COURSES, EXPOSURE, OUTCOME, PRE))

@@ -7,8 +7,10 @@ the same numbers. Pure: a report dict in, tables out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from cohorts.analysis import reference_table
+from core.timefmt import uk_date
 
 MISSING = "n/a"
 
@@ -43,8 +45,13 @@ def money(value) -> str:
     return f"£{value:,.2f}" if _is_number(value) else MISSING
 
 
+def whole(value) -> str:
+    """A figure worked out as a fraction but read as a number of things (calls a year)."""
+    return f"{round(value):,}" if _is_number(value) else (value if isinstance(value, str) else MISSING)
+
+
 FORMATS = {"count": count, "percent": percent, "mean": two, "ratio": two, "two": two, "three": three,
-           "p": p_value, "money": money, "text": lambda v: MISSING if v is None else str(v),
+           "p": p_value, "money": money, "whole": whole, "text": lambda v: MISSING if v is None else str(v),
            "computed": str}
 
 
@@ -79,16 +86,319 @@ class Table:
 
 
 def outcome_tables(report: dict) -> list[Table]:
-    """Every table of the outcome report, in the order the page shows them."""
-    tables = [_reference(report), _effect(report), _models(report), _balance(report)]
+    """Every table of the outcome report, in the order the page shows them: the findings in plain
+    English, the projection, the estimates of the second version, then the first version's tables."""
+    tables = [_summary(report)]
     if "projection" in report:
         tables.append(_projection(report["projection"]))
+    tables.append(_estimates(report))
+    if report.get("exposure_time"):
+        tables.append(_exposure_time(report["exposure_time"]))
+    if report.get("pre_post"):
+        tables.append(_pre_post(report["pre_post"]))
+    if report.get("weighted") and report["weighted"]["balance"]:
+        tables += [_weighted_balance(report["weighted"]), _overlap(report["weighted"])]
+    if report.get("school_level"):
+        tables.append(_school_level(report["school_level"]))
+    tables += [_reference(report), _effect(report), _models(report), _balance(report)]
     if "early_help" in report:
         tables.append(_early_help(report["early_help"]))
+        if "comparison" in report["early_help"]:
+            tables.append(_early_help_groups(report["early_help"]))
     tables.append(_linkage(report["linkage"]))
     if report.get("batches") is not None:
         tables.append(_batches(report["batches"]))
     return tables
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str
+    title: str
+    finding: str  # the figure in a sentence
+    means: str  # what it means
+    limits: str  # what it cannot show
+
+
+def _fold(ratio: float) -> tuple[int, str]:
+    """A rate ratio as a whole-number percentage change and its direction."""
+    change = round(100 * (ratio - 1))
+    return abs(change), "fewer" if change < 0 else "more"
+
+
+def interval_words(ci) -> str:
+    """A 95% interval of a rate ratio as changes: "95% CI 45% to 73% fewer", or "30% fewer to 15%
+    more" when it includes no difference."""
+    low, high = (_fold(bound) for bound in ci)
+    if low[1] == high[1]:
+        near, far = (high, low) if low[1] == "fewer" else (low, high)
+        return f"95% CI {near[0]}% to {far[0]}% {far[1]}"
+    return f"95% CI {low[0]}% {low[1]} to {high[0]}% {high[1]}"
+
+
+def change_sentence(subject: str, ratio, ci, what: str, than: str, note: str | None) -> str:
+    """"Trained DSLs made 61% fewer non-urgent contacts per day at risk than untrained DSLs
+    (95% CI 45% to 73% fewer)", or the reason it was not estimated."""
+    if ratio is None:
+        return note or "Not estimated."
+    size, direction = _fold(ratio)
+    if size == 0:
+        return f"{subject} about as many {what} as {than} ({interval_words(ci)})."
+    return f"{subject} {size}% {direction} {what} than {than} ({interval_words(ci)})."
+
+
+def did_sentence(block: dict) -> str:
+    """The difference in differences in words: how far trained DSLs' contacts moved beyond what the
+    untrained DSLs' change would predict."""
+    ratio = block["did_rate_ratio"]
+    if ratio is None:
+        return block["note"] or "Not estimated."
+    size, direction = _fold(ratio)
+    if size == 0:
+        return (f"From the pre-period to the outcome window, trained DSLs' contacts per day changed as untrained "
+                f"DSLs' did ({interval_words(block['did_ci95'])}).")
+    return (f"From the pre-period to the outcome window, trained DSLs' contacts per day ended {size}% "
+            f"{'lower' if direction == 'fewer' else 'higher'} than the untrained DSLs' change would predict "
+            f"({interval_words(block['did_ci95'])}).")
+
+
+def _exposure_findings(report: dict) -> list[Finding]:
+    block = report.get("exposure_time")
+    note = (report.get("notes") or {}).get("exposure_time")
+    contacts = change_sentence("Trained DSLs made", block["contacts_rate_ratio"], block["contacts_ci95"],
+                               "non-urgent contacts per day at risk", "untrained DSLs", block["note"]) if block else note
+    referrals = change_sentence("Trained DSLs made", block["referrals_rate_ratio"], block["referrals_ci95"],
+                                "urgent referrals per day at risk", "untrained DSLs", block["note"]) if block else note
+    return [
+        Finding("exposure_time", "Main finding: contacts per day at risk", contacts,
+                "Each DSL's non-urgent contacts count only on their days at risk: a trained DSL's from the day after "
+                "their training, an untrained DSL's until any training of their own; the interval allows for DSLs "
+                "of one school being alike.",
+                "It compares people who chose training with people who did not, so it cannot rule out that trained "
+                "DSLs already called less: see the before-and-after and weighted figures."),
+        Finding("safety", "Safety outcome: urgent referrals per day at risk", referrals,
+                "Referrals are urgent concerns that need action: fewer of them is a signal to look into, not a success.",
+                "It cannot tell whether a concern went unreported; a change needs a look at the cases behind it."),
+    ]
+
+
+def _design_findings(report: dict) -> list[Finding]:
+    notes = report.get("notes") or {}
+    pre, weighted, schools = report.get("pre_post"), report.get("weighted"), report.get("school_level")
+    return [
+        Finding("pre_post", "Before and after: difference in differences",
+                did_sentence(pre) if pre else notes.get("pre_post", "Not estimated."),
+                "Each DSL is compared with themselves before training, which takes out steady differences between "
+                "the people who chose training and those who did not.",
+                "It assumes both groups would have changed alike without the training, and it counts the whole "
+                "outcome window, days before training included."),
+        Finding("weighted", "Weighted to look alike",
+                change_sentence("Weighted so that untrained DSLs' schools and roles resemble the trained DSLs', "
+                                "trained DSLs made", weighted["contacts_rate_ratio"], weighted["contacts_ci95"],
+                                "non-urgent contacts per day at risk", "untrained DSLs", weighted["note"])
+                if weighted else notes.get("weighted", "Not estimated."),
+                "Untrained DSLs are weighted by their propensity to be trained (school size, FSM %, phase, role); "
+                "standardised differences near 0 after weighting show the groups now look alike on those.",
+                "It balances only what is measured: motivation, experience or a school's culture are not in it."),
+        Finding("school_level", "School by school",
+                change_sentence("Schools with a trained DSL made", schools["contacts_rate_ratio"],
+                                schools["contacts_ci95"], "non-urgent MASH contacts per pupil",
+                                "schools without one", schools["note"])
+                if schools else notes.get("school_level", "Not estimated."),
+                "It counts every call naming the school, from office addresses and staff not on the register too, "
+                "so it does not depend on linking calls to DSLs.",
+                "A school's untrained staff and calls made before the training count too, which dilutes the effect; "
+                "bigger schools are more likely to have a trained DSL."),
+    ]
+
+
+def _seed_finding(report: dict) -> Finding:
+    c, t, e = report["groups"]["comparison"], report["groups"]["treatment"], report["effect"]
+    if c["mean_contacts"] is None or t["mean_contacts"] is None:
+        finding = "Not worked out: a group is empty."
+    else:
+        finding = (f"Over the whole outcome window trained DSLs made {two(t['mean_contacts'])} contacts each and "
+                   f"untrained DSLs {two(c['mean_contacts'])}: a {percent(e['pct_decrease'])} decrease "
+                   f"(Welch's t-test p {p_value(e['p_value'])}; risk ratio of making at least one contact, "
+                   f"comparison over treatment, {two(e['risk_ratio_with_contact'])}).")
+    return Finding("seed", "As the first evaluation worked it out", finding,
+                   "The reference report's comparison of the average number of contacts per DSL, kept so that "
+                   "figures can be set beside it.",
+                   "It counts calls made before training as trained, keeps DSLs trained later among the untrained, "
+                   "and treats DSLs of one school as independent.")
+
+
+def _early_help_finding(report: dict) -> list[Finding]:
+    eh = report.get("early_help") or {}
+    if "consultations_rate_ratio" not in eh:
+        return []
+    return [Finding("early_help", "Secondary outcome: Early Help consultations",
+                    change_sentence("Trained DSLs had", eh["consultations_rate_ratio"], eh["consultations_ci95"],
+                                    "Early Help consultations per day at risk", "untrained DSLs", eh["note"]),
+                    "More consultations may mean concerns that would have gone to the MASH went to Early Help instead.",
+                    "Consultations link to a DSL only by the asker's email, and many carry none.")]
+
+
+def design(report: dict) -> list[str]:
+    """The design of the comparison in plain English, a sentence or two a paragraph."""
+    d = report["definition"]
+    days = [uk_date(date.fromisoformat(day)) for day in d["exposure"] + d["outcome"]]
+    c, t = report["groups"]["comparison"]["n"], report["groups"]["treatment"]["n"]
+    out = [f"Trained DSLs are the {count(t)} who attended {' or '.join(d['courses'])} at a session whose first day "
+           f"fell between {days[0]} and {days[1]}. The other {count(c)} DSLs on the register when the cohort was "
+           f"made are the untrained comparison group.",
+           f"Their MASH records received between {days[2]} and {days[3]} count only on each DSL's days at risk: "
+           f"a trained DSL's from the day after their training ended, an untrained DSL's until the day before any "
+           f"training of their own began. Every rate ratio is trained over untrained, so below 1 means fewer calls "
+           f"from trained DSLs."]
+    if d.get("pre"):
+        pre = [uk_date(date.fromisoformat(day)) for day in d["pre"]]
+        out.append(f"Each DSL's contacts between {pre[0]} and {pre[1]}, before the training, give the before-and-after "
+                   f"comparison.")
+    return out
+
+
+def findings(report: dict) -> list[Finding]:
+    """Each figure of the report in one plain-English sentence, with what it means and what it
+    cannot show; the exposure-time estimate first."""
+    return _exposure_findings(report)[:1] + _design_findings(report) + [_seed_finding(report)] \
+        + _exposure_findings(report)[1:] + _early_help_finding(report)
+
+
+def _summary(report: dict) -> Table:
+    table = Table("summary", "What the report finds", ["Figure", "Finding", "What it means", "What it cannot show"])
+    table.rows = [[Cell(f.title, "computed"), Cell(f.finding, "computed"), Cell(f.means, "computed"),
+                   Cell(f.limits, "computed")] for f in findings(report)]
+    return table
+
+
+def _estimates(report: dict) -> Table:
+    table = Table("estimates", "Rate ratios (treatment over comparison)",
+                  ["Estimate", "Rate ratio", "95% confidence interval", "p-value", "Note"], numeric_columns=(1, 3))
+    rows = []
+    blocks = [("exposure_time", "Contacts per day at risk", "contacts"),
+              ("exposure_time", "Referrals per day at risk (the safety outcome)", "referrals"),
+              ("pre_post", "Contacts per day, pre-period to outcome window (difference in differences)", "did"),
+              ("weighted", "Contacts per day at risk, propensity weighted", "contacts"),
+              ("weighted", "Referrals per day at risk, propensity weighted (the safety outcome)", "referrals"),
+              ("school_level", "Contacts per pupil, schools with a trained DSL against schools without", "contacts"),
+              ("school_level", "Referrals per pupil, schools with a trained DSL against schools without", "referrals")]
+    for key, label, prefix in blocks:
+        block = report.get(key)
+        if not block:
+            rows.append([Cell(label), Cell(None, "two"), Cell(MISSING), Cell(None, "p"),
+                         Cell(report.get("notes", {}).get(key, ""), "computed")])
+            continue
+        ratio = block[f"{prefix}_rate_ratio"]
+        rows.append([Cell(label), Cell(ratio, "two"), interval(block[f"{prefix}_ci95"], "two"),
+                     Cell(block[f"{prefix}_p_value"], "p"), Cell("" if ratio is not None else block["note"] or "",
+                                                                  "computed")])
+    eh = report.get("early_help") or {}
+    if "consultations_rate_ratio" in eh:
+        rows.append([Cell("Early Help consultations per day at risk (secondary outcome)"),
+                     Cell(eh["consultations_rate_ratio"], "two"), interval(eh["consultations_ci95"], "two"),
+                     Cell(eh["consultations_p_value"], "p"), Cell(eh["note"] or "", "computed")])
+    table.rows = rows
+    return table
+
+
+def _per_thousand(events, days):
+    return 1000 * events / days if _is_number(events) and _is_number(days) and days else None
+
+
+def _group_rows(block: dict, rows: list[tuple[str, str, str]]) -> list[list[Cell]]:
+    """One row per (label, key, kind) with the comparison and treatment figures; a key of the
+    form "a/b" is a rate per 1,000 of b."""
+    out = []
+    for label, key, kind in rows:
+        cells = [Cell(label)]
+        for group in ("comparison", "treatment"):
+            figures = block[group]
+            if "/" in key:
+                top, bottom = key.split("/")
+                cells.append(Cell(_per_thousand(figures[top], figures[bottom]), kind))
+            else:
+                cells.append(Cell(figures[key], kind))
+        out.append(cells)
+    return out
+
+
+GROUP_HEAD = ["Measure", "Comparison group", "Treatment group"]
+
+
+def _exposure_time(block: dict) -> Table:
+    table = Table("exposure_time", "Contacts and referrals on each DSL's days at risk", GROUP_HEAD, numeric_columns=(1, 2))
+    table.rows = _group_rows(block, [("DSLs with at least one day at risk", "dsls", "count"),
+                                     ("Person-days at risk", "person_days", "count"),
+                                     ("Contacts on days at risk", "contacts", "count"),
+                                     ("Contacts per 1,000 days at risk", "contacts/person_days", "two"),
+                                     ("Referrals on days at risk", "referrals", "count"),
+                                     ("Referrals per 1,000 days at risk", "referrals/person_days", "two")])
+    left_out = block["dsls_without_days_at_risk"]
+    table.rows.append([Cell("DSLs left out (no day at risk in the outcome window)"),
+                       Cell(left_out["comparison"], "count"), Cell(left_out["treatment"], "count")])
+    table.rows.append([Cell("Schools (clusters for the intervals)"), Cell(""), Cell(block["clusters"], "count")])
+    return table
+
+
+def _pre_post(block: dict) -> Table:
+    first, last = (uk_date(date.fromisoformat(day)) for day in block["pre"])
+    table = Table("pre_post", f"Contacts before and after: the pre-period ({first} to {last}) and the outcome window",
+                  GROUP_HEAD, numeric_columns=(1, 2))
+    table.rows = _group_rows(block, [("DSLs", "dsls", "count"),
+                                     ("Contacts in the pre-period", "pre_contacts", "count"),
+                                     ("Contacts in the outcome window", "post_contacts", "count")])
+    table.rows += [[Cell("Days in the pre-period"), Cell(block["pre_days"], "count"), Cell(block["pre_days"], "count")],
+                   [Cell("Days in the outcome window"), Cell(block["post_days"], "count"),
+                    Cell(block["post_days"], "count")]]
+    return table
+
+
+def _variable_name(variable: str) -> str:
+    labels = {"pupils": "Pupils on roll", "fsm_percent": "Free school meals (%)"}
+    if variable in labels:
+        return labels[variable]
+    kind, _, level = variable.partition(": ")
+    return f"{kind.capitalize()}: {level} (share)"
+
+
+def _weighted_balance(block: dict) -> Table:
+    table = Table("weighted_balance", "Balance before and after propensity weighting",
+                  ["Variable", "SMD before weighting", "SMD after weighting"], numeric_columns=(1, 2))
+    table.rows = [[Cell(_variable_name(row["variable"])), Cell(row["smd"], "three"), Cell(row["weighted_smd"], "three")]
+                  for row in block["balance"]]
+    table.rows.append([Cell("Effective number of comparison DSLs after weighting"), Cell(""),
+                       Cell(block["effective_comparison_dsls"], "two")])
+    return table
+
+
+def _overlap(block: dict) -> Table:
+    table = Table("overlap", "Overlap: DSLs by propensity score",
+                  ["Propensity score", "Comparison DSLs", "Treatment DSLs"], numeric_columns=(1, 2))
+    table.rows = [[Cell(row["band"], "computed"), Cell(row["comparison"], "count"), Cell(row["treatment"], "count")]
+                  for row in block["overlap"]]
+    return table
+
+
+def _school_level(block: dict) -> Table:
+    table = Table("school_level", "Schools with a trained DSL against schools without", 
+                  ["Measure", "Schools without a trained DSL", "Schools with a trained DSL"], numeric_columns=(1, 2))
+    table.rows = _group_rows(block, [("Schools", "schools", "count"), ("Pupils on roll", "pupils", "count"),
+                                     ("MASH contacts naming the school", "contacts", "count"),
+                                     ("Contacts per 1,000 pupils", "contacts/pupils", "two"),
+                                     ("MASH referrals naming the school", "referrals", "count"),
+                                     ("Referrals per 1,000 pupils", "referrals/pupils", "two")])
+    return table
+
+
+def _early_help_groups(eh: dict) -> Table:
+    table = Table("early_help_groups", "Early Help consultations on each DSL's days at risk", GROUP_HEAD,
+                  numeric_columns=(1, 2))
+    table.rows = _group_rows(eh, [("DSLs with at least one day at risk", "dsls", "count"),
+                                  ("Person-days at risk", "person_days", "count"),
+                                  ("Consultations on days at risk", "consultations", "count"),
+                                  ("Consultations per 1,000 days at risk", "consultations/person_days", "two")])
+    return table
 
 
 def _reference(report: dict) -> Table:
@@ -148,23 +458,40 @@ def _balance(report: dict) -> Table:
 
 def _projection(p: dict) -> Table:
     table = Table("projection", "Projection if every DSL made the same decrease", ["Figure", "Value"], numeric_columns=(1,))
-    table.rows = [
+    if p["withheld"]:
+        table.rows.append([Cell("Projection withheld"), Cell(p["withheld"], "computed")])
+    table.rows += [
         [Cell("Calls a year that result in no further action"), Cell(p["annual_calls"], "count")],
         [Cell("Their cost a year"), Cell(p["annual_cost"], "money")],
         [Cell("Cost of one call"), Cell(p["unit_cost"], "money")],
-        [Cell("Calls avoided a year"), Cell(p["calls_avoided"], "count")],
-        [Cell("95% interval of calls avoided (from the rate ratio)"), interval(p["calls_avoided_ci95"], "count")],
-        [Cell("Saving a year"), Cell(p["saving"], "money")],
-        [Cell("95% interval of the saving"), interval(p["saving_ci95"], "money")],
+        [Cell("Calls avoided a year (from contacts per day at risk)"), Cell(p["calls_avoided_exposure_time"], "whole")],
+        [Cell("95% interval of calls avoided (from contacts per day at risk)"), interval(p["calls_avoided_ci95"], "whole")],
+        [Cell("Saving a year (from contacts per day at risk)"), Cell(p["saving_exposure_time"], "money")],
+        [Cell("95% interval of the saving (from contacts per day at risk)"), interval(p["saving_ci95"], "money")],
+        [Cell("Calls avoided a year, as the first evaluation worked them out (difference in means)"),
+         Cell(p["calls_avoided"], "whole")],
+        [Cell("Saving a year, as the first evaluation worked it out"), Cell(p["saving"], "money")],
     ]
     return table
 
 
+def month_name(month: str) -> str:
+    """"2020-09" as "September 2020"."""
+    return date.fromisoformat(month + "-01").strftime("%B %Y")
+
+
 def _early_help(eh: dict) -> Table:
     table = Table("early_help", "Early Help consultations per month", ["Month", "Consultations"], numeric_columns=(1,))
-    table.rows = [[Cell(m["month"]), Cell(m["consultations"], "count")] for m in eh["per_month"]]
+    for m in eh["per_month"]:
+        label = month_name(m["month"])
+        if m.get("partial"):
+            label += f" (part month: {m['days']} days in the outcome window)"
+        table.rows.append([Cell(label, "computed"), Cell(m["consultations"], "count")])
     table.rows.append([Cell("Total"), Cell(eh["total"], "count")])
-    table.rows.append([Cell("Change from the first to the last month"), Cell(eh["pct_change_first_to_last_month"], "percent")])
+    span = (f" ({month_name(eh['first_whole_month'])} to {month_name(eh['last_whole_month'])})"
+            if eh.get("first_whole_month") else " (needs two whole months)")
+    table.rows.append([Cell("Change from the first to the last whole month" + span, "computed"),
+                       Cell(eh["pct_change_first_to_last_month"], "percent")])
     return table
 
 

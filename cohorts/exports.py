@@ -135,4 +135,6 @@ def to_pdf(figures: dict, council: str = "") -> bytes:
             story += [charts[key].drawing for key in ("contacts-per-dsl", "contacts-and-referrals", "dsls-contacting")]
         if table.key == "early_help" and "early-help" in charts:
             story.append(charts["early-help"].drawing)
+        if table.key == "overlap" and "overlap" in charts:
+            story.append(charts["overlap"].drawing)
     return pdf.built(doc, buffer, story)

@@ -40,6 +40,11 @@ class CohortForm(FlaskForm):
     exposure_end = DayField("Exposure window: first session day to", validators=[_required("end of the exposure window")])
     outcome_start = DayField("Outcome window: MASH records received from", validators=[_required("start of the outcome window")])
     outcome_end = DayField("Outcome window: MASH records received to", validators=[_required("end of the outcome window")])
+    # No Optional() here: it would stop validation of an empty field before the both-or-neither check.
+    pre_start = DayField("Pre-period (optional): from",
+                         description="Calls before training, for the difference in differences. For example, "
+                                     "2019-09-01 or 01/09/2019")
+    pre_end = DayField("Pre-period (optional): to")
     submit = SubmitField("Create cohort", widget=GovSubmitInput())
 
     def __init__(self, course_codes, *args, **kwargs):
@@ -53,6 +58,18 @@ class CohortForm(FlaskForm):
     def validate_outcome_end(self, field):
         if self.outcome_start.day and field.day and self.outcome_start.day > field.day:
             raise ValidationError("The outcome window must end on or after its start")
+
+    def validate_pre_end(self, field):
+        given = [bool((f.data or "").strip()) for f in (self.pre_start, field)]
+        if given[0] != given[1] and not self.pre_start.errors:
+            raise ValidationError("Enter both the start and the end of the pre-period, or neither")
+        if self.pre_start.day and field.day and self.pre_start.day > field.day:
+            raise ValidationError("The pre-period must end on or after its start")
+
+    @property
+    def pre(self):
+        """The pre-period as a pair of dates, or None when it was left out."""
+        return (self.pre_start.day, self.pre_end.day) if self.pre_start.day and self.pre_end.day else None
 
 
 class ReportOptionsForm(FlaskForm):

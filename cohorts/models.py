@@ -73,6 +73,8 @@ class Cohort(db.Model):
     __table_args__ = (
         CheckConstraint("exposure_start <= exposure_end", name="exposure_in_order"),
         CheckConstraint("outcome_start <= outcome_end", name="outcome_in_order"),
+        CheckConstraint("pre_start <= pre_end", name="pre_in_order"),
+        CheckConstraint("(pre_start IS NULL) = (pre_end IS NULL)", name="pre_both_or_neither"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +84,9 @@ class Cohort(db.Model):
     exposure_end: Mapped[dt.date]
     outcome_start: Mapped[dt.date]
     outcome_end: Mapped[dt.date]
+    # The optional pre-period: each DSL's calling before training, for the difference-in-differences.
+    pre_start: Mapped[dt.date | None]
+    pre_end: Mapped[dt.date | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # When the membership was last recomputed and replaced; null while it is as first frozen.
@@ -92,8 +97,11 @@ class Cohort(db.Model):
 
     @property
     def definition(self) -> dict:
-        return {"courses": list(self.courses), "exposure": [self.exposure_start.isoformat(), self.exposure_end.isoformat()],
-                "outcome": [self.outcome_start.isoformat(), self.outcome_end.isoformat()]}
+        out = {"courses": list(self.courses), "exposure": [self.exposure_start.isoformat(), self.exposure_end.isoformat()],
+               "outcome": [self.outcome_start.isoformat(), self.outcome_end.isoformat()], "pre": None}
+        if self.pre_start is not None:
+            out["pre"] = [self.pre_start.isoformat(), self.pre_end.isoformat()]
+        return out
 
 
 class CohortMember(db.Model):
@@ -115,5 +123,18 @@ class CohortMember(db.Model):
     pupils: Mapped[int] = mapped_column(Integer)
     fsm_percent: Mapped[float] = mapped_column(Float)
     phase: Mapped[str | None] = mapped_column(String(40))
+    role: Mapped[str | None] = mapped_column(String(20))  # DSL or Deputy DSL, from the register
+    # Time zero, frozen with the member. Treatment: the last day of their first qualifying session in
+    # the exposure window. Comparison: the first day of the first qualifying session they attended
+    # on or after the exposure start (null if none), the day their comparison time ends.
+    trained_on: Mapped[dt.date | None]
+    next_session_on: Mapped[dt.date | None]
+    # Their days at risk inside the outcome window (London dates, both included; null when fewer
+    # than one day), and the same as UTC instants [low, high) for counting MASH records in SQL.
+    at_risk_from: Mapped[dt.date | None]
+    at_risk_to: Mapped[dt.date | None]
+    at_risk_low: Mapped[dt.datetime | None]
+    at_risk_high: Mapped[dt.datetime | None]
+    days_at_risk: Mapped[int | None] = mapped_column(Integer)  # to - from + 1; 0 when there are none
 
     cohort: Mapped[Cohort] = relationship(back_populates="members")

@@ -9,6 +9,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 import pandas as pd
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from cohorts import analysis
+from cohorts import analysis, timezero
 from cohorts.importers import EMAIL_LENGTH
 from cohorts.models import Cohort, CohortMember, DslAlias, EarlyHelpConsultation, MashRecord
 from core import audit
@@ -27,8 +28,8 @@ from core.extensions import db
 from core.frames import query_frame as _frame
 from core.imports import EMAIL_PATTERN
 from core.models import AuditEvent, ImportBatch
-from core.timefmt import london_to_utc, utcnow
-from courses.models import Attendance, CourseSession, CourseType
+from core.timefmt import london_to_utc, uk_date, utcnow
+from courses.models import Attendance, CourseSession, CourseType, SessionPart
 from people.models import Dsl, School, User
 from people.services import normalise_email, search_dsls
 
@@ -38,7 +39,12 @@ REGISTER_SEARCH_SHOWN = 20
 
 
 class CohortError(ValueError):
-    """A cohort request that cannot be carried out, with a message for the person."""
+    """A cohort request that cannot be carried out, with a message for the person and the form
+    field it is about."""
+
+    def __init__(self, message: str, field: str = "name") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # -- linkage ----------------------------------------------------------------------------------
@@ -338,35 +344,59 @@ def course_codes() -> list[str]:
 
 
 def population() -> pd.DataFrame:
-    """Every DSL on the register with their school's figures."""
-    return _frame(select(Dsl.id, School.urn, School.pupils, School.fsm_percent, School.phase)
+    """Every DSL on the register with their role and their school's figures."""
+    return _frame(select(Dsl.id, Dsl.role, School.urn, School.pupils, School.fsm_percent, School.phase)
                   .join(School, Dsl.school_id == School.id).order_by(Dsl.id),
-                  ["dsl_id", "school_urn", "pupils", "fsm_percent", "phase"])
+                  ["dsl_id", "role", "school_urn", "pupils", "fsm_percent", "phase"])
 
 
-def treated(courses: list[str], start: date, end: date) -> pd.DataFrame:
-    """DSLs who attended a session of ``courses`` whose first day lies in [start, end], with the
-    first such attendance as the reason."""
+def qualifying_sessions(courses: list[str], start: date) -> pd.DataFrame:
+    """Sessions of ``courses`` whose first day is on or after ``start``, one row per DSL who
+    attended, with the session's first and last days (London dates)."""
     statement = (
-        select(Attendance.dsl_id, CourseType.code, CourseSession.first_day)
+        select(Attendance.dsl_id, CourseType.code, CourseSession.first_day, func.max(SessionPart.starts_at))
         .join(CourseSession, Attendance.session_id == CourseSession.id)
         .join(CourseType, CourseSession.course_type_id == CourseType.id)
-        .where(Attendance.status == "attended", CourseType.code.in_(courses),
-               CourseSession.first_day >= start, CourseSession.first_day <= end)
+        .outerjoin(SessionPart, SessionPart.session_id == CourseSession.id)
+        .where(Attendance.status == "attended", CourseType.code.in_(courses), CourseSession.first_day >= start)
+        .group_by(Attendance.dsl_id, CourseSession.id, CourseType.code, CourseSession.first_day)
     )
-    frame = _frame(statement, ["dsl_id", "code", "first_day"])
+    frame = _frame(statement, ["dsl_id", "code", "first_day", "last_part_starts_at"])
+    # Worked out once per session (there are far fewer sessions than attendances).
+    days = {(first, last): timezero.last_day(first, last) for first, last
+            in set(zip(frame["first_day"], frame["last_part_starts_at"]))}
+    frame["last_day"] = [days[key] for key in zip(frame["first_day"], frame["last_part_starts_at"])]
+    return frame.drop(columns="last_part_starts_at").astype({"dsl_id": "int64"})
+
+
+def treated(courses: list[str], start: date, end: date, sessions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """DSLs who attended a session of ``courses`` whose first day lies in [start, end], with the
+    first such attendance as the reason and its last day as ``trained_on``."""
+    sessions = qualifying_sessions(courses, start) if sessions is None else sessions
+    frame = sessions[pd.to_datetime(sessions["first_day"]) <= pd.Timestamp(end)]
     if frame.empty:
-        return pd.DataFrame({"dsl_id": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object)})
-    frame["first_day"] = pd.to_datetime(frame["first_day"])
-    first = frame.sort_values(["first_day", "code"]).drop_duplicates("dsl_id")
+        return pd.DataFrame({"dsl_id": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object),
+                             "trained_on": pd.Series(dtype=object)})
+    first = frame.assign(first_day=pd.to_datetime(frame["first_day"])).sort_values(["first_day", "code"]) \
+        .drop_duplicates("dsl_id")
     reason = "attended " + first["code"] + " on " + first["first_day"].dt.strftime("%Y-%m-%d")
-    return pd.DataFrame({"dsl_id": first["dsl_id"].astype("int64"), "reason": reason})
+    return pd.DataFrame({"dsl_id": first["dsl_id"].astype("int64"), "reason": reason, "trained_on": first["last_day"]})
 
 
-def compute_membership(courses: list[str], exposure: tuple[date, date]) -> pd.DataFrame:
-    """Every DSL on the register in treatment or comparison, by the cohort definition."""
-    members = population().merge(treated(courses, *exposure), on="dsl_id", how="left")
+def compute_membership(courses: list[str], exposure: tuple[date, date], outcome: tuple[date, date]) -> pd.DataFrame:
+    """Every DSL on the register in treatment or comparison, by the cohort definition, with their
+    time zero and days at risk in ``outcome`` (cohorts/timezero.py)."""
+    sessions = qualifying_sessions(courses, exposure[0])
+    members = population().merge(treated(courses, *exposure, sessions=sessions), on="dsl_id", how="left")
     members["group_name"] = members["reason"].notna().map({True: "treatment", False: "comparison"})
+    # A comparison DSL's own later training ends their time at risk (treatment DSLs trained in the
+    # exposure window, so theirs is irrelevant and left null).
+    later = sessions.groupby("dsl_id")["first_day"].min().rename("next_session_on")
+    members = members.merge(later, left_on="dsl_id", right_index=True, how="left")
+    members["next_session_on"] = members["next_session_on"].where(members["group_name"] == "comparison", None)
+    members = timezero.days_at_risk(members, outcome)
+    members["at_risk_low"], members["at_risk_high"] = timezero.utc_bounds(members["at_risk_from"], members["at_risk_to"])
+    members["days_at_risk"] = timezero.person_days(members["at_risk_from"], members["at_risk_to"])
     return members
 
 
@@ -376,49 +406,91 @@ class Definition:
     courses: list[str]
     exposure: tuple[date, date]
     outcome: tuple[date, date]
+    pre: tuple[date, date] | None = None
 
 
 def check_definition(definition: Definition, known_courses: list[str] | None = None) -> None:
-    name = (definition.name or "").strip()
+    _check_name((definition.name or "").strip())
+    if not definition.courses:
+        raise CohortError("Choose at least one course", "courses")
+    known = course_codes() if known_courses is None else known_courses
+    unknown = [c for c in definition.courses if c not in known]
+    if unknown:
+        raise CohortError(f"Unknown course code: {', '.join(unknown)}. Known codes: {', '.join(known) or 'none'}",
+                          "courses")
+    _check_windows(definition)
+
+
+def _check_name(name: str) -> None:
     if not name:
         raise CohortError("Enter a name for the cohort")
     if len(name) > NAME_LENGTH:
         raise CohortError(f"The name must be {NAME_LENGTH} characters or fewer")
     if db.session.scalar(select(Cohort.id).where(Cohort.name == name)) is not None:
         raise CohortError(f"There is already a cohort called {name}")
-    if not definition.courses:
-        raise CohortError("Choose at least one course")
-    known = course_codes() if known_courses is None else known_courses
-    unknown = [c for c in definition.courses if c not in known]
-    if unknown:
-        raise CohortError(f"Unknown course code: {', '.join(unknown)}. Known codes: {', '.join(known) or 'none'}")
-    for label, (start, end) in (("exposure", definition.exposure), ("outcome", definition.outcome)):
+
+
+def _check_windows(definition: Definition) -> None:
+    windows = [("exposure", definition.exposure), ("outcome", definition.outcome)]
+    if definition.pre is not None:
+        windows.append(("pre", definition.pre))
+    for label, (start, end) in windows:
         if start > end:
-            raise CohortError(f"The {label} window must start on or before its end")
+            raise CohortError(f"The {label} window must start on or before its end", f"{label}_end")
+    exposure_start, outcome_end = definition.exposure[0], definition.outcome[1]
+    if outcome_end < exposure_start:
+        raise CohortError(f"The outcome window ends ({uk_date(outcome_end)}) before the exposure window starts "
+                          f"({uk_date(exposure_start)}): there would be no days after training to count",
+                          "outcome_end")
+    if definition.pre is not None and definition.pre[1] >= min(exposure_start, definition.outcome[0]):
+        raise CohortError("The pre-period must end before both the exposure window and the outcome window start",
+                          "pre_end")
+
+
+def check_groups(members: pd.DataFrame, courses: list[str]) -> None:
+    """Refuse a membership with an empty group: there would be nothing to compare."""
+    sizes = members["group_name"].value_counts()
+    if not sizes.get("treatment", 0):
+        raise CohortError(f"No DSL attended {' or '.join(courses)} with a first day in the exposure window, so the "
+                          "treatment group would be empty", "exposure_start")
+    if not sizes.get("comparison", 0):
+        raise CohortError("Every DSL on the register would be in the treatment group, so there would be no one "
+                          "to compare them with", "exposure_start")
 
 
 def create_cohort(definition: Definition, user_id: int | None = None) -> Cohort:
     """Save the definition and freeze its membership as the register and attendance stand now."""
     check_definition(definition)
+    members = compute_membership(definition.courses, definition.exposure, definition.outcome)
+    check_groups(members, definition.courses)
+    pre_start, pre_end = definition.pre or (None, None)
     cohort = Cohort(name=definition.name.strip(), courses=list(definition.courses),
                     exposure_start=definition.exposure[0], exposure_end=definition.exposure[1],
-                    outcome_start=definition.outcome[0], outcome_end=definition.outcome[1], created_by_id=user_id)
+                    outcome_start=definition.outcome[0], outcome_end=definition.outcome[1],
+                    pre_start=pre_start, pre_end=pre_end, created_by_id=user_id)
     db.session.add(cohort)
     db.session.flush()
-    _freeze(cohort, compute_membership(cohort.courses, (cohort.exposure_start, cohort.exposure_end)))
+    _freeze(cohort, members)
     return cohort
+
+
+def _membership(cohort: Cohort) -> pd.DataFrame:
+    return compute_membership(cohort.courses, (cohort.exposure_start, cohort.exposure_end),
+                              (cohort.outcome_start, cohort.outcome_end))
 
 
 def _freeze(cohort: Cohort, members: pd.DataFrame) -> None:
     rows = members.assign(cohort_id=cohort.id, fsm_percent=members["fsm_percent"].astype(float))
-    bulk_insert(CohortMember.__table__, rows, ["cohort_id", "dsl_id", "group_name", "reason", "school_urn", "pupils",
-                                              "fsm_percent", "phase"])
+    bulk_insert(CohortMember.__table__, rows, list(FROZEN_COLUMNS))
     db.session.flush()
 
 
+FROZEN_COLUMNS = ("cohort_id", "dsl_id", "group_name", "reason", "school_urn", "pupils", "fsm_percent", "phase", "role",
+                  "trained_on", "next_session_on", "at_risk_from", "at_risk_to", "at_risk_low", "at_risk_high",
+                  "days_at_risk")
 MEMBER_COLUMNS = ("dsl_id", "group_name", "reason", "school_urn", "pupils", "fsm_percent", "phase")
-# What the outcome report needs of each member: the group and the school covariates.
-REPORT_COLUMNS = ("dsl_id", "group_name", "pupils", "fsm_percent", "phase")
+# What the outcome report needs of each member: the group, the school, the covariates and the days at risk.
+REPORT_COLUMNS = ("dsl_id", "group_name", "school_urn", "pupils", "fsm_percent", "phase", "role", "days_at_risk")
 
 
 def frozen_members(cohort: Cohort, columns: tuple[str, ...] = MEMBER_COLUMNS) -> pd.DataFrame:
@@ -429,7 +501,7 @@ def frozen_members(cohort: Cohort, columns: tuple[str, ...] = MEMBER_COLUMNS) ->
 def membership_changes(cohort: Cohort) -> list[dict]:
     """Who would move if the membership were recomputed now, and why."""
     frozen = frozen_members(cohort)
-    fresh = compute_membership(cohort.courses, (cohort.exposure_start, cohort.exposure_end))
+    fresh = _membership(cohort)
     merged = frozen.merge(fresh, on="dsl_id", how="outer", suffixes=("_frozen", "_now"), indicator=True)
     changed = merged[(merged["_merge"] != "both") | (merged["group_name_frozen"] != merged["group_name_now"])]
     if changed.empty:
@@ -455,8 +527,10 @@ def membership_changes(cohort: Cohort) -> list[dict]:
 def recompute(cohort: Cohort) -> list[dict]:
     """Replace the frozen membership with one computed now; returns who moved and why."""
     changes = membership_changes(cohort)
+    members = _membership(cohort)
+    check_groups(members, cohort.courses)
     db.session.execute(delete(CohortMember).where(CohortMember.cohort_id == cohort.id))
-    _freeze(cohort, compute_membership(cohort.courses, (cohort.exposure_start, cohort.exposure_end)))
+    _freeze(cohort, members)
     cohort.recomputed_at = utcnow()
     db.session.flush()
     return changes
@@ -495,23 +569,53 @@ def london_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return london_to_utc(start, time(0)), london_to_utc(end + timedelta(days=1), time(0))
 
 
-def record_counts(start: date, end: date) -> pd.DataFrame:
+def record_counts(start: date, end: date, pre: tuple[date, date] | None = None,
+                  cohort: Cohort | None = None) -> pd.DataFrame:
     """MASH records whose London date lies in [start, end], counted in the database: one row per
-    DSL (dsl_id null for records linked to no one) and import batch, with contacts and referrals.
+    DSL (dsl_id null for records linked to no one), school (null when the record names none) and
+    import batch, with contacts and referrals. From the same pass: with ``pre``, ``pre_contacts``
+    and ``pre_referrals`` in that window; with ``cohort``, ``contacts_at_risk`` and
+    ``referrals_at_risk`` on each member's own days at risk (their frozen UTC bounds).
 
-    The window filters inside the counts rather than in a WHERE clause so that both databases read
-    the table in one sequential pass: given the WHERE, SQLite walks the received_at index and fetches
-    the rows one by one, several times slower when the window holds most of the table.
+    The windows filter inside the counts rather than in a WHERE clause (or the join's ON) so that
+    both databases read the table in one sequential pass: given the WHERE, SQLite walks the
+    received_at index and fetches the rows one by one, several times slower when the window holds
+    most of the table, and given a range in the ON it walks that index once for every member.
     """
-    low, high = london_day_bounds(start, end)
-    in_window = and_(MashRecord.received_at >= low, MashRecord.received_at < high)
-    counted = {kind: func.count().filter(in_window, MashRecord.classification == kind)
-               for kind in (analysis.CONTACT, analysis.REFERRAL)}
-    frame = _frame(select(MashRecord.dsl_id, MashRecord.import_batch_id, counted[analysis.CONTACT],
-                          counted[analysis.REFERRAL]).group_by(MashRecord.dsl_id, MashRecord.import_batch_id),
-                   ["dsl_id", "import_batch_id", "contacts", "referrals"])
-    frame = frame.astype({"dsl_id": "Int64", "import_batch_id": "int64", "contacts": "int64", "referrals": "int64"})
-    return frame[(frame["contacts"] + frame["referrals"]) > 0].reset_index(drop=True)
+    windows = {"": (start, end)} | ({"pre_": pre} if pre else {})
+    conditions = {}
+    for prefix, window in windows.items():
+        low, high = london_day_bounds(*window)
+        conditions[prefix] = and_(MashRecord.received_at >= low, MashRecord.received_at < high)
+    source = MashRecord.__table__
+    if cohort is not None:
+        conditions["at_risk"] = and_(MashRecord.received_at >= CohortMember.at_risk_low,
+                                     MashRecord.received_at < CohortMember.at_risk_high)
+        source = source.outerjoin(CohortMember.__table__, and_(CohortMember.cohort_id == cohort.id,
+                                                               CohortMember.dsl_id == MashRecord.dsl_id))
+    counted, names = [], []
+    for prefix, inside in conditions.items():
+        for kind, name in ((analysis.CONTACT, "contacts"), (analysis.REFERRAL, "referrals")):
+            counted.append(func.count().filter(inside, MashRecord.classification == kind))
+            names.append(f"{name}_at_risk" if prefix == "at_risk" else prefix + name)
+    keys = (MashRecord.dsl_id, MashRecord.school_urn, MashRecord.import_batch_id)
+    frame = _frame(select(*keys, *counted).select_from(source).group_by(*keys),
+                   ["dsl_id", "school_urn", "import_batch_id", *names])
+    frame = frame.astype({"dsl_id": "Int64", "school_urn": "Int64", "import_batch_id": "int64",
+                          **{name: "int64" for name in names}})
+    return frame[frame[names].sum(axis=1) > 0].reset_index(drop=True)
+
+
+def consultations_at_risk(cohort: Cohort) -> pd.DataFrame:
+    """Each member's Early Help consultations on their own days at risk, counted in the database
+    (days at risk lie inside the outcome window, so only its consultations are joined)."""
+    at_risk = and_(EarlyHelpConsultation.date >= CohortMember.at_risk_from,
+                   EarlyHelpConsultation.date <= CohortMember.at_risk_to)
+    return _frame(select(CohortMember.dsl_id, func.count().filter(at_risk))
+                  .join(EarlyHelpConsultation, EarlyHelpConsultation.dsl_id == CohortMember.dsl_id)
+                  .where(CohortMember.cohort_id == cohort.id, EarlyHelpConsultation.date >= cohort.outcome_start,
+                         EarlyHelpConsultation.date <= cohort.outcome_end)
+                  .group_by(CohortMember.dsl_id), ["dsl_id", "consultations_at_risk"])
 
 
 def consultation_counts(start: date, end: date) -> pd.DataFrame:
@@ -536,21 +640,33 @@ def batches(ids) -> list[dict]:
 @dataclass
 class Report:
     figures: dict  # the JSON report
-    per_dsl: pd.DataFrame  # pseudonymous per-DSL counts (empty when suppressed)
+    rows: pd.DataFrame  # the per-DSL frame behind the figures (empty when suppressed)
+
+    @cached_property
+    def per_dsl(self) -> pd.DataFrame:
+        """Pseudonymous per-DSL counts, made when first asked for: only the CSV and XLSX carry them,
+        and a pseudonym for each of 60,000 DSLs takes a noticeable part of a second."""
+        rows = self.rows
+        return pd.DataFrame({
+            "pseudonym": pseudonyms(rows["dsl_id"].tolist()), "group": rows["group"], "contacts": rows["contacts"],
+            "referrals": rows["referrals"], "days_at_risk": rows["person_days"],
+            "contacts_at_risk": rows["contacts_at_risk"], "referrals_at_risk": rows["referrals_at_risk"],
+            "pupils": rows["pupils"], "fsm_percent": rows["fsm_percent"], "phase": rows["phase"]}).sort_values("pseudonym")
 
 
 def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: float | None = None,
                   suppress: bool = False) -> Report:
     """The outcome report of ``cohort``: every figure, traced to the import batches behind it."""
     members = frozen_members(cohort, REPORT_COLUMNS).rename(columns={"group_name": "group"})
-    records = record_counts(cohort.outcome_start, cohort.outcome_end)
-    per_dsl = analysis.per_dsl_from_counts(members, records)
+    pre = (cohort.pre_start, cohort.pre_end) if cohort.pre_start else None
+    records = record_counts(cohort.outcome_start, cohort.outcome_end, pre, cohort)
+    per_dsl = analysis.with_days_at_risk(analysis.per_dsl_from_counts(members, records), consultations_at_risk(cohort))
     consultations = consultation_counts(cohort.outcome_start, cohort.outcome_end)
     figures = analysis.outcome_report(
         per_dsl, cohort=cohort.name, definition=cohort.definition,
         linkage_counts=analysis.linkage_from_counts(records, members["dsl_id"]),
         early_help_dates=consultations["date"], early_help_counts=consultations["consultations"],
-        annual_calls=annual_calls, annual_cost=annual_cost)
+        annual_calls=annual_calls, annual_cost=annual_cost, schools=analysis.schools_from_counts(members, records))
     figures["membership"] = {"frozen_at": cohort.created_at.isoformat(timespec="seconds") + "Z",
                              "recomputed_at": cohort.recomputed_at.isoformat(timespec="seconds") + "Z"
                              if cohort.recomputed_at else None}
@@ -558,11 +674,7 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
     figures["linkage"]["stale_links"] = stale_link_count(cohort.outcome_start, cohort.outcome_end)
     if suppress:
         return Report(analysis.suppressed(figures), per_dsl.iloc[0:0])
-    pseudonymous = pd.DataFrame({
-        "pseudonym": pseudonyms(per_dsl["dsl_id"].tolist()), "group": per_dsl["group"], "contacts": per_dsl["contacts"],
-        "referrals": per_dsl["referrals"], "pupils": per_dsl["pupils"], "fsm_percent": per_dsl["fsm_percent"],
-        "phase": per_dsl["phase"]}).sort_values("pseudonym")
-    return Report(figures, pseudonymous)
+    return Report(figures, per_dsl)
 
 
 # -- demand -----------------------------------------------------------------------------------

@@ -38,12 +38,12 @@ def cohort_new():
     if form.validate_on_submit():
         definition = services.Definition(form.name.data, form.courses.data,
                                          (form.exposure_start.day, form.exposure_end.day),
-                                         (form.outcome_start.day, form.outcome_end.day))
+                                         (form.outcome_start.day, form.outcome_end.day), form.pre)
         try:
             cohort = services.create_cohort(definition, current_user.id)
         except services.CohortError as error:
             db.session.rollback()
-            form.name.errors.append(str(error))
+            form[error.field].errors.append(str(error))
         else:
             db.session.commit()
             flash(f"Cohort {cohort.name} has been created and its membership frozen.", "success")
@@ -68,6 +68,7 @@ def cohort_report(cohort_id):
     form, options = _options()
     result = services.cohort_report(cohort, **options)
     return render_template("cohorts/report.html", cohort=cohort, form=form, report=result.figures,
+                           design=display.design(result.figures), findings=display.findings(result.figures),
                            tables=display.outcome_tables(result.figures), charts=charts.outcome_charts(result.figures),
                            query=request.args.to_dict())
 
@@ -89,7 +90,12 @@ def cohort_membership(cohort_id):
     cohort = db.get_or_404(Cohort, cohort_id)
     form = ActionForm()
     if form.validate_on_submit():
-        changes = services.recompute(cohort)
+        try:
+            changes = services.recompute(cohort)
+        except services.CohortError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("cohorts.cohort_membership", cohort_id=cohort.id))
         db.session.commit()
         flash(f"The membership of {cohort.name} has been recomputed: {len(changes)} DSL(s) moved.", "success")
         return redirect(url_for("cohorts.cohort_report", cohort_id=cohort.id))

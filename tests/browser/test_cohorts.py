@@ -28,8 +28,13 @@ def test_demo_cohort_report_with_projection(sign_in, check_page):
     assert report_link.count() == 1, "the demo county comes with the autumn-2020 cohort"
     follow(report_link)
     assert "Outcomes by group" in page.content()
-    assert page.locator("figure img").count() >= 3
+    assert page.locator("figure img").count() >= 4  # the first version's three and the propensity overlap
+    expect(page.locator("#finding-exposure_time")).to_contain_text("non-urgent contacts per day at risk")
     check_page(page, "evaluator-cohort-report")
+    # Readable on a phone: nothing wider than a 390 px screen, and still clean for axe.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    check_page(page, "evaluator-cohort-report-390")
     page.get_by_text("Projection and publication options").click()
     page.get_by_label("Calls a year that result in no further action").fill("2150")
     page.get_by_label("What those calls cost a year (£)").fill("570825")

@@ -54,9 +54,20 @@ def trial():
     return synthetic_trial()
 
 
+OUTCOME_DAYS = 122  # 1 September to 31 December 2020
+
+
+def at_risk_all_window(trial: pd.DataFrame) -> pd.DataFrame:
+    """The trial with every DSL at risk for the whole outcome window, in schools of five chosen at random."""
+    schools = np.random.default_rng(11).permutation(len(trial)) // 5
+    return trial.assign(school_urn=100000 + schools, person_days=OUTCOME_DAYS,
+                        contacts_at_risk=trial["contacts"], referrals_at_risk=trial["referrals"],
+                        role=np.where(trial["dsl_id"] % 3 == 0, "DSL", "Deputy DSL"))
+
+
 @pytest.fixture(scope="module")
 def report(trial):
-    return analysis.outcome_report(trial, cohort="autumn-2020", definition=DEFINITION,
+    return analysis.outcome_report(at_risk_all_window(trial), cohort="autumn-2020", definition=DEFINITION,
                                    linkage_counts={"records_in_window": 1200, "linked": 1004, "unlinked": 196},
                                    annual_calls=2150, annual_cost=570825)
 
@@ -180,9 +191,15 @@ def test_projection_as_the_reference_report(report):
     assert p["unit_cost"] == pytest.approx(265.5)
     assert p["calls_avoided"] == 1398
     assert p["saving"] == pytest.approx(371169.0)
-    low, high = report["models"]["unadjusted"]["ci95"]
-    assert p["calls_avoided_ci95"] == [round(2150 * (1 - high)), round(2150 * (1 - low))]
+    assert p["withheld"] is None
+    # Everyone at risk for the whole window: the rate ratio per day is the ratio of the means.
+    ratio = report["exposure_time"]["contacts_rate_ratio"]
+    assert ratio == pytest.approx(0.2 / (563 / 984))
+    assert p["calls_avoided_exposure_time"] == round(2150 * (1 - ratio)) == 1398
+    low, high = report["exposure_time"]["contacts_ci95"]
+    assert p["calls_avoided_ci95"] == pytest.approx([2150 * (1 - high), 2150 * (1 - low)])
     assert p["saving_ci95"] == pytest.approx([a * 265.5 for a in p["calls_avoided_ci95"]])
+    assert p["saving_exposure_time"] == pytest.approx(1398 * 265.5)
 
 
 def test_projection_is_present_only_when_asked(trial):
@@ -261,8 +278,10 @@ def test_london_dates_and_windows():
 def test_early_help_per_month():
     dates = pd.Series([date(2020, 9, 3), date(2020, 9, 30), date(2020, 11, 2), date(2021, 1, 1)])
     months = analysis.consultations_per_month(dates, date(2020, 9, 1), date(2020, 12, 31))
-    assert months == [{"month": "2020-09", "consultations": 2}, {"month": "2020-10", "consultations": 0},
-                      {"month": "2020-11", "consultations": 1}, {"month": "2020-12", "consultations": 0}]
+    assert months == [{"month": "2020-09", "consultations": 2, "partial": False, "days": 30},
+                      {"month": "2020-10", "consultations": 0, "partial": False, "days": 31},
+                      {"month": "2020-11", "consultations": 1, "partial": False, "days": 30},
+                      {"month": "2020-12", "consultations": 0, "partial": False, "days": 31}]
     counted = analysis.consultations_per_month(pd.Series([date(2020, 9, 3), date(2020, 11, 2), date(2021, 1, 1)]),
                                                date(2020, 9, 1), date(2020, 12, 31), pd.Series([2, 1, 5]))
     assert counted == months
@@ -304,3 +323,54 @@ def test_demand_tables_from_counts_made_in_the_database_are_the_same():
     assert sorted(analysis.telephone_share(by_kind), key=lambda r: r["source"]) == \
         sorted(analysis.telephone_share(records), key=lambda r: r["source"])
     assert analysis.contacts_per_pupil(by_school, schools) == analysis.contacts_per_pupil(records, schools)
+
+
+def _exposure_block(treated_dsls, ratio, ci):
+    return {"treatment": {"dsls": treated_dsls}, "contacts_rate_ratio": ratio, "contacts_ci95": ci}
+
+
+def test_projection_gates():
+    kept = analysis.projection(2150, 570825, 65.0, _exposure_block(30, 0.4, [0.3, 0.55]))
+    assert kept["withheld"] is None and kept["calls_avoided_exposure_time"] == 1290
+    assert kept["calls_avoided_ci95"] == pytest.approx([2150 * 0.45, 2150 * 0.7])
+    assert kept["pct_decrease_ci95"] == pytest.approx([45.0, 70.0])
+    too_few = analysis.projection(2150, 570825, 65.0, _exposure_block(29, 0.4, [0.3, 0.55]))
+    no_difference = analysis.projection(2150, 570825, 65.0, _exposure_block(165, 0.8, [0.5, 1.2]))
+    not_estimated = analysis.projection(2150, 570825, 65.0, _exposure_block(165, None, [None, None]))
+    assert "Only 29 trained DSLs" in too_few["withheld"]
+    assert "includes 1" in no_difference["withheld"]
+    assert "could not be estimated" in not_estimated["withheld"]
+    for withheld in (too_few, no_difference, not_estimated):
+        assert withheld["unit_cost"] == pytest.approx(265.5)
+        for key in ("calls_avoided_exposure_time", "saving_exposure_time", "calls_avoided", "saving",
+                    "pct_decrease_exposure_time"):
+            assert withheld[key] is None, key
+        assert withheld["calls_avoided_ci95"] == [None, None] and withheld["saving_ci95"] == [None, None]
+
+
+def test_early_help_labels_part_months_and_compares_whole_months_only():
+    dates = pd.Series([date(2020, 9, 20)] * 9 + [date(2020, 10, 3)] * 4 + [date(2020, 12, 1)] * 6 + [date(2021, 1, 5)])
+    monthly = analysis.consultations_per_month(dates, date(2020, 9, 15), date(2021, 1, 10))
+    assert [(m["month"], m["partial"], m["days"]) for m in monthly] == [
+        ("2020-09", True, 16), ("2020-10", False, 31), ("2020-11", False, 30), ("2020-12", False, 31),
+        ("2021-01", True, 10)]
+    block = analysis.early_help(monthly)
+    assert (block["first_whole_month"], block["last_whole_month"]) == ("2020-10", "2020-12")
+    assert block["pct_change_first_to_last_month"] == pytest.approx(50.0)  # 4 in October, 6 in December
+    assert block["total"] == 20
+    one_whole_month = analysis.early_help(analysis.consultations_per_month(dates, date(2020, 9, 15), date(2020, 11, 5)))
+    assert one_whole_month["pct_change_first_to_last_month"] is None
+
+
+def test_every_new_block_is_in_the_report_and_suppressed_for_publication(report):
+    for key in ("exposure_time", "weighted", "school_level", "pre_post", "notes"):
+        assert key in report
+    assert report["pre_post"] is None and "no pre-period" in report["notes"]["pre_post"]
+    assert report["school_level"] is None and report["notes"]["school_level"]
+    published = analysis.suppressed(report)
+    block = published["exposure_time"]
+    assert block["treatment"]["contacts"] == 35 and block["treatment"]["dsls"] == 165
+    assert block["treatment"]["person_days"] % 5 == 0
+    assert block["contacts_rate_ratio"] == report["exposure_time"]["contacts_rate_ratio"]
+    assert all(band["comparison"] == "c" or band["comparison"] % 5 == 0 for band in published["weighted"]["overlap"])
+    assert report["exposure_time"]["treatment"]["contacts"] == 33

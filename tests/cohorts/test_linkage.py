@@ -144,7 +144,14 @@ def test_the_linkage_page_warns_and_relink_now_puts_it_right(client, login_as, s
     assert "link to a different DSL" not in page and "Relink now" not in page
 
 
-def test_the_outcome_report_warns_of_stale_links_in_its_window(client, login_as, stale, runner):
+def test_the_outcome_report_warns_of_stale_links_in_its_window(client, login_as, stale, runner, make_dsl,
+                                                               make_session):
+    from courses.models import Attendance
+
+    trained = make_dsl()  # a cohort needs someone in its treatment group
+    db.session.add(Attendance(session_id=make_session("refresher", first_day=datetime(2020, 9, 10).date()).id,
+                              dsl_id=trained.id, status="attended"))
+    db.session.commit()
     result = runner.invoke(args=["cohorts", "create", "window", "--courses", "refresher",
                                  "--exposure", "2020-09-01:2020-09-30", "--outcome", "2020-09-01:2020-12-31"])
     assert result.exit_code == 0, result.output

@@ -67,18 +67,24 @@ def _texts(figures):
     return [cell.text for table in display.outcome_tables(figures) for row in table.rows for cell in row]
 
 
-def test_page_pdf_xlsx_csv_and_json_show_the_same_numbers(client, login_as, cohort):
-    login_as("evaluator")
-    query = "annual_calls=2150&annual_cost=570825"
-    page = client.get(f"/cohorts/{cohort.id}?{query}")
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
+def download_every_format(client, cohort, query: str) -> dict:
+    """The report of ``cohort`` downloaded as JSON, PDF, XLSX and CSV: bytes by format."""
     downloads = {}
     for fmt in ("json", "pdf", "xlsx", "csv"):
         response = client.get(f"/cohorts/{cohort.id}/report.{fmt}?{query}")
         assert response.status_code == 200, fmt
         downloads[fmt] = response.get_data()
         response.close()
+    return downloads
+
+
+def test_page_pdf_xlsx_csv_and_json_show_the_same_numbers(client, login_as, cohort):
+    login_as("evaluator")
+    query = "annual_calls=2150&annual_cost=570825"
+    page = client.get(f"/cohorts/{cohort.id}?{query}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    downloads = download_every_format(client, cohort, query)
     figures = json.loads(downloads["json"])
     assert figures == json.loads(exports.to_json(services.cohort_report(cohort, 2150, 570825.0).figures))
     assert figures["projection"]["annual_calls"] == 2150
