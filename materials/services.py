@@ -2,17 +2,12 @@
 never commit."""
 
 import hashlib
-import threading
-import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import cached_property
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, insert, select
-from werkzeug.http import http_date, quote_etag
 
-from core.bulk import copy_rows
 from core.database import begin_writing
 from core.extensions import db
 from core.memory import ShortMemory
@@ -58,12 +53,6 @@ def draft_of(material: Material) -> MaterialVersion | None:
     return db.session.scalar(
         select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.status == DRAFT)
         .order_by(MaterialVersion.number.desc()).limit(1))
-
-
-def published_version(material: Material, number: int) -> MaterialVersion | None:
-    return db.session.scalar(
-        select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.number == number,
-                                      MaterialVersion.status == PUBLISHED))
 
 
 def editable_content(material: Material) -> dict:
@@ -140,14 +129,6 @@ class ServedPdf:
     data: bytes
     size: str  # "A4", or "A3" for the poster's large copy
 
-    @cached_property
-    def headers(self) -> list[tuple[str, str]]:
-        """The response headers, worked out once per version: type, validators, caching, name."""
-        published = self.published_at.replace(tzinfo=timezone.utc, microsecond=0)
-        return [("Content-Type", "application/pdf"), ("ETag", quote_etag(self.sha256)),
-                ("Last-Modified", http_date(published)), ("Cache-Control", "private, no-cache"),
-                ("Content-Disposition", f'inline; filename="{self.filename}"')]
-
 
 def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf | None:
     """The current (or numbered) published PDF of ``kind``: one light query, then bytes from memory."""
@@ -199,58 +180,16 @@ def version_pdf(kind: str, number: int, size: str = "A4") -> ServedPdf | None:
     return _published_pdf(kind, size, number)
 
 
-# Downloads are logged in batches (MATERIALS_DOWNLOAD_BATCH records, or every few seconds), written
-# by one insert on a connection of their own, so fetching the poster writes nothing itself. A worker
-# that is killed outright loses at most that batch; a worker stopped normally writes it first.
-_pending: list[dict] = []
-_pending_lock = threading.Lock()
-_pending_since = [0.0]
-PENDING_SECONDS = 5.0
-
-
-def record_download(version_id: int, user_id: int | None = None, size: str = "A4") -> bool:
-    """Log a download: at once in this transaction, or into the next batch when batching is on.
-    True when it was written in this transaction, which the caller then commits."""
-    row = {"user_id": user_id, "version_id": version_id, "size": size, "downloaded_at": utcnow()}
-    batch = current_app.config.get("MATERIALS_DOWNLOAD_BATCH", 0)
-    if not batch:
-        begin_writing(db.session)  # on SQLite, queue for the write lock rather than fail under load
-        db.session.execute(insert(Download).values(**row))
-        return True
-    with _pending_lock:
-        if not _pending:
-            _pending_since[0] = time.monotonic()
-        _pending.append(row)
-        due = len(_pending) >= batch or time.monotonic() - _pending_since[0] >= PENDING_SECONDS
-    if due:
-        write_pending_downloads(db.engine)
-    return False
-
-
-def write_pending_downloads(engine) -> int:
-    """Write the downloads waiting in this worker, in one transaction of their own."""
-    with _pending_lock:
-        rows = _pending[:]
-        _pending.clear()
-    if rows:
-        with engine.begin() as connection:
-            insert_downloads(connection, rows)
-    return len(rows)
-
-
-def insert_downloads(connection, rows: list[dict]) -> None:
-    """Logged downloads into the table in one statement: COPY on PostgreSQL, one executemany elsewhere."""
-    if connection.dialect.name == "postgresql":
-        columns = list(rows[0])
-        copy_rows(connection, Download.__table__, columns, ([row[c] for c in columns] for row in rows))
-    else:
-        connection.execute(insert(Download), rows)
+def record_download(version_id: int, user_id: int | None = None, size: str = "A4") -> None:
+    """Log a full download in the request's own transaction. The view commits it before the PDF is
+    sent, so every PDF that leaves the server has its row, whatever then happens to the worker."""
+    begin_writing(db.session)  # on SQLite, queue for the write lock rather than fail under load
+    db.session.execute(insert(Download).values(user_id=user_id, version_id=version_id, size=size,
+                                               downloaded_at=utcnow()))
 
 
 def download_counts() -> dict[int, int]:
-    """Downloads per version id (this worker's waiting batch written first)."""
-    if current_app.config.get("MATERIALS_DOWNLOAD_BATCH"):
-        write_pending_downloads(db.engine)
+    """Downloads per version id."""
     rows = db.session.execute(select(Download.version_id, func.count()).group_by(Download.version_id))
     return dict(rows.all())
 

@@ -7,13 +7,11 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask_login import UserMixin
 from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.auth import ROLES
 from core.extensions import db
-from core.memory import ShortMemory
 from core.paging import paginate
 from core.timefmt import utcnow
 from people.models import Dsl, Invitation, School, User
@@ -80,53 +78,9 @@ def load_session_user(session_id: str) -> User | None:
     return user
 
 
-class RememberedSession(UserMixin):
-    """A signed-in session as this worker last checked it: whose it is, their role and the session
-    version. Enough to guard a download and log it; it holds no other personal data."""
-
-    __slots__ = ("id", "role", "session_version")
-
-    def __init__(self, user_id: int, role: str, session_version: int):
-        self.id, self.role, self.session_version = user_id, role, session_version
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
-
-
-# Sessions checked recently in this worker, by user id.
-_remembered = ShortMemory()
-
-
-def remembered_session(session_id: str, seconds: float) -> RememberedSession | None:
-    """The session for a cookie's id as checked in this worker within ``seconds``, or checked now.
-
-    A session ended in this worker is forgotten at once; one ended in another worker (or another app
-    server) can be trusted here for at most ``seconds`` more. A different session version in the
-    cookie is always checked against the database."""
-    parsed = _parse_session_id(session_id)
-    if parsed is None:
-        return None
-    user_id, version = parsed
-    known = _remembered.get(user_id)
-    if known is not None and known.session_version == version:
-        return known
-    user = load_session_user(session_id)
-    if user is None:
-        _remembered.forget(user_id)
-        return None
-    checked = RememberedSession(user.id, user.role, user.session_version)
-    _remembered.keep(user_id, checked, seconds)
-    return checked
-
-
-def forget_remembered_sessions() -> None:
-    _remembered.forget()
-
-
 def end_all_sessions(user: User) -> None:
     """Every session of this user, on every device, stops working."""
     user.session_version += 1
-    _remembered.forget(user.id)
 
 
 def create_user(email: str, role: str, name: str = "", password: str | None = None) -> User:

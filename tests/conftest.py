@@ -43,10 +43,7 @@ def app(database_url, tmp_path_factory):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
-        # Every download is written in the request's own transaction, which each test rolls back.
         "MATERIALS_CACHE_SECONDS": 0,
-        "MATERIALS_DOWNLOAD_BATCH": 0,
-        "MATERIALS_SESSION_CHECK_SECONDS": 0,
     })
     app.instance_path = str(instance)
     with app.app_context():
