@@ -1,11 +1,9 @@
-"""Requests per second against a server on loopback, with wrk when it is installed.
-
-The same client, settings and duration measure our app and its baseline, so the ratio is fair
-even where the client itself is the limit.
-"""
+"""Talking to a server on loopback: gunicorn started with the project's settings, wrk, and a
+visitor who signs in and posts forms as a browser does."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import shutil
@@ -16,7 +14,10 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from bench.harness import ROOT
 
@@ -114,3 +115,77 @@ def _python_client(url: str, seconds: float, connections: int, headers: dict) ->
     for thread in threads:
         thread.join()
     return sum(counts) / (time.perf_counter() - start)
+
+
+# A browser sends the same User-Agent on every request, and the sign-in session is bound to it
+# (Flask-Login's session protection): a client that changed it would see its session re-issued.
+USER_AGENT = "right-support-visitor"
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class Visitor:
+    """One person's browser: its cookies, one User-Agent, and forms posted with the CSRF token of the
+    page they are on. Redirects are not followed, so every answer can be checked as it comes."""
+
+    def __init__(self, base: str, cookies: dict[str, str] | None = None, user_agent: str = USER_AGENT):
+        parts = urlsplit(base)
+        self.host, self.port, self.user_agent = parts.hostname, parts.port, user_agent
+        self.cookies = dict(cookies or {})
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def request(self, method: str, path: str, fields: dict | None = None) -> Reply:
+        headers = {"User-Agent": self.user_agent}
+        if self.cookies:
+            headers["Cookie"] = self.cookie_header
+        body = None
+        if fields is not None:
+            body = urlencode(fields).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            reply = Reply(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+        for header in reply.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                if morsel.value:
+                    self.cookies[name] = morsel.value
+                else:
+                    self.cookies.pop(name, None)  # the server cleared it
+        return reply
+
+    def get(self, path: str) -> Reply:
+        return self.request("GET", path)
+
+    def form_token(self, page: str) -> str:
+        """The CSRF token in the form on ``page`` (tokens belong to this visitor's session)."""
+        reply = self.get(page)
+        found = CSRF_FIELD.search(reply.text)
+        if reply.status != 200 or found is None:
+            raise RuntimeError(f"{page} answered {reply.status} without a form")
+        return found.group(1)
+
+    def submit(self, page: str, action: str, fields: dict) -> Reply:
+        """Fill in the form on ``page`` and post it to ``action``."""
+        return self.request("POST", action, {"csrf_token": self.form_token(page), **fields})
+
+    def sign_in(self, email: str, password: str) -> None:
+        reply = self.submit("/login", "/login", {"email": email, "password": password})
+        if reply.status != 302:
+            raise RuntimeError(f"signing in as {email} answered {reply.status}")

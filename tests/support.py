@@ -1,5 +1,5 @@
-"""Helpers the tests share: a fresh database of their own, a real server on loopback, and a counter
-of the SQL statements a piece of work runs.
+"""Helpers the tests share: a fresh database of their own, a real server on loopback (and which of its
+workers answered what), and a counter of the SQL statements a piece of work runs.
 
 Nothing here is a fixture; fixtures in the conftest files and tests call these.
 """
@@ -99,6 +99,62 @@ def gunicorn_server(env: dict, folder: Path, workers: int = 2, extra: tuple[str,
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+# An access log that names the worker (process id) behind each answer: pass as gunicorn_server's extra.
+WORKER_LOG = ("--access-logformat", "%(p)s %(m)s %(U)s %(q)s %(s)s")
+
+
+def server_log(folder: Path, base: str) -> Path:
+    """The log gunicorn_server writes for the server at ``base``."""
+    return folder / f"gunicorn-{urlsplit(base).port}.log"
+
+
+def workers_that_answered(log: Path, tag: str) -> dict[str, set[str]]:
+    """Worker process id -> the statuses it answered to requests whose query string holds ``tag``
+    (read from a WORKER_LOG access log)."""
+    answered: dict[str, set[str]] = {}
+    for line in log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[0].startswith("<") and tag in parts[3]:
+            answered.setdefault(parts[0], set()).add(parts[4])
+    return answered
+
+
+def worker_pids(master: int) -> list[int]:
+    """The process ids of a gunicorn master's workers."""
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+def production_env(database_url: str, secret: str = "a-secret-for-a-test-server") -> dict:
+    """The environment of a real server: production settings, a secret key, this database."""
+    return {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": secret, "DATABASE_URL": database_url}
+
+
+def prepare_site(database_url: str, accounts: dict[str, str], password: str) -> dict[str, int]:
+    """Build the schema of an empty database by migration, publish the poster, and make ``accounts``
+    (email -> role) that sign in with ``password``. Returns each account's user id."""
+    from flask_migrate import upgrade
+
+    from core.app import create_app
+    from core.extensions import db
+    from materials import services as materials
+    from materials.content import POSTER
+    from people.services import create_user
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "prepare", "SQLALCHEMY_DATABASE_URI": database_url})
+    try:
+        with app.app_context():
+            upgrade()
+            users = {email: create_user(email, role, password=password) for email, role in accounts.items()}
+            poster = next(m for m in materials.ensure_materials() if m.kind == POSTER)
+            materials.publish_draft(poster, "Demo County Council")
+            db.session.commit()
+            return {email: user.id for email, user in users.items()}
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 class StatementCounter:
