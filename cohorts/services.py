@@ -18,6 +18,7 @@ from cohorts.models import Cohort, CohortMember, EarlyHelpConsultation, MashReco
 from core.bulk import bulk_insert
 from core.extensions import db
 from core.models import ImportBatch
+from core.replica import read_connection
 from core.timefmt import london_to_utc, uk_date, utcnow
 from courses.models import Attendance, CourseSession, CourseType
 from people.models import Dsl, School
@@ -30,11 +31,15 @@ class CohortError(ValueError):
     """A cohort request that cannot be carried out, with a message for the person."""
 
 
-def _frame(statement, columns: list[str]) -> pd.DataFrame:
-    """The rows of ``statement`` as a DataFrame. Read through the session's connection, without the
-    ORM's per-row work, and built column by column: both several times faster on large results."""
-    db.session.flush()
-    rows = db.session.connection().execute(statement).all()
+def _frame(statement, columns: list[str], replica: bool = False) -> pd.DataFrame:
+    """The rows of ``statement`` as a DataFrame. Read through a plain connection, without the ORM's
+    per-row work, and built column by column: both several times faster on large results.
+
+    ``replica``: a heavy aggregate over imported records, which may come from the read replica
+    (REPORTS_DATABASE_URL). Anything a user writes and reads straight back (a cohort's definition,
+    its frozen membership) stays on the primary."""
+    with read_connection(replica) as connection:
+        rows = connection.execute(statement).all()
     if not rows:
         return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
     return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))))
@@ -54,26 +59,30 @@ def relink() -> dict:
     return {"before": before, "after": linkage_counts()}
 
 
-def linkage_counts() -> dict:
-    """Linked and unlinked MASH records; unlinked split by whether they carry a referrer email."""
-    total, linked, with_email = db.session.execute(select(
-        func.count(MashRecord.id), func.count(MashRecord.dsl_id), func.count(MashRecord.referrer_email))).one()
-    unlinked_with_email = db.session.scalar(select(func.count(MashRecord.id)).where(
-        MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None)))
-    eh_total, eh_linked = db.session.execute(select(func.count(EarlyHelpConsultation.id),
-                                                    func.count(EarlyHelpConsultation.dsl_id))).one()
+def linkage_counts(replica: bool = False) -> dict:
+    """Linked and unlinked MASH records; unlinked split by whether they carry a referrer email.
+    ``replica``: for the linkage page, which may read them from the replica (relinking reads the
+    primary, where it has just written)."""
+    with read_connection(replica) as connection:
+        total, linked, with_email = connection.execute(select(
+            func.count(MashRecord.id), func.count(MashRecord.dsl_id), func.count(MashRecord.referrer_email))).one()
+        unlinked_with_email = connection.scalar(select(func.count(MashRecord.id)).where(
+            MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None)))
+        eh_total, eh_linked = connection.execute(select(func.count(EarlyHelpConsultation.id),
+                                                        func.count(EarlyHelpConsultation.dsl_id))).one()
     return {"records": total, "linked": linked, "unlinked": total - linked,
             "unlinked_with_email": unlinked_with_email, "without_email": total - with_email,
             "early_help": eh_total, "early_help_linked": eh_linked}
 
 
-def unlinked_referrers(limit: int = UNLINKED_SHOWN) -> list[dict]:
+def unlinked_referrers(limit: int = UNLINKED_SHOWN, replica: bool = False) -> list[dict]:
     """Referrer emails that match no DSL, most frequent first."""
     count = func.count(MashRecord.id).label("records")
-    rows = db.session.execute(
-        select(MashRecord.referrer_email, count, func.max(MashRecord.school_urn), func.max(MashRecord.received_at))
-        .where(MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None))
-        .group_by(MashRecord.referrer_email).order_by(count.desc(), MashRecord.referrer_email).limit(limit)).all()
+    with read_connection(replica) as connection:
+        rows = connection.execute(
+            select(MashRecord.referrer_email, count, func.max(MashRecord.school_urn), func.max(MashRecord.received_at))
+            .where(MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None))
+            .group_by(MashRecord.referrer_email).order_by(count.desc(), MashRecord.referrer_email).limit(limit)).all()
     return [{"email": email, "records": n, "school_urn": urn, "last_received_at": last} for email, n, urn, last in rows]
 
 
@@ -257,7 +266,7 @@ def record_counts(start: date, end: date) -> pd.DataFrame:
                for kind in (analysis.CONTACT, analysis.REFERRAL)}
     frame = _frame(select(MashRecord.dsl_id, MashRecord.import_batch_id, counted[analysis.CONTACT],
                           counted[analysis.REFERRAL]).group_by(MashRecord.dsl_id, MashRecord.import_batch_id),
-                   ["dsl_id", "import_batch_id", "contacts", "referrals"])
+                   ["dsl_id", "import_batch_id", "contacts", "referrals"], replica=True)
     frame = frame.astype({"dsl_id": "Int64", "import_batch_id": "int64", "contacts": "int64", "referrals": "int64"})
     return frame[(frame["contacts"] + frame["referrals"]) > 0].reset_index(drop=True)
 
@@ -268,15 +277,19 @@ def consultation_counts(start: date, end: date) -> pd.DataFrame:
     frame = _frame(select(EarlyHelpConsultation.date, EarlyHelpConsultation.import_batch_id, consultations)
                    .where(EarlyHelpConsultation.date >= start, EarlyHelpConsultation.date <= end)
                    .group_by(EarlyHelpConsultation.date, EarlyHelpConsultation.import_batch_id),
-                   ["date", "import_batch_id", "consultations"])
+                   ["date", "import_batch_id", "consultations"], replica=True)
     return frame.astype({"import_batch_id": "int64", "consultations": "int64"})
 
 
 def batches(ids) -> list[dict]:
+    """The import batches behind counted records, read where the records were counted."""
     ids = sorted({int(i) for i in ids})
     if not ids:
         return []
-    rows = db.session.scalars(select(ImportBatch).where(ImportBatch.id.in_(ids)).order_by(ImportBatch.id)).all()
+    with read_connection(replica=True) as connection:
+        rows = connection.execute(select(ImportBatch.id, ImportBatch.kind, ImportBatch.filename, ImportBatch.checksum,
+                                         ImportBatch.imported_at, ImportBatch.rows)
+                                  .where(ImportBatch.id.in_(ids)).order_by(ImportBatch.id)).all()
     return [{"id": b.id, "kind": b.kind, "filename": b.filename, "checksum": b.checksum,
              "imported_at": b.imported_at.isoformat(timespec="seconds") + "Z", "rows": b.rows} for b in rows]
 
@@ -320,12 +333,14 @@ def demand() -> dict:
     contacts per pupil by school, over every MASH record imported."""
     kinds = (MashRecord.source, MashRecord.method, MashRecord.classification)
     # Counted in the database: a few dozen rows by source and method, one row per school.
-    by_kind = _frame(select(*kinds, func.count()).group_by(*kinds), ["source", "method", "classification", "records"])
+    by_kind = _frame(select(*kinds, func.count()).group_by(*kinds), ["source", "method", "classification", "records"],
+                     replica=True)
     by_school = _frame(select(MashRecord.school_urn, func.count())
                        .where(MashRecord.classification == analysis.CONTACT, MashRecord.school_urn.is_not(None))
-                       .group_by(MashRecord.school_urn), ["school_urn", "records"])
-    schools = _frame(select(School.urn, School.name, School.pupils), ["urn", "name", "pupils"])
-    span = db.session.execute(select(func.min(MashRecord.received_at), func.max(MashRecord.received_at))).one()
+                       .group_by(MashRecord.school_urn), ["school_urn", "records"], replica=True)
+    schools = _frame(select(School.urn, School.name, School.pupils), ["urn", "name", "pupils"], replica=True)
+    with read_connection(replica=True) as connection:
+        span = connection.execute(select(func.min(MashRecord.received_at), func.max(MashRecord.received_at))).one()
     return {"records": int(by_kind["records"].sum()), "first": span[0], "last": span[1],
             **analysis.by_source_and_method(by_kind),
             "telephone": analysis.telephone_share(by_kind),

@@ -93,8 +93,8 @@ def cohort_membership(cohort_id):
 @bp.route("/linkage")
 @roles_required(*EVALUATORS)
 def linkage():
-    return render_template("cohorts/linkage.html", counts=services.linkage_counts(),
-                           referrers=services.unlinked_referrers(), form=ActionForm())
+    return render_template("cohorts/linkage.html", counts=services.linkage_counts(replica=True),
+                           referrers=services.unlinked_referrers(replica=True), form=ActionForm())
 
 
 @bp.route("/linkage/relink", methods=["POST"])
