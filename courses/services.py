@@ -12,7 +12,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from core.database import is_sqlite
+from core.database import begin_writing, is_sqlite
 from core.extensions import db
 from core.paging import paginate
 from core.timefmt import london_to_utc, today_london, utcnow
@@ -404,6 +404,11 @@ def certificate_content(attendance: Attendance, council: str) -> CertificateCont
 def calendar_feed(dsl: Dsl, regenerate: bool = False) -> CalendarFeed:
     """The DSL's calendar feed, made on first use; ``regenerate`` gives it a new token (the old URL stops working)."""
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.dsl_id == dsl.id))
+    if feed is None or regenerate:
+        # About to write: on SQLite take the write lock first (a transaction that has read and then
+        # writes fails at once if another request wrote in between), then look again under it.
+        begin_writing(db.session)
+        feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.dsl_id == dsl.id))
     if feed is None:
         feed = CalendarFeed(dsl_id=dsl.id, token=secrets.token_urlsafe(32))
         db.session.add(feed)

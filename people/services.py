@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.auth import ROLES
+from core.database import begin_writing
 from core.extensions import db
 from core.paging import paginate
 from core.timefmt import utcnow
@@ -54,8 +55,15 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
-    user.last_signed_in_at = utcnow()
     return user
+
+
+def record_sign_in(user: User) -> None:
+    """Note when ``user`` signed in. The write lock comes first: on SQLite a transaction that has read
+    and then writes fails at once if another request wrote in between, as sign-ins do on a busy morning."""
+    begin_writing(db.session)
+    user.last_signed_in_at = utcnow()
+    db.session.flush()
 
 
 def _parse_session_id(session_id: str) -> tuple[int, int] | None:
@@ -109,6 +117,7 @@ def update_user(user: User, name: str, role: str, active: bool) -> None:
 
 def set_password(user: User, password: str) -> None:
     check_password_strength(password)
+    begin_writing(db.session)  # as in record_sign_in
     user.password_hash = hash_password(password)
     end_all_sessions(user)
     db.session.flush()

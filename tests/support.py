@@ -121,6 +121,22 @@ def workers_that_answered(log: Path, tag: str) -> dict[str, set[str]]:
     return answered
 
 
+def until_every_worker_answers(log: Path, tag: str, workers: int, send, batch: int = 40, most: int = 400) -> list:
+    """Call ``send(n)`` for n = 0, 1, 2 ... eight at a time, in batches, until each of the server's
+    ``workers`` has answered a request whose query string holds ``tag`` (``send`` must put it there);
+    returns every answer. Which worker takes a connection is up to the kernel, so a fixed number of
+    requests could miss one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    replies: list = []
+    with ThreadPoolExecutor(8) as pool:
+        while len(replies) < most:
+            replies.extend(pool.map(send, range(len(replies), len(replies) + batch)))
+            if len(workers_that_answered(log, tag)) >= workers:
+                return replies
+    raise AssertionError(f"{most} requests tagged {tag} did not reach all {workers} workers")
+
+
 def worker_pids(master: int) -> list[int]:
     """The process ids of a gunicorn master's workers."""
     return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
@@ -133,19 +149,24 @@ def production_env(database_url: str, secret: str = "a-secret-for-a-test-server"
 
 def prepare_site(database_url: str, accounts: dict[str, str], password: str) -> dict[str, int]:
     """Build the schema of an empty database by migration, publish the poster, and make ``accounts``
-    (email -> role) that sign in with ``password``. Returns each account's user id."""
+    (email -> role) that sign in with ``password``; a DSL's account comes with their place on the
+    register. Returns each account's user id."""
     from flask_migrate import upgrade
 
     from core.app import create_app
     from core.extensions import db
     from materials import services as materials
     from materials.content import POSTER
+    from people.models import Dsl, School
     from people.services import create_user
 
     app = create_app({"TESTING": True, "SECRET_KEY": "prepare", "SQLALCHEMY_DATABASE_URI": database_url})
     try:
         with app.app_context():
             upgrade()
+            school = School(urn=100001, name="Prepared Primary School", pupils=300, fsm_percent=12.5)
+            db.session.add_all([school] + [Dsl(email=email, name=email.split("@")[0], school=school)
+                                           for email, role in accounts.items() if role == "dsl"])
             users = {email: create_user(email, role, password=password) for email, role in accounts.items()}
             poster = next(m for m in materials.ensure_materials() if m.kind == POSTER)
             materials.publish_draft(poster, "Demo County Council")
