@@ -401,14 +401,19 @@ def certificate_content(attendance: Attendance, council: str) -> CertificateCont
         council=council, reference=f"RS-{s.id}-{attendance.id}")
 
 
+def feed_of(dsl: Dsl) -> CalendarFeed | None:
+    """The DSL's calendar feed, if it has been made."""
+    return db.session.scalar(select(CalendarFeed).where(CalendarFeed.dsl_id == dsl.id))
+
+
 def calendar_feed(dsl: Dsl, regenerate: bool = False) -> CalendarFeed:
     """The DSL's calendar feed, made on first use; ``regenerate`` gives it a new token (the old URL stops working)."""
-    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.dsl_id == dsl.id))
+    feed = feed_of(dsl)
     if feed is None or regenerate:
         # About to write: on SQLite take the write lock first (a transaction that has read and then
         # writes fails at once if another request wrote in between), then look again under it.
         begin_writing(db.session)
-        feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.dsl_id == dsl.id))
+        feed = feed_of(dsl)
     if feed is None:
         feed = CalendarFeed(dsl_id=dsl.id, token=secrets.token_urlsafe(32))
         db.session.add(feed)
@@ -454,6 +459,14 @@ def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
         statement = statement.where(Attendance.dsl_id.in_(dsl_ids))
     rows = db.session.execute(statement).all()
     return pd.DataFrame(rows, columns=["dsl_id", "day", "renews"])
+
+
+def clock_of(dsl: Dsl, on: date | None = None) -> dict:
+    """One DSL's clock for their own training page: the training_clock columns, dates as
+    ``datetime.date`` or None. Only their attendance is read, and no register columns."""
+    frame = training_clock(pd.DataFrame({"dsl_id": [dsl.id]}), attended_frame([dsl.id]), on or today_london(), periods())
+    return {name: None if pd.isna(value) else value.date() if isinstance(value, pd.Timestamp) else value
+            for name, value in zip(frame.columns, frame.iloc[0].tolist())}
 
 
 def clock_for(on: date | None = None, district: str = "", school_id: int | None = None,

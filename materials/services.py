@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, func, insert, select
 
 from core.database import begin_writing
 from core.extensions import db
@@ -47,6 +47,18 @@ def current_version(material: Material) -> MaterialVersion | None:
     return db.session.scalar(
         select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.status == PUBLISHED)
         .order_by(MaterialVersion.number.desc()).limit(1))
+
+
+def current_summaries() -> dict:
+    """Kind -> the number, publication time and PDF size of the latest published version of each
+    material, in one query (the materials page lists all four, for every signed-in visitor)."""
+    latest = (select(MaterialVersion.material_id, func.max(MaterialVersion.number).label("number"))
+              .where(MaterialVersion.status == PUBLISHED).group_by(MaterialVersion.material_id).subquery())
+    rows = db.session.execute(
+        select(Material.kind, MaterialVersion.number, MaterialVersion.published_at, MaterialVersion.pdf_size)
+        .join(MaterialVersion, MaterialVersion.material_id == Material.id)
+        .join(latest, and_(latest.c.material_id == MaterialVersion.material_id, latest.c.number == MaterialVersion.number)))
+    return {row.kind: row for row in rows}
 
 
 def draft_of(material: Material) -> MaterialVersion | None:

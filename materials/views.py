@@ -83,11 +83,9 @@ def _size() -> str:
 @bp.route("/materials/")
 @signed_in
 def index():
-    rows = []
-    for kind in KINDS:
-        material = services.material_by_kind(kind)
-        rows.append({"kind": kind, "title": TITLES[kind], "description": DESCRIPTIONS[kind],
-                     "version": services.current_version(material) if material else None})
+    current = services.current_summaries()
+    rows = [{"kind": kind, "title": TITLES[kind], "description": DESCRIPTIONS[kind], "version": current.get(kind)}
+            for kind in KINDS]
     return render_template("materials/index.html", rows=rows, poster_public=services.poster_is_public())
 
 
