@@ -21,8 +21,6 @@ from urllib.parse import urlencode, urlsplit
 
 from bench.harness import ROOT
 
-BASELINE_APP = Path(__file__).resolve().parent / "baseline_app.py"
-
 
 def ensure_wrk() -> str | None:
     """wrk's path; installs Debian's package when running as root with apt, else None."""
@@ -41,14 +39,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT):
+def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT, error_log: str = "/dev/null"):
     """Serve ``app_spec`` under gunicorn on a free loopback port with the project's own settings
-    (gunicorn.conf.py), the same for our app and its baseline; yields the base URL."""
+    (gunicorn.conf.py), no access log and errors to ``error_log``; yields the base URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
          "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", "--error-logfile", "/dev/null", app_spec],
+         "--access-logfile", "/dev/null", "--error-logfile", error_log, app_spec],
         cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -70,51 +68,6 @@ def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT):
             # graceful timeout. The measurements are taken, so end the whole group now.
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-
-
-def requests_per_second(url: str, seconds: float = 5.0, connections: int = 8, headers: dict | None = None) -> float:
-    """Measured throughput of GET ``url``; wrk if available, else a threaded Python client."""
-    wrk = ensure_wrk()
-    headers = headers or {}
-    if wrk:
-        command = [wrk, "-t2", f"-c{connections}", f"-d{max(1, int(seconds))}s"]
-        for name, value in headers.items():
-            command += ["-H", f"{name}: {value}"]
-        output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
-        non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-        if non_2xx:
-            raise RuntimeError(f"{url} answered {non_2xx.group(1)} errors under load")
-        return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    return _python_client(url, seconds, connections, headers)
-
-
-def _python_client(url: str, seconds: float, connections: int, headers: dict) -> float:
-    import http.client
-    import threading
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    counts = [0] * connections
-    deadline = time.perf_counter() + seconds
-
-    def worker(index):
-        connection = http.client.HTTPConnection(parts.hostname, parts.port)
-        while time.perf_counter() < deadline:
-            connection.request("GET", parts.path or "/", headers=headers)
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"{url} answered {response.status}")
-            counts[index] += 1
-        connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.perf_counter() - start)
 
 
 # A browser sends the same User-Agent on every request, and the sign-in session is bound to it

@@ -8,18 +8,16 @@ window holding every MASH record (1,000,000 at scale 1).
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from bench.harness import Databases, Result, alternate, app_env, flask, raw_connection
+from bench.harness import Databases, Result, alternate, app_env, flask, make_app, raw_connection
 
 COHORT = "bench-all"
 COURSES = "induction,refresher,kcsie-update"
@@ -98,11 +96,8 @@ def _baseline(database_url: str) -> dict:
 
 def bench_report(databases: Databases, data: Path, runs: int) -> list[Result]:
     """Time the outcome report of a cohort of every DSL over every MASH record."""
-    from core.app import create_app
-
     url = _build(databases, data)
-    with mock.patch.dict(os.environ, app_env(url)):  # the settings the CLI would be given
-        app = create_app()
+    app = make_app(url)  # the settings the CLI would be given
     # One untimed run of each warms imports (statsmodels) and caches, and checks they agree.
     ours_figures, table = _our_report(app), _baseline(url)
     for group in ("comparison", "treatment"):
