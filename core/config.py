@@ -55,8 +55,6 @@ def load_config(instance_path: str, environ=None) -> dict:
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "INVITATION_DAYS": int(env.get("INVITATION_DAYS", "7")),
-        # Materials: seconds a worker remembers which version is current (0: every request looks it up).
-        "MATERIALS_CACHE_SECONDS": float(env.get("MATERIALS_CACHE_SECONDS", "5")),
         # PostgreSQL memory for rebuilding indexes after a large import (SET LOCAL, that transaction only).
         "IMPORT_MAINTENANCE_WORK_MEM_MB": int(env.get("IMPORT_MAINTENANCE_WORK_MEM_MB", "256")),
     }

@@ -5,12 +5,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import and_, func, insert, select
 
 from core.database import begin_writing
 from core.extensions import db
-from core.memory import ShortMemory
 from core.timefmt import to_london, utcnow
 from materials import pdf
 from materials.content import FILENAMES, KINDS, POSTER, first_version
@@ -114,7 +112,6 @@ def publish(version: MaterialVersion, council: str, user=None) -> MaterialVersio
     version.published_at = now
     version.published_by_id = user.id if user else None
     db.session.flush()
-    forget_current()
     return version
 
 
@@ -162,30 +159,8 @@ def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf
     return ServedPdf(version_id, version_number, published_at, sha256, filename, data, "A3" if a3 else "A4")
 
 
-# Which version is current, remembered for a few seconds per worker (MATERIALS_CACHE_SECONDS), so a
-# busy poster costs no query to find; publishing in this worker forgets it at once, and other workers
-# notice within those seconds.
-_current = ShortMemory()
-
-
-def _remembered(key: tuple[str, str], work_out):
-    """``work_out()``, remembered under ``key`` in this worker for MATERIALS_CACHE_SECONDS (a None
-    answer is not remembered)."""
-    seconds = current_app.config.get("MATERIALS_CACHE_SECONDS", 0)
-    value = _current.get(key) if seconds else None
-    if value is None:
-        value = work_out()
-        if seconds and value is not None:
-            _current.keep(key, value, seconds)
-    return value
-
-
 def current_pdf(kind: str, size: str = "A4") -> ServedPdf | None:
-    return _remembered((kind, size), lambda: _published_pdf(kind, size))
-
-
-def forget_current() -> None:
-    _current.forget()
+    return _published_pdf(kind, size)
 
 
 def version_pdf(kind: str, number: int, size: str = "A4") -> ServedPdf | None:
@@ -212,8 +187,8 @@ def settings() -> MaterialSettings:
 
 
 def poster_is_public() -> bool:
-    """Whether the poster is open without signing in; remembered like the current version."""
-    return _remembered(("poster-public", ""), lambda: bool(settings().poster_public))
+    """Whether the poster is open without signing in."""
+    return bool(settings().poster_public)
 
 
 def set_poster_public(public: bool, user=None) -> MaterialSettings:
@@ -224,7 +199,6 @@ def set_poster_public(public: bool, user=None) -> MaterialSettings:
     row.poster_public = bool(public)
     row.updated_by_id = user.id if user else None
     db.session.flush()
-    forget_current()
     return row
 
 

@@ -43,7 +43,6 @@ def app(database_url, tmp_path_factory):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
-        "MATERIALS_CACHE_SECONDS": 0,
     })
     app.instance_path = str(instance)
     with app.app_context():
