@@ -22,6 +22,8 @@ answered, and each booking in the state that person's book and cancel forms left
 from __future__ import annotations
 
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -35,7 +37,7 @@ from urllib.parse import quote
 from sqlalchemy import func, insert, select
 
 from bench.harness import Databases, Result, app_env, flask, make_app
-from bench.http import Visitor, ensure_wrk, gunicorn
+from bench.http import Visitor, cpu_seconds, ensure_wrk, gunicorn, server_cpu_seconds
 
 WORKERS = 4
 ACCOUNTS = 300  # at scale 1; at least 8 at any scale
@@ -46,7 +48,6 @@ MIX = (("home page", 20), ("my training", 20), ("materials page", 10), ("poster 
 P95_TARGET_MS = 200.0
 RATE_TARGET = 100.0
 WRK_THREADS, WRK_TIMEOUT = 2, "2s"
-GRACE_SECONDS = 3  # after a step's requests are sent, time for the last answers before wrk stops
 LUA = Path(__file__).resolve().parent / "busy_morning.lua"
 FULL_STEPS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64)  # connections: people asking at once
 SMALL_STEPS = (2, 4)
@@ -72,6 +73,7 @@ class Step:
     downloads_recorded: int
     forms_sent: int
     forms_in_database: int
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU per answered request: app, database, wrk
 
     @property
     def rate(self) -> float:
@@ -82,8 +84,9 @@ class Step:
         return self.errors == 0 and self.p95_ms < P95_TARGET_MS
 
     def line(self) -> str:
+        cpu = " + ".join(f"{name} {ms:.1f}" for name, ms in self.cpu_ms.items())
         return (f"{self.connections} at once: {self.rate:.0f} req/s, p95 {self.p95_ms:.0f} ms, {self.errors} errors"
-                + ("" if self.held else " (not held)"))
+                + ("" if self.held else " (not held)") + (f", CPU ms a request: {cpu}" if cpu else ""))
 
 
 @dataclass
@@ -167,6 +170,22 @@ class Ledger:
                 select(Booking.id, Booking.status, Booking.updated_at)
                 .where(Booking.id.in_([p.booking_id for p in self.people])))}
 
+    def database_cpu(self) -> float:
+        """CPU seconds used so far by the PostgreSQL backends serving this database (none on SQLite,
+        which works inside the app's own processes)."""
+        if self.engine.dialect.name != "postgresql":
+            return 0.0
+        with self.engine.connect() as connection:
+            pids = connection.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()").scalars().all()
+        total = 0.0
+        for pid in pids:
+            try:
+                total += cpu_seconds(pid)
+            except (FileNotFoundError, PermissionError):  # ended, or a server on another machine
+                pass
+        return total
+
     def write_accounts(self, path: Path, states: dict[int, tuple[str, datetime]]) -> None:
         lines = [f"{p.cookie}\t{p.token}\t{p.booking_id}\t{p.session_id}\t{int(states[p.booking_id][0] == 'booked')}"
                  for p in self.people]
@@ -188,44 +207,64 @@ class Ledger:
         return found
 
 
-def _wrk_step(wrk: str, base: str, accounts: Path, results: Path, connections: int, seconds: int) -> dict:
-    weights = ",".join(str(weight) for _, weight in MIX)
-    threads = min(WRK_THREADS, connections)
-    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds + GRACE_SECONDS}s",
-               "--timeout", WRK_TIMEOUT, "-s", str(LUA), base, "--", str(accounts), str(results), str(seconds),
-               str(threads), weights]
-    results.unlink(missing_ok=True)
-    subprocess.run(command, check=True, capture_output=True, text=True)
-    return json.loads(results.read_text())
+@dataclass
+class Load:
+    """What a step needs: wrk, the server (its address and master process), the ledger, a folder."""
 
+    wrk: str
+    base: str
+    master: int
+    ledger: Ledger
+    folder: Path
+    grace: int
 
-def _step(wrk: str, base: str, ledger: Ledger, folder: Path, connections: int, seconds: int) -> Step:
-    from core.timefmt import utcnow
+    def wrk_run(self, connections: int, seconds: int) -> dict:
+        """One wrk run of the busy_morning.lua mix; its figures and the CPU seconds wrk used."""
+        weights = ",".join(str(weight) for _, weight in MIX)
+        threads = min(WRK_THREADS, connections)
+        accounts, results = self.folder / "accounts.tsv", self.folder / "results.json"
+        command = [self.wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds + self.grace}s",
+                   "--timeout", WRK_TIMEOUT, "-s", str(LUA), self.base, "--", str(accounts), str(results),
+                   str(seconds), str(threads), weights]
+        results.unlink(missing_ok=True)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        run = subprocess.run(command, capture_output=True, text=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if run.returncode != 0 or not results.exists():
+            raise RuntimeError(f"wrk failed ({run.returncode}):\n{run.stdout}\n{run.stderr}")
+        out = json.loads(results.read_text())
+        out["wrk_cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return out
 
-    before, downloads_before = ledger.bookings(), ledger.downloads()
-    ledger.write_accounts(folder / "accounts.tsv", before)
-    started = utcnow()
-    out = _wrk_step(wrk, base, folder / "accounts.tsv", folder / "results.json", connections, seconds)
-    counts = out["counts"]
-    errors = (sum(out["errors"].values()) + counts["signed_out"] + counts["anonymous_pages"] + counts["unexpected"])
-    forms_sent = counts["book"] + counts["cancel"]
-    if counts["forms_answered"] != forms_sent:
-        errors += abs(forms_sent - counts["forms_answered"])
-    return Step(connections, seconds, out["requests"], out["latency_us"]["p95"] / 1000, errors, counts["pdfs"],
-                ledger.downloads() - downloads_before, forms_sent,
-                ledger.forms_found(out["forms"], before, ledger.bookings(), started))
+    def step(self, connections: int, seconds: int) -> Step:
+        from core.timefmt import utcnow
 
+        before, downloads_before = self.ledger.bookings(), self.ledger.downloads()
+        self.ledger.write_accounts(self.folder / "accounts.tsv", before)
+        app_cpu, database_cpu = server_cpu_seconds(self.master), self.ledger.database_cpu()
+        started = utcnow()
+        out = self.wrk_run(connections, seconds)
+        app_cpu, database_cpu = server_cpu_seconds(self.master) - app_cpu, self.ledger.database_cpu() - database_cpu
+        counts, answered = out["counts"], max(out["requests"], 1)
+        errors = (sum(out["errors"].values()) + counts["signed_out"] + counts["anonymous_pages"] + counts["unexpected"])
+        forms_sent = counts["book"] + counts["cancel"]
+        errors += abs(forms_sent - counts["forms_answered"])  # every form must be answered with its redirect
+        return Step(connections, seconds, out["requests"], out["latency_us"]["p95"] / 1000, errors, counts["pdfs"],
+                    self.ledger.downloads() - downloads_before, forms_sent,
+                    self.ledger.forms_found(out["forms"], before, self.ledger.bookings(), started),
+                    cpu_ms={"app": 1000 * app_cpu / answered, "database": 1000 * database_cpu / answered,
+                            "wrk": 1000 * out["wrk_cpu"] / answered})
 
-def _search(wrk: str, base: str, ledger: Ledger, folder: Path, steps: tuple[int, ...], seconds: int) -> Search:
-    """Step the number of connections up until a step does not hold."""
-    search = Search()
-    for connections in steps:
-        step = _step(wrk, base, ledger, folder, connections, seconds)
-        search.steps.append(step)
-        print(f"    busy morning {step.line()}", file=sys.stderr, flush=True)
-        if not step.held:
-            break
-    return search
+    def search(self, steps: tuple[int, ...], seconds: int) -> Search:
+        """Step the number of connections up until a step does not hold."""
+        search = Search()
+        for connections in steps:
+            step = self.step(connections, seconds)
+            search.steps.append(step)
+            print(f"    busy morning {step.line()}", file=sys.stderr, flush=True)
+            if not step.held:
+                break
+        return search
 
 
 def _prepare(databases: Databases, data: Path, count: int) -> tuple[str, list[Person]]:
@@ -272,33 +311,34 @@ def bench_busy_morning(databases: Databases, data: Path, runs: int, scale: float
         raise RuntimeError("the busy-morning benchmark needs wrk (apt-get install wrk)")
     count = max(8, round(ACCOUNTS * scale))
     full = scale >= 1
-    steps, seconds, warm_up = (FULL_STEPS, 15, 3) if full else (SMALL_STEPS, 2, 1)
+    steps, seconds, warm_up, grace = (FULL_STEPS, 15, 3, 3) if full else (SMALL_STEPS, 2, 1, 1)
     url, people = _prepare(databases, data, count)
     server_env = {**app_env(url), "RIGHT_SUPPORT_ENV": "production"}
     folder = databases.workdir / "busy-morning"
     folder.mkdir(exist_ok=True)
     searches: list[Search] = []
     checks: list[Step] = []
-    with gunicorn("wsgi:app", server_env, WORKERS, error_log=str(folder / "gunicorn.log")) as base:
+    load_average = os.getloadavg()[0]
+    with gunicorn("wsgi:app", server_env, WORKERS, error_log=str(folder / "gunicorn.log")) as (base, master):
         started = time.perf_counter()
         with ThreadPoolExecutor(WORKERS * 2) as pool:
             people = list(pool.map(lambda p: _sign_in(base, p), people))
         print(f"    busy morning: {len(people)} DSLs signed in through /login in "
               f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         engine = _engine(url)
-        ledger = Ledger(engine, people)
+        load = Load(wrk, base, master.pid, Ledger(engine, people), folder, grace)
         try:
             # Every worker compiles its templates on first use: a short step first, not part of any search.
-            checks.append(_step(wrk, base, ledger, folder, WORKERS, warm_up))
+            checks.append(load.step(WORKERS, warm_up))
             for _ in range(runs):
-                searches.append(_search(wrk, base, ledger, folder, steps, seconds))
+                searches.append(load.search(steps, seconds))
                 checks.extend(searches[-1].steps)
         finally:
             engine.dispose()
-    return _results(databases.kind, count, searches, checks)
+    return _results(databases.kind, count, searches, checks, load_average)
 
 
-def _results(kind: str, count: int, searches: list[Search], checks: list[Step]) -> list[Result]:
+def _results(kind: str, count: int, searches: list[Search], checks: list[Step], load_average: float) -> list[Result]:
     best = [s.best for s in searches]
     rates = [b.rate if b else 0.0 for b in best]
     p95 = [b.p95_ms if b else float("inf") for b in best]
@@ -306,6 +346,9 @@ def _results(kind: str, count: int, searches: list[Search], checks: list[Step]) 
     recorded = [s.downloads_recorded for s in checks]
     sent = [s.forms_sent for s in checks]
     found = [s.forms_in_database for s in checks]
+    # CPU a request costs, over every step of every search: what bounds the rate on a given machine.
+    answered = sum(s.requests for s in checks)
+    cpu = {part: sum(s.cpu_ms[part] * s.requests for s in checks) / max(answered, 1) for part in ("app", "database", "wrk")}
     mix = ", ".join(f"{label} {weight}%" for label, weight in MIX)
     last = "; ".join(step.line() for step in searches[-1].steps)
     return [
@@ -313,7 +356,7 @@ def _results(kind: str, count: int, searches: list[Search], checks: list[Step]) 
                target=f">= {RATE_TARGET:g} req/s, p95 < {P95_TARGET_MS:g} ms, 0 errors",
                check=lambda r: r.ours_median >= RATE_TARGET,
                note=f"mix: {mix}; people asking at once stepped up, each asking again as soon as answered; "
-                    f"last search: {last}"),
+                    f"load average {load_average:.1f} when it began; last search: {last}"),
         Result("busy morning: p95 latency at that rate", kind, "ms", p95, target=f"< {P95_TARGET_MS:g} ms",
                check=lambda r: r.ours_median < P95_TARGET_MS),
         Result("busy morning: download rows (baseline: PDFs served)", kind, "rows", [float(sum(recorded))],
@@ -322,4 +365,8 @@ def _results(kind: str, count: int, searches: list[Search], checks: list[Step]) 
         Result("busy morning: forms found in the database (baseline: sent)", kind, "forms", [float(sum(found))],
                [float(sum(sent))], target="= forms sent", check=lambda r: found == sent,
                note="each book or cancel flips that person's booking; each must be in the state its forms left it"),
+        Result("busy morning: CPU a request (app + database + wrk)", kind, "ms", [sum(cpu.values())],
+               note="app: gunicorn's master and workers; database: the PostgreSQL backends of the benchmark's "
+                    "database (SQLite works inside the app); wrk: the load client. "
+                    + ", ".join(f"{part} {ms:.1f} ms" for part, ms in cpu.items())),
     ]

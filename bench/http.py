@@ -32,6 +32,26 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """CPU time (user and system) a process has used; with ``children``, also that of its children
+    that have ended (a gunicorn master collects its recycled workers')."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(value) for value in fields[11:15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(master: int) -> float:
+    """CPU time used so far by a gunicorn master and all its workers, live or recycled."""
+    workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = cpu_seconds(master, children=True)
+    for pid in workers:
+        try:
+            total += cpu_seconds(int(pid))
+        except FileNotFoundError:  # recycled a moment ago: its time is now the master's
+            pass
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -41,7 +61,8 @@ def free_port() -> int:
 @contextmanager
 def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT, error_log: str = "/dev/null"):
     """Serve ``app_spec`` under gunicorn on a free loopback port with the project's own settings
-    (gunicorn.conf.py), no access log and errors to ``error_log``; yields the base URL."""
+    (gunicorn.conf.py), no access log and errors to ``error_log``; yields the base URL and the
+    master's process."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
@@ -50,15 +71,16 @@ def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT, error
         cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        deadline = time.monotonic() + 120  # a busy machine can take a while to import the app
+        while True:
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                urllib.request.urlopen(base + "/healthz", timeout=5).close()
                 break
             except OSError:
-                if process.poll() is not None:
+                if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{app_spec} did not start")
-                time.sleep(0.05)
-        yield base
+                time.sleep(0.1)
+        yield base, process
     finally:
         process.terminate()
         try:
