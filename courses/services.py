@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time
 
+import numpy as np
 import pandas as pd
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select
@@ -17,7 +18,7 @@ from core.extensions import db
 from core.paging import paginate
 from core.timefmt import london_to_utc, today_london, utcnow
 from courses.certificate import CertificateContent
-from courses.clock import Periods, add_months, training_clock
+from courses.clock import Periods, add_months, clock_columns, training_clock
 from courses.models import (
     Attendance,
     Booking,
@@ -450,23 +451,37 @@ def register_frame(district: str = "", school_id: int | None = None, dsl_id: int
                                        "district"])
 
 
-def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
-    """One row per attended session: dsl_id, day (the session's first day), renews."""
+def _attended(dsl_ids: list[int] | None = None):
+    """Attended sessions: dsl_id, day (the session's first day), renews."""
     statement = select(Attendance.dsl_id, CourseSession.first_day, CourseType.renews).join(
         CourseSession, Attendance.session_id == CourseSession.id).join(
         CourseType, CourseSession.course_type_id == CourseType.id).where(Attendance.status == "attended")
     if dsl_ids is not None and len(dsl_ids) <= 1000:
         statement = statement.where(Attendance.dsl_id.in_(dsl_ids))
-    rows = db.session.execute(statement).all()
-    return pd.DataFrame(rows, columns=["dsl_id", "day", "renews"])
+    return statement
+
+
+def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
+    """One row per attended session: dsl_id, day (the session's first day), renews."""
+    return pd.DataFrame(db.session.execute(_attended(dsl_ids)).all(), columns=["dsl_id", "day", "renews"])
 
 
 def clock_of(dsl: Dsl, on: date | None = None) -> dict:
     """One DSL's clock for their own training page: the training_clock columns, dates as
-    ``datetime.date`` or None. Only their attendance is read, and no register columns."""
-    frame = training_clock(pd.DataFrame({"dsl_id": [dsl.id]}), attended_frame([dsl.id]), on or today_london(), periods())
-    return {name: None if pd.isna(value) else value.date() if isinstance(value, pd.Timestamp) else value
-            for name, value in zip(frame.columns, frame.iloc[0].tolist())}
+    ``datetime.date`` or None. Their attendance goes straight into the clock's arrays, with no frame."""
+    rows = db.session.execute(_attended([dsl.id])).all()
+    columns = clock_columns(np.array([dsl.id]), np.array([row.dsl_id for row in rows], dtype=np.int64),
+                            np.array([row.first_day for row in rows], dtype="datetime64[ns]"),
+                            np.array([row.renews == "training" for row in rows], dtype=bool),
+                            on or today_london(), periods())
+    return {"dsl_id": dsl.id, **{name: _plain(values[0]) for name, values in columns.items()}}
+
+
+def _plain(value):
+    """A clock value as a page shows it: a ``datetime.date``, None for no date, or the status text."""
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else value.astype("datetime64[D]").item()
+    return value
 
 
 def clock_for(on: date | None = None, district: str = "", school_id: int | None = None,
