@@ -260,8 +260,12 @@ def promote_waitlist(course_session: CourseSession) -> list[Booking]:
 
 
 def booking_for(dsl: Dsl, booking_id: int) -> Booking | None:
-    """A booking of this DSL's, by id; None for anyone else's."""
-    return db.session.scalar(select(Booking).where(Booking.id == booking_id, Booking.dsl_id == dsl.id))
+    """A booking of this DSL's, by id, with its session, course type and parts (its calendar file and
+    its cancelling need them); None for anyone else's."""
+    return db.session.scalar(select(Booking).options(
+        joinedload(Booking.session).joinedload(CourseSession.course_type),
+        joinedload(Booking.session).selectinload(CourseSession.parts)).where(
+        Booking.id == booking_id, Booking.dsl_id == dsl.id))
 
 
 def session_bookings(course_session: CourseSession) -> list[Booking]:
