@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -176,6 +177,25 @@ def prepare_site(database_url: str, accounts: dict[str, str], password: str) -> 
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@dataclass
+class ServedSite:
+    url: str  # the database
+    base: str  # the server
+    master: subprocess.Popen  # gunicorn's master process
+    log: Path  # its access log (WORKER_LOG format)
+    ids: dict[str, int]  # user id of each account
+
+
+@contextlib.contextmanager
+def served_site(folder: Path, label: str, accounts: dict[str, str], password: str, workers: int = 4):
+    """A fresh database made ready by prepare_site, served by gunicorn with ``workers`` workers in
+    production settings, its access log naming the worker behind each answer. Yields a ServedSite."""
+    with fresh_database(folder, label) as url:
+        ids = prepare_site(url, accounts, password)
+        with gunicorn_server(production_env(url), folder, workers, extra=WORKER_LOG) as (base, master):
+            yield ServedSite(url, base, master, server_log(folder, base), ids)
 
 
 class StatementCounter:

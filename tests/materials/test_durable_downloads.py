@@ -9,16 +9,7 @@ from sqlalchemy import create_engine, func, select
 
 from bench.http import Visitor
 from materials.models import Download
-from tests.support import (
-    WORKER_LOG,
-    fresh_database,
-    gunicorn_server,
-    prepare_site,
-    production_env,
-    server_log,
-    until_every_worker_answers,
-    worker_pids,
-)
+from tests.support import served_site, until_every_worker_answers, worker_pids
 
 WORKERS = 4
 PASSWORD = "a-long-password-for-tests"
@@ -26,28 +17,26 @@ EMAIL = "downloads@school.example.org"
 
 
 def test_no_download_is_lost_when_every_process_is_killed(tmp_path):
-    with fresh_database(tmp_path, "durable") as url:
-        ids = prepare_site(url, {EMAIL: "dsl"}, PASSWORD)
-        with gunicorn_server(production_env(url), tmp_path, WORKERS, extra=WORKER_LOG) as (base, master):
-            visitor = Visitor(base)
-            visitor.sign_in(EMAIL, PASSWORD)
+    with served_site(tmp_path, "durable", {EMAIL: "dsl"}, PASSWORD, WORKERS) as site:
+        visitor = Visitor(site.base)
+        visitor.sign_in(EMAIL, PASSWORD)
 
-            def download(n):
-                return Visitor(base, visitor.cookies).get(f"/materials/poster.pdf?probe=durable-{n}")
+        def download(n):
+            return Visitor(site.base, visitor.cookies).get(f"/materials/poster.pdf?probe=durable-{n}")
 
-            replies = until_every_worker_answers(server_log(tmp_path, base), "durable", WORKERS, download)
-            assert all(r.status == 200 and r.body.startswith(b"%PDF") for r in replies)
+        replies = until_every_worker_answers(site.log, "durable", WORKERS, download)
+        assert all(r.status == 200 and r.body.startswith(b"%PDF") for r in replies)
 
-            workers = worker_pids(master.pid)
-            os.kill(master.pid, signal.SIGKILL)  # the master first, so it cannot start new workers
-            for pid in workers:
-                os.kill(pid, signal.SIGKILL)
-            master.wait()
+        workers = worker_pids(site.master.pid)
+        os.kill(site.master.pid, signal.SIGKILL)  # the master first, so it cannot start new workers
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        site.master.wait()
 
-        engine = create_engine(url)
+        engine = create_engine(site.url)
         try:
             with engine.connect() as connection:
                 rows = connection.execute(select(Download.user_id, func.count()).group_by(Download.user_id)).all()
         finally:
             engine.dispose()
-        assert rows == [(ids[EMAIL], len(replies))]
+    assert rows == [(site.ids[EMAIL], len(replies))]

@@ -7,15 +7,7 @@ signed-in one."""
 import pytest
 
 from bench.http import Visitor
-from tests.support import (
-    WORKER_LOG,
-    fresh_database,
-    gunicorn_server,
-    prepare_site,
-    production_env,
-    server_log,
-    until_every_worker_answers,
-)
+from tests.support import served_site, until_every_worker_answers
 
 WORKERS = 4
 PASSWORD = "a-long-password-for-tests"
@@ -30,13 +22,11 @@ def _email(ending: str) -> str:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ended-sessions")
-    with fresh_database(folder, "ended") as url:
-        ids = prepare_site(url, {ADMIN: "admin", **{_email(e): "dsl" for e in ENDINGS}}, PASSWORD)
-        with gunicorn_server(production_env(url), folder, WORKERS, extra=WORKER_LOG) as (base, _):
-            admin = Visitor(base)
-            admin.sign_in(ADMIN, PASSWORD)
-            yield base, server_log(folder, base), admin, ids
+    accounts = {ADMIN: "admin", **{_email(e): "dsl" for e in ENDINGS}}
+    with served_site(tmp_path_factory.mktemp("ended-sessions"), "ended", accounts, PASSWORD, WORKERS) as site:
+        admin = Visitor(site.base)
+        admin.sign_in(ADMIN, PASSWORD)
+        yield site, admin
 
 
 def _everywhere(base: str, log, cookies: dict, path: str, tag: str) -> list:
@@ -67,7 +57,8 @@ def _refused(reply, email: str, path: str) -> bool:
 
 @pytest.mark.parametrize("ending", ENDINGS)
 def test_an_ended_session_gets_nothing_from_any_worker(site, ending):
-    base, log, admin, ids = site
+    site, admin = site
+    base, log, ids = site.base, site.log, site.ids
     email = _email(ending)
     visitor = Visitor(base)
     visitor.sign_in(email, PASSWORD)

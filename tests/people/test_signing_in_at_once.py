@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, func, select
 from bench.http import Visitor
 from courses.models import CalendarFeed
 from people.models import User
-from tests.support import fresh_database, gunicorn_server, prepare_site, production_env
+from tests.support import served_site
 
 PEOPLE = 16
 PASSWORD = "a-long-password-for-tests"
@@ -17,19 +17,17 @@ PASSWORD = "a-long-password-for-tests"
 
 def test_people_signing_in_at_once_all_get_in(tmp_path):
     emails = [f"person{n}@school.example.org" for n in range(PEOPLE)]
-    with fresh_database(tmp_path, "at_once") as url:
-        prepare_site(url, {email: "dsl" for email in emails}, PASSWORD)
-        with gunicorn_server(production_env(url), tmp_path, workers=4) as (base, _):
-            def arrive(email):
-                visitor = Visitor(base)
-                visitor.sign_in(email, PASSWORD)  # fails unless the form answers with a redirect
-                return visitor.get("/my-training")
+    with served_site(tmp_path, "at_once", {email: "dsl" for email in emails}, PASSWORD) as site:
+        def arrive(email):
+            visitor = Visitor(site.base)
+            visitor.sign_in(email, PASSWORD)  # fails unless the form answers with a redirect
+            return visitor.get("/my-training")
 
-            with ThreadPoolExecutor(PEOPLE) as pool:
-                pages = list(pool.map(arrive, emails))
+        with ThreadPoolExecutor(PEOPLE) as pool:
+            pages = list(pool.map(arrive, emails))
         assert [page.status for page in pages] == [200] * PEOPLE
         assert all("Your calendar feed" in page.text for page in pages)
-        engine = create_engine(url)
+        engine = create_engine(site.url)
         try:
             with engine.connect() as connection:
                 signed_in = connection.scalar(select(func.count()).where(User.last_signed_in_at.is_not(None)))
