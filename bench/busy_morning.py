@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from sqlalchemy import func, insert, select
 
-from bench.harness import Databases, Result, app_env, flask, make_app
+from bench.harness import Databases, Result, app_env, make_app
 from bench.http import Visitor, cpu_seconds, ensure_wrk, gunicorn, server_cpu_seconds
 
 WORKERS = 4
@@ -268,16 +268,23 @@ class Load:
 
 
 def _prepare(databases: Databases, data: Path, count: int) -> tuple[str, list[Person]]:
-    url = databases.create("rs_bench_morning")
-    env = app_env(url)
-    flask(env, "db", "upgrade")
-    for kind, name in (("schools", "schools.csv"), ("dsls", "dsls.csv"), ("attendance", "attendance.csv")):
-        flask(env, "import", kind, str(data / name))
-    app = make_app(url)
+    """A database built by migration, the generated schools, DSLs and attendance imported through the
+    import command (in this process: a quick pass should not wait for interpreters to start) and the
+    benchmark's people added."""
+    from flask_migrate import upgrade
+
     from core.extensions import db
 
+    url = databases.create("rs_bench_morning")
+    app = make_app(url)
+    runner = app.test_cli_runner()
     with app.app_context():
         try:
+            upgrade()
+            for kind, name in (("schools", "schools.csv"), ("dsls", "dsls.csv"), ("attendance", "attendance.csv")):
+                result = runner.invoke(args=["import", kind, str(data / name)])
+                if result.exit_code != 0:
+                    raise RuntimeError(f"import {kind} failed:\n{result.output}")
             people = _seed(count)
             _analyze(db.engine)
         finally:
