@@ -98,6 +98,16 @@ def app_env(database_url: str) -> dict:
     return {**os.environ, "RIGHT_SUPPORT_ENV": "development", "DATABASE_URL": database_url, "SECRET_KEY": "bench"}
 
 
+def make_app(database_url: str):
+    """The app in this process, with the settings the benchmark's ``flask`` commands are given."""
+    from unittest import mock
+
+    from core.app import create_app
+
+    with mock.patch.dict(os.environ, app_env(database_url)):
+        return create_app()
+
+
 class Databases:
     """Makes a template database once (schema + prerequisites) and fresh copies of it per run."""
 

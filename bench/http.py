@@ -1,11 +1,9 @@
-"""Requests per second against a server on loopback, with wrk when it is installed.
-
-The same client, settings and duration measure our app and its baseline, so the ratio is fair
-even where the client itself is the limit.
-"""
+"""Talking to a server on loopback: gunicorn started with the project's settings, wrk, and a
+visitor who signs in and posts forms as a browser does."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import shutil
@@ -16,11 +14,12 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from bench.harness import ROOT
-
-BASELINE_APP = Path(__file__).resolve().parent / "baseline_app.py"
 
 
 def ensure_wrk() -> str | None:
@@ -33,6 +32,26 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """CPU time (user and system) a process has used; with ``children``, also that of its children
+    that have ended (a gunicorn master collects its recycled workers')."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(value) for value in fields[11:15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(master: int) -> float:
+    """CPU time used so far by a gunicorn master and all its workers, live or recycled."""
+    workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = cpu_seconds(master, children=True)
+    for pid in workers:
+        try:
+            total += cpu_seconds(int(pid))
+        except FileNotFoundError:  # recycled a moment ago: its time is now the master's
+            pass
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -40,26 +59,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT):
+def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT, error_log: str = "/dev/null"):
     """Serve ``app_spec`` under gunicorn on a free loopback port with the project's own settings
-    (gunicorn.conf.py), the same for our app and its baseline; yields the base URL."""
+    (gunicorn.conf.py), no access log and errors to ``error_log``; yields the base URL and the
+    master's process."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
          "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", "--error-logfile", "/dev/null", app_spec],
+         "--access-logfile", "/dev/null", "--error-logfile", error_log, app_spec],
         cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        deadline = time.monotonic() + 120  # a busy machine can take a while to import the app
+        while True:
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                urllib.request.urlopen(base + "/healthz", timeout=5).close()
                 break
             except OSError:
-                if process.poll() is not None:
+                if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{app_spec} did not start")
-                time.sleep(0.05)
-        yield base
+                time.sleep(0.1)
+        yield base, process
     finally:
         process.terminate()
         try:
@@ -71,46 +92,75 @@ def gunicorn(app_spec: str, env: dict, workers: int = 4, cwd: Path = ROOT):
             process.wait(timeout=10)
 
 
-def requests_per_second(url: str, seconds: float = 5.0, connections: int = 8, headers: dict | None = None) -> float:
-    """Measured throughput of GET ``url``; wrk if available, else a threaded Python client."""
-    wrk = ensure_wrk()
-    headers = headers or {}
-    if wrk:
-        command = [wrk, "-t2", f"-c{connections}", f"-d{max(1, int(seconds))}s"]
-        for name, value in headers.items():
-            command += ["-H", f"{name}: {value}"]
-        output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
-        non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-        if non_2xx:
-            raise RuntimeError(f"{url} answered {non_2xx.group(1)} errors under load")
-        return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    return _python_client(url, seconds, connections, headers)
+# A browser sends the same User-Agent on every request, and the sign-in session is bound to it
+# (Flask-Login's session protection): a client that changed it would see its session re-issued.
+USER_AGENT = "right-support-visitor"
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def _python_client(url: str, seconds: float, connections: int, headers: dict) -> float:
-    import http.client
-    import threading
-    from urllib.parse import urlsplit
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
 
-    parts = urlsplit(url)
-    counts = [0] * connections
-    deadline = time.perf_counter() + seconds
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
 
-    def worker(index):
-        connection = http.client.HTTPConnection(parts.hostname, parts.port)
-        while time.perf_counter() < deadline:
-            connection.request("GET", parts.path or "/", headers=headers)
+
+class Visitor:
+    """One person's browser: its cookies, one User-Agent, and forms posted with the CSRF token of the
+    page they are on. Redirects are not followed, so every answer can be checked as it comes."""
+
+    def __init__(self, base: str, cookies: dict[str, str] | None = None, user_agent: str = USER_AGENT):
+        parts = urlsplit(base)
+        self.host, self.port, self.user_agent = parts.hostname, parts.port, user_agent
+        self.cookies = dict(cookies or {})
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def request(self, method: str, path: str, fields: dict | None = None) -> Reply:
+        headers = {"User-Agent": self.user_agent}
+        if self.cookies:
+            headers["Cookie"] = self.cookie_header
+        body = None
+        if fields is not None:
+            body = urlencode(fields).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"{url} answered {response.status}")
-            counts[index] += 1
-        connection.close()
+            reply = Reply(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+        for header in reply.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                if morsel.value:
+                    self.cookies[name] = morsel.value
+                else:
+                    self.cookies.pop(name, None)  # the server cleared it
+        return reply
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.perf_counter() - start)
+    def get(self, path: str) -> Reply:
+        return self.request("GET", path)
+
+    def form_token(self, page: str) -> str:
+        """The CSRF token in the form on ``page`` (tokens belong to this visitor's session)."""
+        reply = self.get(page)
+        found = CSRF_FIELD.search(reply.text)
+        if reply.status != 200 or found is None:
+            raise RuntimeError(f"{page} answered {reply.status} without a form")
+        return found.group(1)
+
+    def submit(self, page: str, action: str, fields: dict) -> Reply:
+        """Fill in the form on ``page`` and post it to ``action``."""
+        return self.request("POST", action, {"csrf_token": self.form_token(page), **fields})
+
+    def sign_in(self, email: str, password: str) -> None:
+        reply = self.submit("/login", "/login", {"email": email, "password": password})
+        if reply.status != 302:
+            raise RuntimeError(f"signing in as {email} answered {reply.status}")

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import csv
 import gc
-import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from unittest.mock import patch
 
 import numpy as np
 from sqlalchemy import event, insert, select
 
 from bench.generate import FULL
-from bench.harness import Databases, Result, app_env, flask
+from bench.harness import Databases, Result, app_env, flask, make_app
 
 SMALL_SESSIONS, SMALL_REGISTER = 10, 5
 FULL_REGISTER = 200
@@ -51,14 +49,6 @@ def _full_sessions(data: Path) -> int:
     with open(data / "schools.csv", newline="") as handle:
         schools = sum(1 for _ in csv.reader(handle)) - 1
     return max(SMALL_SESSIONS, round(FULL["sessions"] * schools / FULL["schools"]))
-
-
-def _make_app(database_url: str):
-    from core.app import create_app
-
-    # The same settings as the benchmark's own ``flask`` commands (development mode, this database).
-    with patch.dict(os.environ, app_env(database_url)):
-        return create_app()
 
 
 def _fill(sessions: int, register: int, seed: int) -> tuple[dict[str, str], str, int]:
@@ -135,7 +125,7 @@ def _fill(sessions: int, register: int, seed: int) -> tuple[dict[str, str], str,
 def _site(label: str, database_url: str, sessions: int, register: int, seed: int) -> Site:
     from core.extensions import db
 
-    app = _make_app(database_url)
+    app = make_app(database_url)
     with app.app_context():
         pages, user_id, register = _fill(sessions, register, seed)
     client = app.test_client()

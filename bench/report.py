@@ -20,12 +20,11 @@ import warnings
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from bench.harness import Databases, Result, alternate, app_env, flask, raw_connection
+from bench.harness import Databases, Result, alternate, app_env, flask, make_app, raw_connection
 
 COHORT = "bench-all"
 COURSES = "induction,refresher,kcsie-update"
@@ -139,11 +138,8 @@ def _full_report(app, runs: int, kind: str) -> Result:
 
 def bench_report(databases: Databases, data: Path, runs: int) -> list[Result]:
     """Time the outcome report of a cohort of every DSL over every MASH record."""
-    from core.app import create_app
-
     url = _build(databases, data)
-    with mock.patch.dict(os.environ, app_env(url)):  # the settings the CLI would be given
-        app = create_app()
+    app = make_app(url)  # the settings the CLI would be given
     # One untimed run of each warms imports (statsmodels) and caches, and checks they agree.
     ours_figures, table = _our_report(app), _baseline(url)
     for group in ("comparison", "treatment"):

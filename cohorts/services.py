@@ -28,6 +28,7 @@ from core.extensions import db
 from core.frames import query_frame as _frame
 from core.imports import EMAIL_PATTERN
 from core.models import AuditEvent, ImportBatch
+from core.replica import read_connection, replica_configured
 from core.timefmt import london_to_utc, uk_date, utcnow
 from courses.models import Attendance, CourseSession, CourseType, SessionPart
 from people.models import Dsl, School, User
@@ -165,30 +166,36 @@ def stale_link_count(start: date, end: date) -> int:
             + _count_stale(EarlyHelpConsultation, [EarlyHelpConsultation.date >= start, EarlyHelpConsultation.date <= end]))
 
 
-def linkage_counts(where: LinkageFilter = EVERYTHING) -> dict:
+def linkage_counts(where: LinkageFilter = EVERYTHING, replica: bool = False) -> dict:
     """Linked and unlinked MASH records; unlinked split by whether they carry a referrer email.
-    Early Help figures are None when the filter leaves consultations out."""
+    Early Help figures are None when the filter leaves consultations out. ``replica``: for the
+    linkage page, which may read them from the replica (relinking reads the primary, where it has
+    just written)."""
     conditions = where.conditions(MashRecord)
-    total, linked, with_email, unlinked_with_email = db.session.execute(select(
-        func.count(MashRecord.id), func.count(MashRecord.dsl_id), func.count(MashRecord.referrer_email),
-        func.count(MashRecord.referrer_email).filter(MashRecord.dsl_id.is_(None))).where(*conditions)).one()
     eh_total = eh_linked = None
     eh_conditions = where.conditions(EarlyHelpConsultation)
-    if eh_conditions is not None:
-        eh_total, eh_linked = db.session.execute(select(
-            func.count(EarlyHelpConsultation.id), func.count(EarlyHelpConsultation.dsl_id)).where(*eh_conditions)).one()
+    with read_connection(replica) as connection:
+        total, linked, with_email, unlinked_with_email = connection.execute(select(
+            func.count(MashRecord.id), func.count(MashRecord.dsl_id), func.count(MashRecord.referrer_email),
+            func.count(MashRecord.referrer_email).filter(MashRecord.dsl_id.is_(None))).where(*conditions)).one()
+        if eh_conditions is not None:
+            eh_total, eh_linked = connection.execute(select(
+                func.count(EarlyHelpConsultation.id),
+                func.count(EarlyHelpConsultation.dsl_id)).where(*eh_conditions)).one()
     return {"records": total, "linked": linked, "unlinked": total - linked,
             "unlinked_with_email": unlinked_with_email, "without_email": total - with_email,
             "early_help": eh_total, "early_help_linked": eh_linked}
 
 
-def unlinked_referrers(limit: int = UNLINKED_SHOWN, where: LinkageFilter = EVERYTHING) -> list[dict]:
+def unlinked_referrers(limit: int = UNLINKED_SHOWN, where: LinkageFilter = EVERYTHING,
+                       replica: bool = False) -> list[dict]:
     """Referrer emails of MASH records that link to no DSL, most frequent first."""
     count = func.count(MashRecord.id).label("records")
-    rows = db.session.execute(
-        select(MashRecord.referrer_email, count, func.max(MashRecord.school_urn), func.max(MashRecord.received_at))
-        .where(MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None), *where.conditions(MashRecord))
-        .group_by(MashRecord.referrer_email).order_by(count.desc(), MashRecord.referrer_email).limit(limit)).all()
+    with read_connection(replica) as connection:
+        rows = connection.execute(
+            select(MashRecord.referrer_email, count, func.max(MashRecord.school_urn), func.max(MashRecord.received_at))
+            .where(MashRecord.dsl_id.is_(None), MashRecord.referrer_email.is_not(None), *where.conditions(MashRecord))
+            .group_by(MashRecord.referrer_email).order_by(count.desc(), MashRecord.referrer_email).limit(limit)).all()
     return [{"email": email, "records": n, "school_urn": urn, "last_received_at": last} for email, n, urn, last in rows]
 
 
@@ -203,11 +210,12 @@ def linkage_batches() -> list[ImportBatch]:
                                    .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc())))
 
 
-def linkage_overview(where: LinkageFilter = EVERYTHING) -> dict:
-    """Everything the linkage page shows: the counts and the unlinked referrers under ``where``,
-    the stale links (of every record), the aliases and their latest history."""
-    return {"counts": linkage_counts(where), "referrers": unlinked_referrers(where=where), "stale": stale_links(),
-            "aliases": aliases(), "history": alias_history()}
+def linkage_overview(where: LinkageFilter = EVERYTHING, replica: bool = False) -> dict:
+    """Everything the linkage page shows: the counts and the unlinked referrers under ``where``
+    (from the replica, with ``replica``), and from the primary, where a relinking or an alias has
+    just written them, the stale links (of every record), the aliases and their latest history."""
+    return {"counts": linkage_counts(where, replica), "referrers": unlinked_referrers(where=where, replica=replica),
+            "stale": stale_links(), "aliases": aliases(), "history": alias_history()}
 
 
 # -- aliases ------------------------------------------------------------------------------------
@@ -570,7 +578,7 @@ def london_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def record_counts(start: date, end: date, pre: tuple[date, date] | None = None,
-                  cohort: Cohort | None = None) -> pd.DataFrame:
+                  cohort: Cohort | None = None, replica: bool = False) -> pd.DataFrame:
     """MASH records whose London date lies in [start, end], counted in the database: one row per
     DSL (dsl_id null for records linked to no one), school (null when the record names none) and
     import batch, with contacts and referrals. From the same pass: with ``pre``, ``pre_contacts``
@@ -600,13 +608,13 @@ def record_counts(start: date, end: date, pre: tuple[date, date] | None = None,
             names.append(f"{name}_at_risk" if prefix == "at_risk" else prefix + name)
     keys = (MashRecord.dsl_id, MashRecord.school_urn, MashRecord.import_batch_id)
     frame = _frame(select(*keys, *counted).select_from(source).group_by(*keys),
-                   ["dsl_id", "school_urn", "import_batch_id", *names])
+                   ["dsl_id", "school_urn", "import_batch_id", *names], replica=replica)
     frame = frame.astype({"dsl_id": "Int64", "school_urn": "Int64", "import_batch_id": "int64",
                           **{name: "int64" for name in names}})
     return frame[frame[names].sum(axis=1) > 0].reset_index(drop=True)
 
 
-def consultations_at_risk(cohort: Cohort) -> pd.DataFrame:
+def consultations_at_risk(cohort: Cohort, replica: bool = False) -> pd.DataFrame:
     """Each member's Early Help consultations on their own days at risk, counted in the database
     (days at risk lie inside the outcome window, so only its consultations are joined)."""
     at_risk = and_(EarlyHelpConsultation.date >= CohortMember.at_risk_from,
@@ -615,24 +623,28 @@ def consultations_at_risk(cohort: Cohort) -> pd.DataFrame:
                   .join(EarlyHelpConsultation, EarlyHelpConsultation.dsl_id == CohortMember.dsl_id)
                   .where(CohortMember.cohort_id == cohort.id, EarlyHelpConsultation.date >= cohort.outcome_start,
                          EarlyHelpConsultation.date <= cohort.outcome_end)
-                  .group_by(CohortMember.dsl_id), ["dsl_id", "consultations_at_risk"])
+                  .group_by(CohortMember.dsl_id), ["dsl_id", "consultations_at_risk"], replica=replica)
 
 
-def consultation_counts(start: date, end: date) -> pd.DataFrame:
+def consultation_counts(start: date, end: date, replica: bool = False) -> pd.DataFrame:
     """Early Help consultations dated in [start, end], counted by date and import batch."""
     consultations = func.count().label("consultations")
     frame = _frame(select(EarlyHelpConsultation.date, EarlyHelpConsultation.import_batch_id, consultations)
                    .where(EarlyHelpConsultation.date >= start, EarlyHelpConsultation.date <= end)
                    .group_by(EarlyHelpConsultation.date, EarlyHelpConsultation.import_batch_id),
-                   ["date", "import_batch_id", "consultations"])
+                   ["date", "import_batch_id", "consultations"], replica=replica)
     return frame.astype({"import_batch_id": "int64", "consultations": "int64"})
 
 
-def batches(ids) -> list[dict]:
+def batches(ids, replica: bool = False) -> list[dict]:
+    """The import batches behind counted records, read where the records were counted."""
     ids = sorted({int(i) for i in ids})
     if not ids:
         return []
-    rows = db.session.scalars(select(ImportBatch).where(ImportBatch.id.in_(ids)).order_by(ImportBatch.id)).all()
+    with read_connection(replica) as connection:
+        rows = connection.execute(select(ImportBatch.id, ImportBatch.kind, ImportBatch.filename, ImportBatch.checksum,
+                                         ImportBatch.imported_at, ImportBatch.rows)
+                                  .where(ImportBatch.id.in_(ids)).order_by(ImportBatch.id)).all()
     return [{"id": b.id, "kind": b.kind, "filename": b.filename, "checksum": b.checksum,
              "imported_at": b.imported_at.isoformat(timespec="seconds") + "Z", "rows": b.rows} for b in rows]
 
@@ -654,14 +666,35 @@ class Report:
             "pupils": rows["pupils"], "fsm_percent": rows["fsm_percent"], "phase": rows["phase"]}).sort_values("pseudonym")
 
 
+def replica_holds(cohort: Cohort) -> bool:
+    """Whether the read replica (REPORTS_DATABASE_URL) already holds ``cohort`` as the primary does:
+    the same definition and the same number of frozen members. A replica lags the primary by
+    moments, so a report asked for straight after a cohort is made or recomputed reads the primary."""
+    if not replica_configured():
+        return False
+    primary = db.session.scalar(select(func.count()).where(CohortMember.cohort_id == cohort.id))
+    with read_connection(True) as connection:
+        held = connection.execute(select(Cohort.recomputed_at, Cohort.outcome_start, Cohort.outcome_end)
+                                  .where(Cohort.id == cohort.id)).first()
+        members = connection.scalar(select(func.count()).where(CohortMember.cohort_id == cohort.id))
+    same = held is not None and tuple(held) == (cohort.recomputed_at, cohort.outcome_start, cohort.outcome_end)
+    return same and members == primary
+
+
 def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: float | None = None,
                   suppress: bool = False) -> Report:
-    """The outcome report of ``cohort``: every figure, traced to the import batches behind it."""
+    """The outcome report of ``cohort``: every figure, traced to the import batches behind it.
+
+    The cohort and its frozen members come from the primary. The counts over the MASH records and
+    Early Help consultations, which read those tables whole, come from the read replica when one is
+    configured and already holds the cohort (see :func:`replica_holds`)."""
+    replica = replica_holds(cohort)
     members = frozen_members(cohort, REPORT_COLUMNS).rename(columns={"group_name": "group"})
     pre = (cohort.pre_start, cohort.pre_end) if cohort.pre_start else None
-    records = record_counts(cohort.outcome_start, cohort.outcome_end, pre, cohort)
-    per_dsl = analysis.with_days_at_risk(analysis.per_dsl_from_counts(members, records), consultations_at_risk(cohort))
-    consultations = consultation_counts(cohort.outcome_start, cohort.outcome_end)
+    records = record_counts(cohort.outcome_start, cohort.outcome_end, pre, cohort, replica=replica)
+    per_dsl = analysis.with_days_at_risk(analysis.per_dsl_from_counts(members, records),
+                                         consultations_at_risk(cohort, replica=replica))
+    consultations = consultation_counts(cohort.outcome_start, cohort.outcome_end, replica=replica)
     figures = analysis.outcome_report(
         per_dsl, cohort=cohort.name, definition=cohort.definition,
         linkage_counts=analysis.linkage_from_counts(records, members["dsl_id"]),
@@ -670,7 +703,9 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
     figures["membership"] = {"frozen_at": cohort.created_at.isoformat(timespec="seconds") + "Z",
                              "recomputed_at": cohort.recomputed_at.isoformat(timespec="seconds") + "Z"
                              if cohort.recomputed_at else None}
-    figures["batches"] = batches(list(records["import_batch_id"]) + list(consultations["import_batch_id"]))
+    figures["read_from"] = "replica" if replica else "primary"
+    figures["batches"] = batches(list(records["import_batch_id"]) + list(consultations["import_batch_id"]),
+                                 replica=replica)
     figures["linkage"]["stale_links"] = stale_link_count(cohort.outcome_start, cohort.outcome_end)
     if suppress:
         return Report(analysis.suppressed(figures), per_dsl.iloc[0:0])
@@ -685,12 +720,14 @@ def demand() -> dict:
     contacts per pupil by school, over every MASH record imported."""
     kinds = (MashRecord.source, MashRecord.method, MashRecord.classification)
     # Counted in the database: a few dozen rows by source and method, one row per school.
-    by_kind = _frame(select(*kinds, func.count()).group_by(*kinds), ["source", "method", "classification", "records"])
+    by_kind = _frame(select(*kinds, func.count()).group_by(*kinds), ["source", "method", "classification", "records"],
+                     replica=True)
     by_school = _frame(select(MashRecord.school_urn, func.count())
                        .where(MashRecord.classification == analysis.CONTACT, MashRecord.school_urn.is_not(None))
-                       .group_by(MashRecord.school_urn), ["school_urn", "records"])
-    schools = _frame(select(School.urn, School.name, School.pupils), ["urn", "name", "pupils"])
-    span = db.session.execute(select(func.min(MashRecord.received_at), func.max(MashRecord.received_at))).one()
+                       .group_by(MashRecord.school_urn), ["school_urn", "records"], replica=True)
+    schools = _frame(select(School.urn, School.name, School.pupils), ["urn", "name", "pupils"], replica=True)
+    with read_connection(replica=True) as connection:
+        span = connection.execute(select(func.min(MashRecord.received_at), func.max(MashRecord.received_at))).one()
     return {"records": int(by_kind["records"].sum()), "first": span[0], "last": span[1],
             **analysis.by_source_and_method(by_kind),
             "telephone": analysis.telephone_share(by_kind),

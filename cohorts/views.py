@@ -127,7 +127,7 @@ def _linkage_filter() -> tuple[LinkageFilterForm, services.LinkageFilter, dict]:
 def linkage():
     filters, where, query = _linkage_filter()
     return render_template("cohorts/linkage.html", filters=filters, where=where, query=query,
-                           form=ActionForm(), **services.linkage_overview(where))
+                           form=ActionForm(), **services.linkage_overview(where, replica=True))
 
 
 @bp.route("/linkage/relink", methods=["POST"])

@@ -24,7 +24,6 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     configure_settings(app, config)
-    configure_sessions(app)
     register_extensions(app)
     configure_templates(app)
     register_features(app)
@@ -43,12 +42,6 @@ def configure_settings(app: Flask, overrides: dict | None) -> None:
     if overrides:
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-
-
-def configure_sessions(app: Flask) -> None:
-    from core.sessions import CookieSessions
-
-    app.session_interface = CookieSessions()
 
 
 def register_extensions(app: Flask) -> None:

@@ -12,7 +12,6 @@ DSL = "dsl"
 ROLES = (ADMIN, TRAINER, EVALUATOR, DSL)
 ROLE_LABELS = {ADMIN: "Admin", TRAINER: "Trainer", EVALUATOR: "Evaluator", DSL: "DSL"}
 
-SIGNED_IN = "signed-in"
 
 
 def roles_required(*roles: str):
@@ -43,16 +42,6 @@ def roles_required(*roles: str):
 def signed_in(view):
     """Let through any signed-in user, whatever the role."""
     return roles_required(*ROLES)(view)
-
-
-def session_check_remembered(view):
-    """Mark a view that sends only published material, the same to every signed-in role.
-
-    For such a view a worker may trust a session it checked in the last few seconds
-    (MATERIALS_SESSION_CHECK_SECONDS) instead of asking the database again; every other view checks
-    the session on every request. Put it above the role decorator."""
-    view.session_check_remembered = True
-    return view
 
 
 def public(view):

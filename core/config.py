@@ -56,14 +56,6 @@ def load_config(instance_path: str, environ=None) -> dict:
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "INVITATION_DAYS": int(env.get("INVITATION_DAYS", "7")),
-        # Materials: seconds a worker remembers which version is current, and downloads per logged batch
-        # (0 turns either off: every request looks the version up and logs its download at once).
-        "MATERIALS_CACHE_SECONDS": float(env.get("MATERIALS_CACHE_SECONDS", "5")),
-        "MATERIALS_DOWNLOAD_BATCH": int(env.get("MATERIALS_DOWNLOAD_BATCH", "1000")),
-        # Seconds a worker trusts a signed-in session it has checked, for material downloads only
-        # (0: every download checks the database). Ending a session in another worker reaches
-        # downloads within this time; every other page notices at once.
-        "MATERIALS_SESSION_CHECK_SECONDS": float(env.get("MATERIALS_SESSION_CHECK_SECONDS", "5")),
         # PostgreSQL memory for rebuilding indexes after a large import (SET LOCAL, that transaction only).
         "IMPORT_MAINTENANCE_WORK_MEM_MB": int(env.get("IMPORT_MAINTENANCE_WORK_MEM_MB", "256")),
         # The proxies whose X-Forwarded-For the audit trail believes: the setting (and default) that

@@ -7,19 +7,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time
 
+import numpy as np
 import pandas as pd
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from core.database import is_sqlite
+from core.database import begin_writing, is_sqlite
 from core.extensions import db
 from core.frames import query_frame
 from core.paging import paginate
 from core.timefmt import london_to_utc, today_london, uk_date, uk_datetime, utcnow
 from courses import messages
 from courses.certificate import CertificateContent
-from courses.clock import Periods, add_months, training_clock
+from courses.clock import Periods, add_months, clock_columns, training_clock
 from courses.models import (
     Attendance,
     Booking,
@@ -335,8 +336,12 @@ def promote_waitlist(course_session: CourseSession) -> list[Booking]:
 
 
 def booking_for(dsl: Dsl, booking_id: int) -> Booking | None:
-    """A booking of this DSL's, by id; None for anyone else's."""
-    return db.session.scalar(select(Booking).where(Booking.id == booking_id, Booking.dsl_id == dsl.id))
+    """A booking of this DSL's, by id, with its session, course type and parts (its calendar file and
+    its cancelling need them); None for anyone else's."""
+    return db.session.scalar(select(Booking).options(
+        joinedload(Booking.session).joinedload(CourseSession.course_type),
+        joinedload(Booking.session).selectinload(CourseSession.parts)).where(
+        Booking.id == booking_id, Booking.dsl_id == dsl.id))
 
 
 def session_bookings(course_session: CourseSession) -> list[Booking]:
@@ -530,9 +535,19 @@ def certificate_content(attendance: Attendance, council: str) -> CertificateCont
         council=council, reference=f"RS-{s.id}-{attendance.id}")
 
 
+def feed_of(dsl: Dsl) -> CalendarFeed | None:
+    """The DSL's calendar feed, if it has been made."""
+    return db.session.scalar(select(CalendarFeed).where(CalendarFeed.dsl_id == dsl.id))
+
+
 def calendar_feed(dsl: Dsl, regenerate: bool = False) -> CalendarFeed:
     """The DSL's calendar feed, made on first use; ``regenerate`` gives it a new token (the old URL stops working)."""
-    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.dsl_id == dsl.id))
+    feed = feed_of(dsl)
+    if feed is None or regenerate:
+        # About to write: on SQLite take the write lock first (a transaction that has read and then
+        # writes fails at once if another request wrote in between), then look again under it.
+        begin_writing(db.session)
+        feed = feed_of(dsl)
     if feed is None:
         feed = CalendarFeed(dsl_id=dsl.id, token=secrets.token_urlsafe(32))
         db.session.add(feed)
@@ -568,14 +583,37 @@ def register_frame(district: str = "", school_id: int | None = None, dsl_id: int
                                    "district"])
 
 
-def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
-    """One row per attended session: dsl_id, day (the session's first day), renews."""
+def _attended(dsl_ids: list[int] | None = None):
+    """Attended sessions: dsl_id, day (the session's first day), renews."""
     statement = select(Attendance.dsl_id, CourseSession.first_day, CourseType.renews).join(
         CourseSession, Attendance.session_id == CourseSession.id).join(
         CourseType, CourseSession.course_type_id == CourseType.id).where(Attendance.status == "attended")
     if dsl_ids is not None and len(dsl_ids) <= 1000:
         statement = statement.where(Attendance.dsl_id.in_(dsl_ids))
-    return query_frame(statement, ["dsl_id", "day", "renews"])
+    return statement
+
+
+def attended_frame(dsl_ids: list[int] | None = None) -> pd.DataFrame:
+    """One row per attended session: dsl_id, day (the session's first day), renews."""
+    return query_frame(_attended(dsl_ids), ["dsl_id", "day", "renews"])
+
+
+def clock_of(dsl: Dsl, on: date | None = None) -> dict:
+    """One DSL's clock for their own training page: the training_clock columns, dates as
+    ``datetime.date`` or None. Their attendance goes straight into the clock's arrays, with no frame."""
+    rows = db.session.execute(_attended([dsl.id])).all()
+    columns = clock_columns(np.array([dsl.id]), np.array([row.dsl_id for row in rows], dtype=np.int64),
+                            np.array([row.first_day for row in rows], dtype="datetime64[ns]"),
+                            np.array([row.renews == "training" for row in rows], dtype=bool),
+                            on or today_london(), periods())
+    return {"dsl_id": dsl.id, **{name: _plain(values[0]) for name, values in columns.items()}}
+
+
+def _plain(value):
+    """A clock value as a page shows it: a ``datetime.date``, None for no date, or the status text."""
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else value.astype("datetime64[D]").item()
+    return value
 
 
 def search_clock(frame: pd.DataFrame, query: str) -> pd.DataFrame:

@@ -482,12 +482,16 @@ def my_training():
     dsl = _current_dsl()
     if dsl is None:
         return render_template("courses/my_training.html", dsl=None)
-    row = as_dates(services.clock_for(dsl_id=dsl.id)).to_dict("records")[0]
+    feed = services.feed_of(dsl)
+    if feed is None:
+        # Made on the first visit, and the address must stay the same. Saved before anything else is
+        # read: a commit makes every object already loaded load again.
+        feed = services.calendar_feed(dsl)
+        db.session.commit()
+    row = services.clock_of(dsl)
     mine = services.upcoming_bookings(dsl)
     open_sessions = services.open_sessions(excluding={b.session_id for b in mine}, include_full=True,
                                            hide_courses=services.courses_not_offered(row["status"]))
-    feed = services.calendar_feed(dsl)
-    db.session.commit()  # the feed address is made on the first visit and must stay the same
     feed_url = url_for("courses.calendar_feed", token=feed.token, _external=True)
     return render_template("courses/my_training.html", dsl=dsl, clock=row, labels=STATUS_LABELS, bookings=mine,
                            history=services.training_history(dsl), open_sessions=open_sessions,

@@ -2,20 +2,13 @@
 never commit."""
 
 import hashlib
-import threading
-import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import cached_property
+from datetime import datetime
 
-from flask import current_app
-from sqlalchemy import func, insert, select
-from werkzeug.http import http_date, quote_etag
+from sqlalchemy import and_, func, insert, select
 
-from core.bulk import copy_rows
 from core.database import begin_writing
 from core.extensions import db
-from core.memory import ShortMemory
 from core.timefmt import to_london, utcnow
 from materials import pdf
 from materials.content import DECKS, FILENAMES, KINDS, MODEL, NOTES_FILENAMES, POSTER, first_version, model_of, upgrade
@@ -54,16 +47,22 @@ def current_version(material: Material) -> MaterialVersion | None:
         .order_by(MaterialVersion.number.desc()).limit(1))
 
 
+def current_summaries() -> dict:
+    """Kind -> the number, publication time and PDF size of the latest published version of each
+    material, in one query (the materials page lists all four, for every signed-in visitor)."""
+    latest = (select(MaterialVersion.material_id, func.max(MaterialVersion.number).label("number"))
+              .where(MaterialVersion.status == PUBLISHED).group_by(MaterialVersion.material_id).subquery())
+    rows = db.session.execute(
+        select(Material.kind, MaterialVersion.number, MaterialVersion.published_at, MaterialVersion.pdf_size)
+        .join(MaterialVersion, MaterialVersion.material_id == Material.id)
+        .join(latest, and_(latest.c.material_id == MaterialVersion.material_id, latest.c.number == MaterialVersion.number)))
+    return {row.kind: row for row in rows}
+
+
 def draft_of(material: Material) -> MaterialVersion | None:
     return db.session.scalar(
         select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.status == DRAFT)
         .order_by(MaterialVersion.number.desc()).limit(1))
-
-
-def published_version(material: Material, number: int) -> MaterialVersion | None:
-    return db.session.scalar(
-        select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.number == number,
-                                      MaterialVersion.status == PUBLISHED))
 
 
 def editable_content(material: Material) -> tuple[dict, bool]:
@@ -120,7 +119,6 @@ def publish(version: MaterialVersion, council: str, user=None) -> MaterialVersio
     version.published_at = now
     version.published_by_id = user.id if user else None
     db.session.flush()
-    forget_current()
     return version
 
 
@@ -147,14 +145,6 @@ class ServedPdf:
     data: bytes
     size: str  # "A4", or "A3" for the poster's large copy
 
-    @cached_property
-    def headers(self) -> list[tuple[str, str]]:
-        """The response headers, worked out once per version: type, validators, caching, name."""
-        published = self.published_at.replace(tzinfo=timezone.utc, microsecond=0)
-        return [("Content-Type", "application/pdf"), ("ETag", quote_etag(self.sha256)),
-                ("Last-Modified", http_date(published)), ("Cache-Control", "private, no-cache"),
-                ("Content-Disposition", f'attachment; filename="{self.filename}"')]
-
 
 def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf | None:
     """The current (or numbered) published PDF of ``kind``: one light query, then bytes from memory."""
@@ -176,88 +166,24 @@ def _published_pdf(kind: str, size: str, number: int | None = None) -> ServedPdf
     return ServedPdf(version_id, version_number, published_at, sha256, filename, data, "A3" if a3 else "A4")
 
 
-# Which version is current, remembered for a few seconds per worker (MATERIALS_CACHE_SECONDS), so a
-# busy poster costs no query to find; publishing in this worker forgets it at once, and other workers
-# notice within those seconds.
-_current = ShortMemory()
-
-
-def _remembered(key: tuple[str, str], work_out):
-    """``work_out()``, remembered under ``key`` in this worker for MATERIALS_CACHE_SECONDS (a None
-    answer is not remembered)."""
-    seconds = current_app.config.get("MATERIALS_CACHE_SECONDS", 0)
-    value = _current.get(key) if seconds else None
-    if value is None:
-        value = work_out()
-        if seconds and value is not None:
-            _current.keep(key, value, seconds)
-    return value
-
-
 def current_pdf(kind: str, size: str = "A4") -> ServedPdf | None:
-    return _remembered((kind, size), lambda: _published_pdf(kind, size))
-
-
-def forget_current() -> None:
-    _current.forget()
+    return _published_pdf(kind, size)
 
 
 def version_pdf(kind: str, number: int, size: str = "A4") -> ServedPdf | None:
     return _published_pdf(kind, size, number)
 
 
-# Downloads are logged in batches (MATERIALS_DOWNLOAD_BATCH records, or every few seconds), written
-# by one insert on a connection of their own, so fetching the poster writes nothing itself. A worker
-# that is killed outright loses at most that batch; a worker stopped normally writes it first.
-_pending: list[dict] = []
-_pending_lock = threading.Lock()
-_pending_since = [0.0]
-PENDING_SECONDS = 5.0
-
-
-def record_download(version_id: int, user_id: int | None = None, size: str = "A4") -> bool:
-    """Log a download: at once in this transaction, or into the next batch when batching is on.
-    True when it was written in this transaction, which the caller then commits."""
-    row = {"user_id": user_id, "version_id": version_id, "size": size, "downloaded_at": utcnow()}
-    batch = current_app.config.get("MATERIALS_DOWNLOAD_BATCH", 0)
-    if not batch:
-        begin_writing(db.session)  # on SQLite, queue for the write lock rather than fail under load
-        db.session.execute(insert(Download).values(**row))
-        return True
-    with _pending_lock:
-        if not _pending:
-            _pending_since[0] = time.monotonic()
-        _pending.append(row)
-        due = len(_pending) >= batch or time.monotonic() - _pending_since[0] >= PENDING_SECONDS
-    if due:
-        write_pending_downloads(db.engine)
-    return False
-
-
-def write_pending_downloads(engine) -> int:
-    """Write the downloads waiting in this worker, in one transaction of their own."""
-    with _pending_lock:
-        rows = _pending[:]
-        _pending.clear()
-    if rows:
-        with engine.begin() as connection:
-            insert_downloads(connection, rows)
-    return len(rows)
-
-
-def insert_downloads(connection, rows: list[dict]) -> None:
-    """Logged downloads into the table in one statement: COPY on PostgreSQL, one executemany elsewhere."""
-    if connection.dialect.name == "postgresql":
-        columns = list(rows[0])
-        copy_rows(connection, Download.__table__, columns, ([row[c] for c in columns] for row in rows))
-    else:
-        connection.execute(insert(Download), rows)
+def record_download(version_id: int, user_id: int | None = None, size: str = "A4") -> None:
+    """Log a full download in the request's own transaction. The view commits it before the PDF is
+    sent, so every PDF that leaves the server has its row, whatever then happens to the worker."""
+    begin_writing(db.session)  # on SQLite, queue for the write lock rather than fail under load
+    db.session.execute(insert(Download).values(user_id=user_id, version_id=version_id, size=size,
+                                               downloaded_at=utcnow()))
 
 
 def download_counts() -> dict[int, int]:
-    """Downloads per version id (this worker's waiting batch written first)."""
-    if current_app.config.get("MATERIALS_DOWNLOAD_BATCH"):
-        write_pending_downloads(db.engine)
+    """Downloads per version id."""
     rows = db.session.execute(select(Download.version_id, func.count()).group_by(Download.version_id))
     return dict(rows.all())
 
@@ -268,8 +194,8 @@ def settings() -> MaterialSettings:
 
 
 def poster_is_public() -> bool:
-    """Whether the poster is open without signing in; remembered like the current version."""
-    return _remembered(("poster-public", ""), lambda: bool(settings().poster_public))
+    """Whether the poster is open without signing in."""
+    return bool(settings().poster_public)
 
 
 def set_poster_public(public: bool, user=None) -> MaterialSettings:
@@ -280,7 +206,6 @@ def set_poster_public(public: bool, user=None) -> MaterialSettings:
     row.poster_public = bool(public)
     row.updated_by_id = user.id if user else None
     db.session.flush()
-    forget_current()
     return row
 
 

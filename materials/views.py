@@ -1,13 +1,27 @@
 """The materials pages: DSLs (and every signed-in role) read and download; admins edit, preview and
 publish. PDFs are served from the bytes stored at publish time, with ETag and Last-Modified."""
 
+import io
 import re
+from datetime import timezone
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from core.auth import ADMIN, public, roles_required, session_check_remembered, signed_in
+from core.auth import ADMIN, public, roles_required, signed_in
 from core.extensions import db
 from materials import figures, services
 from materials.content import DESCRIPTIONS, KINDS, POSTER, TITLES, flatten, paragraphs, unflatten, upgrade
@@ -18,8 +32,6 @@ bp = Blueprint("materials", __name__, static_folder="static", static_url_path="/
 admin_bp = Blueprint("materials_admin", __name__, url_prefix="/admin/materials")
 
 BOLD = re.compile(r"\*\*(.+?)\*\*")
-# Only a request carrying one of these can be answered 304; any other gets the whole PDF.
-CONDITIONAL_HEADERS = ("If-None-Match", "If-Modified-Since")
 
 
 @bp.app_template_filter("material_text")
@@ -46,14 +58,16 @@ def _render(kind: str, content: dict, version=None, **extra):
 
 
 def _send_pdf(file, user=None) -> Response:
-    """A stored PDF with its ETag and Last-Modified; 304 to a matching conditional request.
-    Only a full download is logged."""
+    """A stored PDF with its ETag and Last-Modified (304 to a matching conditional request), its file
+    name through Flask's encoding. A full download is logged and committed before it is sent."""
     if file is None:
         abort(404)
-    response = Response(file.data, headers=file.headers)
-    if any(name in request.headers for name in CONDITIONAL_HEADERS):
-        response = response.make_conditional(request)
-    if response.status_code == 200 and services.record_download(file.version_id, user.id if user else None, file.size):
+    response = send_file(io.BytesIO(file.data), mimetype="application/pdf", download_name=file.filename,
+                         as_attachment=True, etag=file.sha256, last_modified=file.published_at.replace(tzinfo=timezone.utc, microsecond=0),
+                         conditional=True)
+    response.cache_control.private = True
+    if response.status_code == 200:
+        services.record_download(file.version_id, user.id if user else None, file.size)
         db.session.commit()
     return response
 
@@ -68,11 +82,9 @@ def _size() -> str:
 @bp.route("/materials/")
 @signed_in
 def index():
-    rows = []
-    for kind in KINDS:
-        material = services.material_by_kind(kind)
-        rows.append({"kind": kind, "title": TITLES[kind], "description": DESCRIPTIONS[kind],
-                     "version": services.current_version(material) if material else None})
+    current = services.current_summaries()
+    rows = [{"kind": kind, "title": TITLES[kind], "description": DESCRIPTIONS[kind], "version": current.get(kind)}
+            for kind in KINDS]
     return render_template("materials/index.html", rows=rows, poster_public=services.poster_is_public())
 
 
@@ -84,7 +96,6 @@ def read(kind):
 
 
 @bp.route("/materials/<kind>.pdf")
-@session_check_remembered
 @signed_in
 def download(kind):
     if kind not in KINDS:
@@ -93,7 +104,6 @@ def download(kind):
 
 
 @bp.route("/materials/<kind>/v<int:number>.pdf")
-@session_check_remembered
 @signed_in
 def download_version(kind, number):
     if kind not in KINDS:
@@ -120,7 +130,6 @@ def public_poster():
 
 
 @bp.route("/poster.pdf")
-@session_check_remembered
 @public
 def public_poster_pdf():
     if not services.poster_is_public():

@@ -25,15 +25,8 @@ def init_app(app) -> None:
 
 
 def _user_for_request(session_id: str):
-    """The signed-in user for this request: checked against the database every time, except on
-    views marked ``session_check_remembered`` (published materials), where a check from the last
-    MATERIALS_SESSION_CHECK_SECONDS in this worker is trusted."""
-    from flask import current_app, request
-
+    """The signed-in user for this request, checked against the database on every request: a session
+    ended by signing out, a new password, a new role or disabling the account gets nothing more."""
     from people import services
 
-    seconds = current_app.config.get("MATERIALS_SESSION_CHECK_SECONDS", 0)
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if seconds and getattr(view, "session_check_remembered", False):
-        return services.remembered_session(session_id, seconds)
     return services.load_session_user(session_id)

@@ -7,15 +7,14 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask_login import UserMixin
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.auth import ROLES
+from core.database import begin_writing
 from core.events import register_changed
 from core.extensions import db
-from core.memory import ShortMemory
 from core.paging import paginate
 from core.timefmt import utcnow
 from people.models import Dsl, Invitation, School, User
@@ -62,8 +61,15 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
-    user.last_signed_in_at = utcnow()
     return user
+
+
+def record_sign_in(user: User) -> None:
+    """Note when ``user`` signed in. The write lock comes first: on SQLite a transaction that has read
+    and then writes fails at once if another request wrote in between, as sign-ins do on a busy morning."""
+    begin_writing(db.session)
+    user.last_signed_in_at = utcnow()
+    db.session.flush()
 
 
 def _parse_session_id(session_id: str) -> tuple[int, int] | None:
@@ -86,53 +92,9 @@ def load_session_user(session_id: str) -> User | None:
     return user
 
 
-class RememberedSession(UserMixin):
-    """A signed-in session as this worker last checked it: whose it is, their role and the session
-    version. Enough to guard a download and log it; it holds no other personal data."""
-
-    __slots__ = ("id", "role", "session_version")
-
-    def __init__(self, user_id: int, role: str, session_version: int):
-        self.id, self.role, self.session_version = user_id, role, session_version
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
-
-
-# Sessions checked recently in this worker, by user id.
-_remembered = ShortMemory()
-
-
-def remembered_session(session_id: str, seconds: float) -> RememberedSession | None:
-    """The session for a cookie's id as checked in this worker within ``seconds``, or checked now.
-
-    A session ended in this worker is forgotten at once; one ended in another worker (or another app
-    server) can be trusted here for at most ``seconds`` more. A different session version in the
-    cookie is always checked against the database."""
-    parsed = _parse_session_id(session_id)
-    if parsed is None:
-        return None
-    user_id, version = parsed
-    known = _remembered.get(user_id)
-    if known is not None and known.session_version == version:
-        return known
-    user = load_session_user(session_id)
-    if user is None:
-        _remembered.forget(user_id)
-        return None
-    checked = RememberedSession(user.id, user.role, user.session_version)
-    _remembered.keep(user_id, checked, seconds)
-    return checked
-
-
-def forget_remembered_sessions() -> None:
-    _remembered.forget()
-
-
 def end_all_sessions(user: User) -> None:
     """Every session of this user, on every device, stops working."""
     user.session_version += 1
-    _remembered.forget(user.id)
 
 
 def create_user(email: str, role: str, name: str = "", password: str | None = None) -> User:
@@ -161,6 +123,7 @@ def update_user(user: User, name: str, role: str, active: bool) -> None:
 
 def set_password(user: User, password: str) -> None:
     check_password_strength(password)
+    begin_writing(db.session)  # as in record_sign_in
     user.password_hash = hash_password(password)
     end_all_sessions(user)
     db.session.flush()

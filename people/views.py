@@ -40,6 +40,7 @@ def login():
         if user is None:
             form.email.errors.append("Enter a correct email address and password")
         else:
+            services.record_sign_in(user)
             db.session.commit()
             login_user(user)
             session.permanent = False

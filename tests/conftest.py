@@ -44,10 +44,6 @@ def app(database_url, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": database_url,
         # Most tests post forms without tokens; tests/core/test_csrf.py turns the check back on.
         "WTF_CSRF_ENABLED": False,
-        # Every download is written in the request's own transaction, which each test rolls back.
-        "MATERIALS_CACHE_SECONDS": 0,
-        "MATERIALS_DOWNLOAD_BATCH": 0,
-        "MATERIALS_SESSION_CHECK_SECONDS": 0,
     })
     app.instance_path = str(instance)
     with app.app_context():

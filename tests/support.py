@@ -1,5 +1,5 @@
-"""Helpers the tests share: a fresh database of their own, a real server on loopback, and a counter
-of the SQL statements a piece of work runs.
+"""Helpers the tests share: a fresh database of their own, a real server on loopback (and which of its
+workers answered what), and a counter of the SQL statements a piece of work runs.
 
 Nothing here is a fixture; fixtures in the conftest files and tests call these.
 """
@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -119,6 +120,102 @@ def signed_in_opener(base: str, email: str, password: str) -> urllib.request.Ope
         landed = response.geturl()
     assert "/login" not in urllib.parse.urlsplit(landed).path, f"sign-in failed for {email}"
     return opener
+
+
+# An access log that names the worker (process id) behind each answer: pass as gunicorn_server's extra.
+WORKER_LOG = ("--access-logformat", "%(p)s %(m)s %(U)s %(q)s %(s)s")
+
+
+def server_log(folder: Path, base: str) -> Path:
+    """The log gunicorn_server writes for the server at ``base``."""
+    return folder / f"gunicorn-{urlsplit(base).port}.log"
+
+
+def workers_that_answered(log: Path, tag: str) -> dict[str, set[str]]:
+    """Worker process id -> the statuses it answered to requests whose query string holds ``tag``
+    (read from a WORKER_LOG access log)."""
+    answered: dict[str, set[str]] = {}
+    for line in log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[0].startswith("<") and tag in parts[3]:
+            answered.setdefault(parts[0], set()).add(parts[4])
+    return answered
+
+
+def until_every_worker_answers(log: Path, tag: str, workers: int, send, batch: int = 40, most: int = 400) -> list:
+    """Call ``send(n)`` for n = 0, 1, 2 ... eight at a time, in batches, until each of the server's
+    ``workers`` has answered a request whose query string holds ``tag`` (``send`` must put it there);
+    returns every answer. Which worker takes a connection is up to the kernel, so a fixed number of
+    requests could miss one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    replies: list = []
+    with ThreadPoolExecutor(8) as pool:
+        while len(replies) < most:
+            replies.extend(pool.map(send, range(len(replies), len(replies) + batch)))
+            if len(workers_that_answered(log, tag)) >= workers:
+                return replies
+    raise AssertionError(f"{most} requests tagged {tag} did not reach all {workers} workers")
+
+
+def worker_pids(master: int) -> list[int]:
+    """The process ids of a gunicorn master's workers."""
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+def production_env(database_url: str, secret: str = "a-secret-for-a-test-server") -> dict:
+    """The environment of a real server: production settings, a secret key, this database."""
+    return {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": secret, "DATABASE_URL": database_url}
+
+
+def prepare_site(database_url: str, accounts: dict[str, str], password: str) -> dict[str, int]:
+    """Build the schema of an empty database by migration, publish the poster, and make ``accounts``
+    (email -> role) that sign in with ``password``; a DSL's account comes with their place on the
+    register. Returns each account's user id."""
+    from flask_migrate import upgrade
+
+    from core.app import create_app
+    from core.extensions import db
+    from materials import services as materials
+    from materials.content import POSTER
+    from people.models import Dsl, School
+    from people.services import create_user
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "prepare", "SQLALCHEMY_DATABASE_URI": database_url})
+    try:
+        with app.app_context():
+            upgrade()
+            school = School(urn=100001, name="Prepared Primary School", pupils=300, fsm_percent=12.5)
+            db.session.add_all([school] + [Dsl(email=email, name=email.split("@")[0], school=school)
+                                           for email, role in accounts.items() if role == "dsl"])
+            users = {email: create_user(email, role, password=password) for email, role in accounts.items()}
+            poster = next(m for m in materials.ensure_materials() if m.kind == POSTER)
+            materials.publish_draft(poster, "Demo County Council")
+            db.session.commit()
+            return {email: user.id for email, user in users.items()}
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@dataclass
+class ServedSite:
+    url: str  # the database
+    base: str  # the server
+    master: subprocess.Popen  # gunicorn's master process
+    log: Path  # its access log (WORKER_LOG format)
+    ids: dict[str, int]  # user id of each account
+
+
+@contextlib.contextmanager
+def served_site(folder: Path, label: str, accounts: dict[str, str], password: str, workers: int = 4):
+    """A fresh database made ready by prepare_site, served by gunicorn with ``workers`` workers in
+    production settings, its access log naming the worker behind each answer. Yields a ServedSite."""
+    with fresh_database(folder, label) as url:
+        ids = prepare_site(url, accounts, password)
+        with gunicorn_server(production_env(url), folder, workers, extra=WORKER_LOG) as (base, master):
+            yield ServedSite(url, base, master, server_log(folder, base), ids)
 
 
 class StatementCounter:

@@ -102,6 +102,24 @@ def test_due_command_agrees_with_an_independent_computation(runner, db_session, 
     assert "never" in statuses and "expired" in statuses
 
 
+@pytest.mark.parametrize("on", [date(2022, 2, 28), date(2023, 6, 30)])
+def test_one_persons_clock_agrees_with_the_independent_computation_and_the_registers(db_session, realistic_register,
+                                                                                      on):
+    """A DSL's training page works out their clock alone (clock_of, no frame); it must say exactly
+    what the register's clock and the rule applied by hand say."""
+    from courses import services
+    from courses.clock import as_dates
+    from people.models import Dsl
+
+    truth, _ = realistic_register
+    register = {row["dsl_id"]: row for row in as_dates(services.clock_for(on)).to_dict("records")}
+    for dsl_id, days in truth.items():
+        mine = services.clock_of(db_session.get(Dsl, dsl_id), on)
+        last, expires, status = independent_status(days, on)
+        assert (mine["last_trained"], mine["expires"], mine["status"]) == (last, expires, status), (dsl_id, days)
+        assert mine == {name: register[dsl_id][name] for name in mine}
+
+
 def test_a_leap_day_expires_on_28_february(runner, db_session, realistic_register):
     truth, leap_person = realistic_register
     from people.models import Dsl
