@@ -15,8 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.harness import Databases, Result, alternate, app_env, flask
-from bench.pages import _make_app
+from bench.harness import Databases, Result, alternate, app_env, flask, make_app
 
 # The generated sessions run from 2019 to 2023: on this day some DSLs are due, many expired, some never trained.
 ON = date(2022, 6, 1)
@@ -39,7 +38,7 @@ def bench_reminders(databases: Databases, data: Path, runs: int) -> list[Result]
     from courses.reminders import send_training_reminders
     from courses.services import clock_for
 
-    app = _make_app(_build(databases, data))
+    app = make_app(_build(databases, data))
     counts = {}
 
     def ours() -> float:
