@@ -41,11 +41,9 @@ def _home_status() -> dict | None:
     from flask_login import current_user
 
     from courses import services
-    from courses.clock import STATUS_LABELS, as_dates
+    from courses.clock import STATUS_LABELS
 
     dsl = current_user.dsl
     if dsl is None:
         return None
-    clock = as_dates(services.clock_for(dsl_id=dsl.id)).to_dict("records")[0]
-    bookings = [b for b in services.upcoming_bookings(dsl) if b.status == "booked" and not b.session.cancelled]
-    return {"clock": clock, "labels": STATUS_LABELS, "next": bookings[0] if bookings else None}
+    return {"clock": services.clock_of(dsl), "labels": STATUS_LABELS, "next": services.next_booking(dsl)}

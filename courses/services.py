@@ -511,6 +511,15 @@ def upcoming_bookings(dsl: Dsl) -> list[Booking]:
         CourseSession.first_day)))
 
 
+def next_booking(dsl: Dsl) -> Booking | None:
+    """The DSL's next place on a session still to come (not waiting, not cancelled), if any."""
+    return db.session.scalar(select(Booking).join(Booking.session).options(
+        joinedload(Booking.session).joinedload(CourseSession.course_type),
+        joinedload(Booking.session).selectinload(CourseSession.parts)).where(
+        Booking.dsl_id == dsl.id, Booking.status == "booked", CourseSession.cancelled.is_(False),
+        CourseSession.first_day >= today_london()).order_by(CourseSession.first_day).limit(1))
+
+
 def training_history(dsl: Dsl) -> list[Attendance]:
     return list(db.session.scalars(select(Attendance).join(Attendance.session).options(
         joinedload(Attendance.session).joinedload(CourseSession.course_type)).where(
