@@ -506,18 +506,19 @@ def dsls_by_email(emails: list[str]) -> dict[str, Dsl]:
 def upcoming_bookings(dsl: Dsl) -> list[Booking]:
     return list(db.session.scalars(select(Booking).join(Booking.session).options(
         joinedload(Booking.session).joinedload(CourseSession.course_type),
-        joinedload(Booking.session).selectinload(CourseSession.parts)).where(
+        joinedload(Booking.session).joinedload(CourseSession.parts)).where(
         Booking.dsl_id == dsl.id, Booking.status != "cancelled", CourseSession.first_day >= today_london()).order_by(
-        CourseSession.first_day)))
+        CourseSession.first_day)).unique())
 
 
 def next_booking(dsl: Dsl) -> Booking | None:
-    """The DSL's next place on a session still to come (not waiting, not cancelled), if any."""
-    return db.session.scalar(select(Booking).join(Booking.session).options(
+    """The DSL's next place on a session still to come (not waiting, not cancelled), if any: one
+    statement, the session's parts joined in."""
+    return db.session.scalars(select(Booking).join(Booking.session).options(
         joinedload(Booking.session).joinedload(CourseSession.course_type),
-        joinedload(Booking.session).selectinload(CourseSession.parts)).where(
+        joinedload(Booking.session).joinedload(CourseSession.parts)).where(
         Booking.dsl_id == dsl.id, Booking.status == "booked", CourseSession.cancelled.is_(False),
-        CourseSession.first_day >= today_london()).order_by(CourseSession.first_day).limit(1))
+        CourseSession.first_day >= today_london()).order_by(CourseSession.first_day).limit(1)).unique().first()
 
 
 def training_history(dsl: Dsl) -> list[Attendance]:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from core.auth import ROLES
 from core.extensions import db
@@ -91,7 +91,13 @@ class User(UserMixin, db.Model):
         so the match goes through the register's unique email index)."""
         if self.role != "dsl":
             return None
-        return db.session.scalar(select(Dsl).where(Dsl.email == self.email.lower()))
+        # A page asks more than once (its view, then its template); one lookup serves the account
+        # object's life, which is one request. A record found is checked against the email again.
+        found = self.__dict__.get("_dsl_record")
+        if found is None or found.email != self.email.lower():
+            found = db.session.scalar(select(Dsl).options(joinedload(Dsl.school)).where(Dsl.email == self.email.lower()))
+            self.__dict__["_dsl_record"] = found
+        return found
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
