@@ -106,11 +106,12 @@ def register_features(app: Flask) -> None:
     import core.mail
     import core.pages
     import courses
+    import infoline
     import materials
     import people
     import trials
 
-    for feature in (core.pages, core.mail, people, courses, materials, cohorts, trials):
+    for feature in (core.pages, core.mail, people, courses, materials, cohorts, trials, infoline):
         feature.init_app(app)
 
 
