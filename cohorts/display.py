@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cohorts.analysis import reference_table
-from core.timefmt import uk_date
+from core.timefmt import month_name, uk_date
 
 MISSING = "n/a"
 
@@ -506,11 +506,6 @@ def _projection(p: dict) -> Table:
         [Cell("Saving a year, as the first evaluation worked it out"), Cell(p["saving"], "money")],
     ]
     return table
-
-
-def month_name(month: str) -> str:
-    """"2020-09" as "September 2020"."""
-    return date.fromisoformat(month + "-01").strftime("%B %Y")
 
 
 def _early_help(eh: dict) -> Table:

@@ -79,6 +79,7 @@ def configure_templates(app: Flask) -> None:
     WTFormsHelpers(app)
     app.jinja_env.filters["uk_date"] = timefmt.uk_date
     app.jinja_env.filters["uk_datetime"] = timefmt.uk_datetime
+    app.jinja_env.filters["month_name"] = timefmt.month_name
 
     @app.context_processor
     def _layout():

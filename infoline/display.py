@@ -4,7 +4,8 @@ and charts. Pure: the figures of infoline.analysis in, tables and charts out."""
 from __future__ import annotations
 
 from cohorts.charts import Chart, bar_chart
-from cohorts.display import Cell, Table, month_name
+from cohorts.display import Cell, Table
+from core.timefmt import month_name
 from infoline.models import ADVICE_LABELS, ADVICE_SHORT
 
 
