@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
+from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from core.forms import WholeNumberField, choice_list
@@ -24,7 +24,6 @@ class CallerSearchForm(FlaskForm):
 
 
 class CallForm(FlaskForm):
-    q = HiddenField()
     caller = RadioField("Who called?", widget=GovRadioInput(), validate_choice=True,
                         validators=[InputRequired("Choose who called, or the school they called from")])
     advice = RadioField("Advice given", widget=GovRadioInput(), choices=choice_list(ADVICE, ADVICE_LABELS),

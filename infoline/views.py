@@ -42,7 +42,7 @@ def record():
     query = (request.values.get("q") or "").strip()[:200]
     search = CallerSearchForm(request.args, meta={"csrf": False})
     callers = _caller_choices(query)
-    form = CallForm(callers, services.active_topics(), q=query)
+    form = CallForm(callers, services.active_topics())
     if len(callers) == 1 and not form.is_submitted():
         form.caller.data = callers[0][0]
     if form.validate_on_submit():
