@@ -143,6 +143,7 @@ def bar_chart(key: str, title: str, names: list[str], series: list[list[float]],
               label_format: str | None = "%.0f") -> Chart:
     """A titled bar chart of one or more series over ``names``, described in words for people who
     cannot see it; for other features' pages."""
+    fonts.register()
     fills = [TREATMENT_COLOUR, COMPARISON_COLOUR, SECOND_COLOUR][:len(series)]
     drawing = _bars([[_number(v) for v in values] for values in series], names, fills, label_format, None, legend)
     labels = legend or [title]
