@@ -149,4 +149,6 @@ def bar_chart(key: str, title: str, names: list[str], series: list[list[float]],
     labels = legend or [title]
     listed = "; ".join(f"{name}: " + ", ".join(f"{label} {_number(values[i]):g}" for label, values in zip(labels, series))
                        for i, name in enumerate(names))
+    if label_format is None:
+        drawing.contents[0].barLabelFormat = None
     return Chart(key, title, f"{title}. {listed}.", _titled(drawing, title))

@@ -82,12 +82,13 @@ def charts(figures: dict, mash_months: dict[str, int] | None = None) -> list[Cha
     out = []
     months = figures["by_month"][-12:]
     if months:
-        names = [record["month"][2:].replace("-", "/") for record in months]
+        names = [month_name(record["month"])[:3] for record in months]
+        span = f"{month_name(months[0]['month'])} to {month_name(months[-1]['month'])}"
         series, legend = [[record["calls"] for record in months]], ["Infoline calls"]
         if mash_months is not None:
             series.append([mash_months.get(record["month"], 0) for record in months])
             legend.append("MASH contacts")
-        out.append(bar_chart("by-month", "Infoline calls by month", names, series, legend))
+        out.append(bar_chart("by-month", f"Calls by month, {span}", names, series, legend, label_format=None))
     if figures["calls"]:
         out.append(bar_chart("by-advice", "Infoline calls by the advice given",
                              [ADVICE_SHORT[r["advice"]] for r in figures["by_advice"]],
