@@ -57,11 +57,13 @@ def with_schools(calls: pd.DataFrame, dsls: pd.DataFrame, schools: pd.DataFrame)
 
 
 def by_month(calls: pd.DataFrame) -> list[dict]:
-    """Calls per London month, split by the advice given."""
+    """Calls per London month, split by the advice given: every month from the first call's to the
+    last call's, months without a call included."""
     if calls.empty:
         return []
-    table = pd.crosstab(london_months(calls["received_at"]), calls["advice"]).reindex(columns=list(ADVICE),
-                                                                                        fill_value=0)
+    months = london_months(calls["received_at"])
+    every = pd.period_range(months.min(), months.max(), freq="M").strftime("%Y-%m")
+    table = pd.crosstab(months, calls["advice"]).reindex(index=every, columns=list(ADVICE), fill_value=0)
     return [{"month": month, "calls": int(row.sum()), **{advice: int(row[advice]) for advice in ADVICE}}
             for month, row in table.sort_index().iterrows()]
 

@@ -102,6 +102,14 @@ def test_who_calls_by_phase(data):
     assert everyone["trained_dsls"] + everyone["untrained_dsls"] == len(dsls)
 
 
+def test_months_without_a_call_are_shown_as_none():
+    calls = pd.DataFrame({"received_at": [pd.Timestamp("2020-09-30 23:30"), pd.Timestamp("2020-12-01 10:00")],
+                          "advice": ["handled", "mash"]})
+    # 23:30 UTC on 30 September is 00:30 on 1 October in London.
+    assert [(m["month"], m["calls"]) for m in analysis.by_month(calls)] == [
+        ("2020-10", 1), ("2020-11", 0), ("2020-12", 1)]
+
+
 def test_register_share_repeat_callers_and_schools_that_only_call_the_mash(data):
     calls, dsls, schools, mash = data
     figures = analysis.figures(calls, dsls, schools, mash, ON)
