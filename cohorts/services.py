@@ -841,10 +841,15 @@ def demand_by_month() -> list[dict]:
             for row in months.to_dict("records")]
 
 
-def mash_by_school() -> pd.DataFrame:
-    """MASH records naming each school, or made by one of its DSLs: school_urn, records."""
-    named = _frame(select(func.coalesce(MashRecord.school_urn, School.urn), func.count())
-                   .select_from(MashRecord).outerjoin(Dsl, Dsl.id == MashRecord.dsl_id)
-                   .outerjoin(School, School.id == Dsl.school_id)
-                   .group_by(func.coalesce(MashRecord.school_urn, School.urn)), ["school_urn", "records"], replica=True)
+def mash_by_school(start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """MASH records naming each school, or made by one of its DSLs, received in [start, end] (London
+    dates; either end may be open): school_urn, records."""
+    school = func.coalesce(MashRecord.school_urn, School.urn)
+    statement = (select(school, func.count()).select_from(MashRecord).outerjoin(Dsl, Dsl.id == MashRecord.dsl_id)
+                 .outerjoin(School, School.id == Dsl.school_id).group_by(school))
+    if start is not None:
+        statement = statement.where(MashRecord.received_at >= london_to_utc(start, time(0)))
+    if end is not None:
+        statement = statement.where(MashRecord.received_at < london_to_utc(end + timedelta(days=1), time(0)))
+    named = _frame(statement, ["school_urn", "records"], replica=True)
     return named.dropna().astype({"school_urn": "int64", "records": "int64"})

@@ -3,9 +3,9 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from core.forms import WholeNumberField, choice_list
+from core.forms import DayField, WholeNumberField, choice_list
 from infoline.models import ADVICE, ADVICE_LABELS, TOPIC_LENGTH
 
 MAX_MINUTES = 600
@@ -47,3 +47,18 @@ class TopicForm(FlaskForm):
                                    Length(max=TOPIC_LENGTH, message=f"The topic's name must be {TOPIC_LENGTH} "
                                                                     "characters or fewer")])
     submit = SubmitField("Add topic", widget=GovSubmitInput())
+
+
+class PeriodForm(FlaskForm):
+    """The Infoline page's period: a GET form, so no CSRF token. Either end may be left open."""
+
+    class Meta:
+        csrf = False
+
+    start = DayField("From")
+    end = DayField("To")
+    show = SubmitField("Show the period", widget=GovSubmitInput())
+
+    def validate_end(self, field):
+        if self.start.day and field.day and self.start.day > field.day:
+            raise ValidationError("The period must end on or after its start")

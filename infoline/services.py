@@ -3,7 +3,7 @@ outcome report. Functions flush, never commit."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 from sqlalchemy import func, or_, select
@@ -12,7 +12,7 @@ from cohorts import services as cohorts
 from core import audit
 from core.extensions import db
 from core.frames import query_frame
-from core.timefmt import today_london, utcnow
+from core.timefmt import london_to_utc, today_london, utcnow
 from courses.services import attended_frame
 from infoline import analysis
 from infoline.models import ADVICE, TOPIC_LENGTH, InfolineCall, InfolineTopic
@@ -139,10 +139,15 @@ def recent_calls(recorded_by_id: int, limit: int = 5) -> list[tuple[InfolineCall
 # -- figures ---------------------------------------------------------------------------------------------
 
 
-def calls_frame() -> pd.DataFrame:
-    frame = query_frame(select(InfolineCall.received_at, InfolineCall.advice, InfolineCall.topic,
-                               InfolineCall.school_urn, InfolineCall.dsl_id, InfolineCall.duration_minutes),
-                        ["received_at", "advice", "topic", "school_urn", "dsl_id", "duration_minutes"])
+def calls_frame(start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """Every call received in [start, end] (London dates; either end may be open)."""
+    statement = select(InfolineCall.received_at, InfolineCall.advice, InfolineCall.topic, InfolineCall.school_urn,
+                       InfolineCall.dsl_id, InfolineCall.duration_minutes)
+    if start is not None:
+        statement = statement.where(InfolineCall.received_at >= london_to_utc(start, time(0)))
+    if end is not None:
+        statement = statement.where(InfolineCall.received_at < london_to_utc(end + timedelta(days=1), time(0)))
+    frame = query_frame(statement, ["received_at", "advice", "topic", "school_urn", "dsl_id", "duration_minutes"])
     return frame.astype({"school_urn": "Int64", "dsl_id": "Int64", "duration_minutes": "Int64"})
 
 
@@ -161,10 +166,12 @@ def schools_frame() -> pd.DataFrame:
                        ["urn", "name", "phase", "district"])
 
 
-def figures() -> dict:
-    """Every table of the Infoline page, over every call stored."""
-    return analysis.figures(calls_frame(), register_frame(), schools_frame(), cohorts.mash_by_school(),
-                            today_london())
+def figures(start: date | None = None, end: date | None = None) -> dict:
+    """Every table of the Infoline page, over the calls (and MASH records) received in [start, end]
+    (London dates; either end may be open). DSLs count as trained by ``end`` (or today)."""
+    on = min(end, today_london()) if end else today_london()
+    return analysis.figures(calls_frame(start, end), register_frame(), schools_frame(),
+                            cohorts.mash_by_school(start, end), on)
 
 
 def calls_by_month() -> pd.DataFrame:

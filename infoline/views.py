@@ -10,7 +10,7 @@ from core.downloads import attachment
 from core.extensions import db
 from core.forms import ActionForm
 from infoline import display, exports, services
-from infoline.forms import CallerSearchForm, CallForm, TopicForm
+from infoline.forms import CallerSearchForm, CallForm, PeriodForm, TopicForm
 from infoline.models import ADVICE_LABELS, InfolineTopic
 
 bp = Blueprint("infoline", __name__, url_prefix="/infoline")
@@ -95,12 +95,22 @@ def _mash_contacts() -> dict[str, int]:
     return {row["month"]: int(row["contacts"]) for row in mash_by_month().to_dict("records")}
 
 
+def _period() -> tuple[PeriodForm, tuple]:
+    """The period the evaluator chose (both ends open until they choose one, or when it is wrong)."""
+    form = PeriodForm(request.args)
+    if ("start" in request.args or "end" in request.args) and form.validate():
+        return form, (form.start.day, form.end.day)
+    return form, (None, None)
+
+
 @bp.route("/")
 @roles_required(*READERS)
 def figures():
-    numbers = services.figures()
-    return render_template("infoline/figures.html", figures=numbers, tables=display.tables(numbers),
-                           charts=display.charts(numbers, _mash_contacts()))
+    form, period = _period()
+    numbers = services.figures(*period)
+    query = {name: value for name, value in request.args.items() if name in ("start", "end") and value}
+    return render_template("infoline/figures.html", figures=numbers, tables=display.tables(numbers), form=form,
+                           period=period, query=query, charts=display.charts(numbers, _mash_contacts()))
 
 
 @bp.route("/figures.<fmt>")
@@ -108,6 +118,8 @@ def figures():
 def figures_export(fmt):
     if fmt not in exports.CONTENT_TYPES:
         abort(404)
-    tables = display.tables(services.figures())
+    _form, period = _period()
+    tables = display.tables(services.figures(*period))
     data = exports.to_csv(tables) if fmt == "csv" else exports.to_xlsx(tables)
-    return attachment(data, f"infoline-calls.{fmt}", exports.CONTENT_TYPES[fmt])
+    span = "-".join(day.isoformat() if day else "all" for day in period) if any(period) else "all"
+    return attachment(data, f"infoline-calls-{span}.{fmt}", exports.CONTENT_TYPES[fmt])

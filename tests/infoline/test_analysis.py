@@ -159,5 +159,12 @@ def test_the_page_and_its_exports_show_the_stored_calls(client, login_as, db_ses
     assert [row for row in sheet.iter_rows(min_row=3, max_row=3, max_col=2, values_only=True)] == [
         ("Answered on the call", 1)]
     assert client.get("/infoline/figures.pdf").status_code == 404
+    november = client.get("/infoline/?start=01/11/2020&end=2020-11-30").get_data(as_text=True)
+    assert "1 call from 2 November 2020 to 2 November 2020" in november
+    assert "Quiet School" not in november  # its MASH record came in October
+    export = client.get("/infoline/figures.csv?start=01/11/2020&end=2020-11-30")
+    assert "infoline-calls-2020-11-01-2020-11-30.csv" in export.headers["Content-Disposition"]
+    wrong = client.get("/infoline/?start=2020-12-01&end=2020-11-30").get_data(as_text=True)
+    assert "govuk-error-summary" in wrong and "The period must end on or after its start" in wrong
     demand = client.get("/cohorts/demand").get_data(as_text=True)
     assert "DSL Infoline calls" in demand and "October 2020" in demand
