@@ -7,6 +7,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from core.cli import WINDOW
 from core.extensions import db
 from infoline import display, exports, services
 
@@ -18,10 +19,11 @@ def infoline():
 
 @infoline.command("summary")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--period", type=WINDOW, help="Only calls (and MASH records) received in START:END")
 @with_appcontext
-def summary(fmt):
+def summary(fmt, period):
     """Every figure of the Infoline page, as JSON or as the page's tables in CSV."""
-    figures = services.figures()
+    figures = services.figures(*(period or (None, None)))
     if fmt == "csv":
         sys.stdout.buffer.write(exports.to_csv(display.tables(figures)))
         return

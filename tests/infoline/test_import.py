@@ -124,3 +124,21 @@ def test_an_excel_export_in_windows_1252_imports(runner, tmp_path):
     assert result.exit_code == 0, result.output
     call = db.session.scalar(select(InfolineCall))
     assert (call.advice, call.topic) == ("handled", "Café staff")
+
+
+def test_the_summary_command_counts_the_imported_calls(runner, formats):
+    import json
+
+    assert _import(runner, formats / "infoline.csv").exit_code == 0
+    result = runner.invoke(args=["infoline", "summary"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["calls"] == 4 and {r["advice"]: r["calls"] for r in figures["by_advice"]} == {
+        "handled": 1, "early-help": 1, "mash": 1, "other": 1}
+    october = json.loads(runner.invoke(args=["infoline", "summary", "--period", "2020-10-01:2020-10-31"]).output)
+    assert october["calls"] == 3
+    csv = runner.invoke(args=["infoline", "summary", "--format", "csv"])
+    assert csv.exit_code == 0 and "Calls by topic" in csv.output
+    assert runner.invoke(args=["infoline", "add-topic", "Neglect"]).exit_code == 0
+    again = runner.invoke(args=["infoline", "add-topic", "neglect"])
+    assert again.exit_code == 1 and "already a topic" in again.output
