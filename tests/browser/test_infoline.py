@@ -70,3 +70,15 @@ def test_the_infoline_page_passes_axe(sign_in, check_page):
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     check_page(page, "infoline-figures-phone")
+
+
+def test_the_demand_page_shows_the_infoline_beside_the_mash(sign_in, check_page):
+    page = sign_in("evaluator@demo.test")
+    page.goto("/cohorts/demand")
+    table = page.locator("#table-by-month")
+    expect(table).to_contain_text("DSL Infoline calls")
+    expect(table).to_contain_text("September 2020")
+    check_page(page, "demand-by-month")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    check_page(page, "demand-by-month-phone")
