@@ -676,3 +676,16 @@ def contacts_per_pupil(records: pd.DataFrame, schools: pd.DataFrame, top: int = 
         "top": [{"urn": int(r.urn), "name": r.name, "pupils": int(r.pupils), "contacts": int(r.contacts),
                  "per_pupil": number(r.per_pupil)} for r in ranked.itertuples()],
     }
+
+
+def records_by_month(records: pd.DataFrame) -> pd.DataFrame:
+    """MASH records (received_at in UTC, classification, and optionally ``records``: how many each
+    row stands for) by Europe/London month: month ("YYYY-MM"), contacts, referrals."""
+    if records.empty:
+        return pd.DataFrame({"month": pd.Series(dtype=str), "contacts": pd.Series(dtype="int64"),
+                             "referrals": pd.Series(dtype="int64")})
+    local = pd.to_datetime(records["received_at"]).dt.tz_localize("UTC").dt.tz_convert("Europe/London")
+    table = _weights(records).groupby([local.dt.strftime("%Y-%m"), records["classification"]]).sum().unstack(
+        fill_value=0).reindex(columns=[CONTACT, REFERRAL], fill_value=0)
+    table.columns = ["contacts", "referrals"]
+    return table.rename_axis("month").reset_index().astype({"contacts": "int64", "referrals": "int64"})

@@ -137,3 +137,18 @@ def outcome_charts(report: dict) -> list[Chart]:
         listed = ", ".join(f"{m['month']} {m['consultations']}" for m in months)
         charts.append(Chart("early-help", title, f"{title}: {listed}.", _titled(drawing, title)))
     return charts
+
+
+def bar_chart(key: str, title: str, names: list[str], series: list[list[float]], legend: list[str] | None = None,
+              label_format: str | None = "%.0f") -> Chart:
+    """A titled bar chart of one or more series over ``names``, described in words for people who
+    cannot see it; for other features' pages."""
+    fonts.register()
+    fills = [TREATMENT_COLOUR, COMPARISON_COLOUR, SECOND_COLOUR][:len(series)]
+    drawing = _bars([[_number(v) for v in values] for values in series], names, fills, label_format, None, legend)
+    labels = legend or [title]
+    listed = "; ".join(f"{name}: " + ", ".join(f"{label} {_number(values[i]):g}" for label, values in zip(labels, series))
+                       for i, name in enumerate(names))
+    if label_format is None:
+        drawing.contents[0].barLabelFormat = None
+    return Chart(key, title, f"{title}. {listed}.", _titled(drawing, title))

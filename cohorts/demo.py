@@ -44,7 +44,7 @@ OUTCOMES_BY_CLASS = {"contact": (np.array(["NFA", "Early Help", "Signposted"]), 
 EARLY_HELP_START, EARLY_HELP_GROWTH = 120, 0.35
 
 
-def _trained_on(dsl_ids: pd.Series) -> pd.Series:
+def trained_on(dsl_ids: pd.Series) -> pd.Series:
     """Each DSL's last day of their first induction or refresher from the evaluation year's start
     (NaT if none): calls after it are made by a trained DSL."""
     sessions = services.qualifying_sessions(COURSES, YEAR_START)
@@ -132,7 +132,7 @@ def load(rng) -> None:
     dsls = pd.DataFrame(db.session.execute(select(Dsl.id, Dsl.email, School.urn, School.pupils)
                                            .join(School, Dsl.school_id == School.id).order_by(Dsl.id)).all(),
                         columns=["id", "email", "school_urn", "pupils"])
-    dsls["trained_on"] = _trained_on(dsls["id"])
+    dsls["trained_on"] = trained_on(dsls["id"])
     register = pd.Series(dsls["id"].to_numpy(), index=dsls["email"])
 
     records = pd.concat([_school_records(generator, dsls), _other_records(generator)], ignore_index=True)

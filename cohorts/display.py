@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cohorts.analysis import reference_table
-from core.timefmt import uk_date
+from core.timefmt import month_name, uk_date
 
 MISSING = "n/a"
 
@@ -105,6 +105,7 @@ def outcome_tables(report: dict) -> list[Table]:
         tables.append(_early_help(report["early_help"]))
         if "comparison" in report["early_help"]:
             tables.append(_early_help_groups(report["early_help"]))
+    tables += [_section(key, report[key]) for key in report.get("sections", []) if report.get(key)]
     tables.append(_linkage(report["linkage"]))
     if report.get("batches") is not None:
         tables.append(_batches(report["batches"]))
@@ -239,6 +240,22 @@ def _early_help_finding(report: dict) -> list[Finding]:
                     "Consultations link to a DSL only by the asker's email, and many carry none.")]
 
 
+def _section_findings(report: dict) -> list[Finding]:
+    """A finding for each block another feature adds (the Infoline's calls), with the way the
+    training should move it."""
+    out = []
+    for key in report.get("sections", []):
+        block = report.get(key)
+        if not block:
+            continue
+        out.append(Finding(key, block["title"].split(" on ")[0],
+                           change_sentence("Trained DSLs made", block["rate_ratio"], block["ci95"],
+                                           f"{block['events']} per day at risk", "untrained DSLs", block["note"]),
+                           block["expectation"], "Calls link to a DSL only by the caller's email; calls from people "
+                           "not on the register count in neither group."))
+    return out
+
+
 def design(report: dict) -> list[str]:
     """The design of the comparison in plain English, a sentence or two a paragraph."""
     d = report["definition"]
@@ -262,7 +279,7 @@ def findings(report: dict) -> list[Finding]:
     """Each figure of the report in one plain-English sentence, with what it means and what it
     cannot show; the exposure-time estimate first."""
     return _exposure_findings(report)[:1] + _design_findings(report) + [_seed_finding(report)] \
-        + _exposure_findings(report)[1:] + _early_help_finding(report)
+        + _exposure_findings(report)[1:] + _early_help_finding(report) + _section_findings(report)
 
 
 def _summary(report: dict) -> Table:
@@ -298,6 +315,11 @@ def _estimates(report: dict) -> Table:
         rows.append([Cell("Early Help consultations per day at risk (secondary outcome)"),
                      Cell(eh["consultations_rate_ratio"], "two"), interval(eh["consultations_ci95"], "two"),
                      Cell(eh["consultations_p_value"], "p"), Cell(eh["note"] or "", "computed")])
+    for key in report.get("sections", []):
+        block = report.get(key)
+        if block:
+            rows.append([Cell(f"{block['events']} per day at risk"), Cell(block["rate_ratio"], "two"),
+                         interval(block["ci95"], "two"), Cell(block["p_value"], "p"), Cell(block["note"] or "", "computed")])
     table.rows = rows
     return table
 
@@ -401,6 +423,17 @@ def _early_help_groups(eh: dict) -> Table:
     return table
 
 
+def _section(key: str, block: dict) -> Table:
+    events = block["events"]
+    table = Table(key, block["title"], GROUP_HEAD, numeric_columns=(1, 2))
+    table.rows = _group_rows(block, [("DSLs with at least one day at risk", "dsls", "count"),
+                                     ("Person-days at risk", "person_days", "count"),
+                                     (f"{events} on days at risk", "calls", "count"),
+                                     (f"{events} per DSL", "mean_calls", "three"),
+                                     (f"{events} per 1,000 days at risk", "calls/person_days", "two")])
+    return table
+
+
 def _reference(report: dict) -> Table:
     table = Table("outcomes", "Outcomes by group", ["Measure", "Comparison group", "Treatment group"], numeric_columns=(1, 2))
     for row in reference_table(report):
@@ -473,11 +506,6 @@ def _projection(p: dict) -> Table:
         [Cell("Saving a year, as the first evaluation worked it out"), Cell(p["saving"], "money")],
     ]
     return table
-
-
-def month_name(month: str) -> str:
-    """"2020-09" as "September 2020"."""
-    return date.fromisoformat(month + "-01").strftime("%B %Y")
 
 
 def _early_help(eh: dict) -> Table:

@@ -18,12 +18,12 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from cohorts import analysis, timezero
+from cohorts import analysis, importers, timezero
 from cohorts.importers import EMAIL_LENGTH
 from cohorts.models import Cohort, CohortMember, DslAlias, EarlyHelpConsultation, MashRecord
 from core import audit
 from core.bulk import bulk_insert
-from core.database import one_of
+from core.database import is_sqlite, one_of
 from core.extensions import db
 from core.frames import query_frame as _frame
 from core.imports import EMAIL_PATTERN
@@ -132,7 +132,10 @@ def relink_emails(emails) -> dict:
     if not emails:
         return {"mash_records": 0, "early_help": 0}
     db.session.flush()
-    return {"mash_records": _relink_table(MashRecord, emails), "early_help": _relink_table(EarlyHelpConsultation, emails)}
+    counts = {"mash_records": _relink_table(MashRecord, emails), "early_help": _relink_table(EarlyHelpConsultation, emails)}
+    for model in linked_tables():
+        _relink_table(model, emails)
+    return counts
 
 
 def relink() -> dict:
@@ -141,6 +144,8 @@ def relink() -> dict:
     before = linkage_counts()
     db.session.flush()
     changed = {"mash_records": _relink_table(MashRecord), "early_help": _relink_table(EarlyHelpConsultation)}
+    for model in linked_tables():
+        _relink_table(model)
     db.session.flush()
     return {"before": before, "after": linkage_counts(), "changed": changed}
 
@@ -707,8 +712,15 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
     figures["batches"] = batches(list(records["import_batch_id"]) + list(consultations["import_batch_id"]),
                                  replica=replica)
     figures["linkage"]["stale_links"] = stale_link_count(cohort.outcome_start, cohort.outcome_end)
+    sections = current_app.extensions.get(REPORT_SECTIONS, {})
+    for key, (section, _suppress) in sections.items():
+        figures[key] = section(cohort, per_dsl[["dsl_id", "group", "school_urn", "person_days"]], replica)
+    figures["sections"] = list(sections)
     if suppress:
-        return Report(analysis.suppressed(figures), per_dsl.iloc[0:0])
+        published = analysis.suppressed(figures)
+        for key, (_section, suppress_block) in sections.items():
+            suppress_block(published[key])
+        return Report(published, per_dsl.iloc[0:0])
     return Report(figures, per_dsl)
 
 
@@ -729,6 +741,7 @@ def demand() -> dict:
     with read_connection(replica=True) as connection:
         span = connection.execute(select(func.min(MashRecord.received_at), func.max(MashRecord.received_at))).one()
     return {"records": int(by_kind["records"].sum()), "first": span[0], "last": span[1],
+            "by_month": demand_by_month(),
             **analysis.by_source_and_method(by_kind),
             "telephone": analysis.telephone_share(by_kind),
             "per_pupil": analysis.contacts_per_pupil(by_school.assign(classification=analysis.CONTACT), schools)}
@@ -742,3 +755,101 @@ def latest_report() -> tuple[Cohort, dict] | None:
     quote them (read only); None before any cohort exists."""
     cohort = db.session.scalar(select(Cohort).order_by(Cohort.created_at.desc(), Cohort.id.desc()).limit(1))
     return (cohort, cohort_report(cohort).figures) if cohort else None
+
+
+# -- what other features add ------------------------------------------------------------------
+#
+# Features built on cohorts (the Infoline) record events linked to DSLs by email. They register
+# their table, a block of the outcome report and a monthly series of the demand page here, in
+# their init_app, so cohorts never imports them.
+
+LINKED_TABLES = "right_support_linked_tables"
+REPORT_SECTIONS = "right_support_report_sections"
+DEMAND_SERIES = "right_support_demand_series"
+
+
+def register_linked_table(app, model) -> None:
+    """Relink ``model`` (which has referrer_email and dsl_id) whenever the MASH records are relinked."""
+    app.extensions.setdefault(LINKED_TABLES, []).append(model)
+
+
+def dsl_ids_for_emails(emails: pd.Series) -> pd.Series:
+    """The DSL each email links to (the register's, else an alias's), or missing: one hash lookup."""
+    return importers.link_emails(emails)
+
+
+def linked_tables() -> list:
+    return list(current_app.extensions.get(LINKED_TABLES, []))
+
+
+def register_report_section(app, key: str, section, suppress) -> None:
+    """Add ``key`` to every outcome report: ``section(cohort, per_dsl, replica)`` gives its block from
+    the members' frame (dsl_id, group, school_urn, person_days), and ``suppress(block)`` makes it
+    fit for publication in place. The block names itself (``title``, ``events``), has per-group
+    ``dsls``, ``person_days``, ``calls`` and ``mean_calls``, a ``rate_ratio`` with ``ci95`` and
+    ``p_value``, an ``expectation`` and a ``note``, so the report's page and files show it."""
+    app.extensions.setdefault(REPORT_SECTIONS, {})[key] = (section, suppress)
+
+
+def register_demand_series(app, name: str, series) -> None:
+    """Show ``series()`` (a frame of month "YYYY-MM" and count) beside the MASH on the demand page."""
+    app.extensions.setdefault(DEMAND_SERIES, {})[name] = series
+
+
+def counts_on_days_at_risk(cohort: Cohort, stamp, dsl_column, replica: bool = False) -> pd.DataFrame:
+    """Each member's rows of another feature's table (``stamp``: its UTC time column, ``dsl_column``:
+    its link to the register) on the member's own days at risk, counted in the database:
+    dsl_id, events."""
+    at_risk = and_(stamp >= CohortMember.at_risk_low, stamp < CohortMember.at_risk_high)
+    low, high = london_day_bounds(cohort.outcome_start, cohort.outcome_end)
+    frame = _frame(select(CohortMember.dsl_id, func.count().filter(at_risk))
+                   .join(dsl_column.table, dsl_column == CohortMember.dsl_id)
+                   .where(CohortMember.cohort_id == cohort.id, stamp >= low, stamp < high)
+                   .group_by(CohortMember.dsl_id), ["dsl_id", "events"], replica=replica)
+    return frame.astype({"dsl_id": "int64", "events": "int64"})
+
+
+def hour_of(stamp):
+    """``stamp`` (a UTC time column) cut to its hour, in SQL: time series counted by the hour come
+    back a few thousand rows a year, and any time zone's days and months are whole hours of UTC."""
+    if is_sqlite(db.session):
+        return func.strftime("%Y-%m-%d %H:00:00", stamp)
+    return func.date_trunc("hour", stamp)
+
+
+def hourly_counts(stamp, *columns, replica: bool = True) -> pd.DataFrame:
+    """Rows of ``stamp``'s table counted by UTC hour (and ``columns``): hour, *columns, count."""
+    hour = hour_of(stamp)
+    frame = _frame(select(hour, *columns, func.count()).group_by(hour, *columns),
+                   ["hour", *(column.key for column in columns), "count"], replica=replica)
+    return frame.assign(hour=pd.to_datetime(frame["hour"]), count=frame["count"].astype("int64"))
+
+
+def mash_by_month() -> pd.DataFrame:
+    """MASH records by London month: month ("YYYY-MM"), contacts, referrals."""
+    counts = hourly_counts(MashRecord.received_at, MashRecord.classification)
+    return analysis.records_by_month(counts.rename(columns={"hour": "received_at", "count": "records"}))
+
+
+def demand_by_month() -> list[dict]:
+    """The MASH's records by month, with every registered series (the Infoline's calls) beside them."""
+    months = mash_by_month()
+    for name, series in current_app.extensions.get(DEMAND_SERIES, {}).items():
+        months = months.merge(series().rename(columns={"count": name}), on="month", how="outer")
+    months = months.sort_values("month").fillna(0)
+    return [{key: (value if key == "month" else int(value)) for key, value in row.items()}
+            for row in months.to_dict("records")]
+
+
+def mash_by_school(start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """MASH records naming each school, or made by one of its DSLs, received in [start, end] (London
+    dates; either end may be open): school_urn, records."""
+    school = func.coalesce(MashRecord.school_urn, School.urn)
+    statement = (select(school, func.count()).select_from(MashRecord).outerjoin(Dsl, Dsl.id == MashRecord.dsl_id)
+                 .outerjoin(School, School.id == Dsl.school_id).group_by(school))
+    if start is not None:
+        statement = statement.where(MashRecord.received_at >= london_to_utc(start, time(0)))
+    if end is not None:
+        statement = statement.where(MashRecord.received_at < london_to_utc(end + timedelta(days=1), time(0)))
+    named = _frame(statement, ["school_urn", "records"], replica=True)
+    return named.dropna().astype({"school_urn": "int64", "records": "int64"})

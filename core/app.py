@@ -79,6 +79,7 @@ def configure_templates(app: Flask) -> None:
     WTFormsHelpers(app)
     app.jinja_env.filters["uk_date"] = timefmt.uk_date
     app.jinja_env.filters["uk_datetime"] = timefmt.uk_datetime
+    app.jinja_env.filters["month_name"] = timefmt.month_name
 
     @app.context_processor
     def _layout():
@@ -106,11 +107,12 @@ def register_features(app: Flask) -> None:
     import core.mail
     import core.pages
     import courses
+    import infoline
     import materials
     import people
     import trials
 
-    for feature in (core.pages, core.mail, people, courses, materials, cohorts, trials):
+    for feature in (core.pages, core.mail, people, courses, materials, cohorts, trials, infoline):
         feature.init_app(app)
 
 

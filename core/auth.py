@@ -9,8 +9,9 @@ ADMIN = "admin"
 TRAINER = "trainer"
 EVALUATOR = "evaluator"
 DSL = "dsl"
-ROLES = (ADMIN, TRAINER, EVALUATOR, DSL)
-ROLE_LABELS = {ADMIN: "Admin", TRAINER: "Trainer", EVALUATOR: "Evaluator", DSL: "DSL"}
+INFOLINE = "infoline"
+ROLES = (ADMIN, TRAINER, EVALUATOR, DSL, INFOLINE)
+ROLE_LABELS = {ADMIN: "Admin", TRAINER: "Trainer", EVALUATOR: "Evaluator", DSL: "DSL", INFOLINE: "Infoline adviser"}
 
 
 

@@ -54,7 +54,7 @@ WINDOW = WindowType()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def import_command(kind, file):
-    """Import FILE (CSV or XLSX) of KIND: schools, dsls, attendance, contacts or early-help."""
+    """Import FILE (CSV or XLSX) of KIND: schools, dsls, attendance, contacts, early-help or infoline."""
     kinds = import_kinds()
     if kind not in kinds:
         raise click.UsageError(f"KIND must be one of: {', '.join(kinds)}")

@@ -58,5 +58,5 @@ def init_app(app) -> None:
     app.register_blueprint(import_views.bp)
     app.cli.add_command(import_command)
     app.cli.add_command(demo_command)
-    add_nav_item(app, "core.home", "Home", {"admin", "trainer", "evaluator", "dsl"}, order=0, section="core.home")
+    add_nav_item(app, "core.home", "Home", {"admin", "trainer", "evaluator", "dsl", "infoline"}, order=0, section="core.home")
     add_nav_item(app, "imports.upload", "Imports", {ADMIN, EVALUATOR}, order=80, section="imports.")

@@ -107,5 +107,10 @@ def uk_datetime(value: datetime | None) -> str:
     return f"{uk_date(local.date())} at {hour}:{local:%M}{local.strftime('%p').lower()}"
 
 
+def month_name(month: str) -> str:
+    """"2020-09" as "September 2020"."""
+    return date.fromisoformat(month + "-01").strftime("%B %Y")
+
+
 def today_london() -> date:
     return datetime.now(LONDON).date()

@@ -1,4 +1,4 @@
-"""The demo county's schools, DSL register and the four demo accounts."""
+"""The demo county's schools, DSL register and the demo accounts (one for each role)."""
 
 from sqlalchemy import insert, select
 
@@ -13,6 +13,7 @@ DEMO_ACCOUNTS = (
     ("trainer@demo.test", "trainer", "Tara Trainer"),
     ("evaluator@demo.test", "evaluator", "Evan Evaluator"),
     ("dsl@demo.test", "dsl", "Dana Lewis"),
+    ("infoline@demo.test", "infoline", "Ira Adviser"),
 )
 DISTRICTS = ("North Warwick", "Nuneaton and Bedworth", "Rugby", "Stratford", "Warwick")
 PLACES = (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROLES = ("dsl", "trainer", "evaluator", "admin")
+ROLES = ("dsl", "trainer", "evaluator", "admin", "infoline")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 STAND_IN = {"int": 999999, "string": "no-such-thing", "path": "no-such-thing.txt", "default": "no-such-thing"}
 

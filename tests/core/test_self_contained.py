@@ -26,14 +26,14 @@ def test_no_tracked_file_reaches_for_a_folder_beside_the_repository():
 
 def test_the_formats_page_and_its_examples_are_in_the_repository():
     formats = (ROOT / "docs" / "formats.md").read_text()
-    for kind in ("schools", "dsls", "attendance", "contacts", "early-help"):
+    for kind in ("schools", "dsls", "attendance", "contacts", "early-help", "infoline"):
         assert (ROOT / "docs" / "examples" / f"{kind}.csv").is_file()
         assert f"examples/{kind}.csv" in formats
     assert "docs/formats.md" in (ROOT / "README.md").read_text()
 
 
 def test_every_example_file_imports_cleanly_in_order(runner, formats):
-    for kind in ("schools", "dsls", "attendance", "contacts", "early-help"):
+    for kind in ("schools", "dsls", "attendance", "contacts", "early-help", "infoline"):
         result = runner.invoke(args=["import", kind, str(formats / f"{kind}.csv")])
         assert result.exit_code == 0, (kind, result.output)
         assert "created" in result.output

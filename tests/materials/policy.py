@@ -1,7 +1,7 @@
 """Who may use each route of the materials package. Read by tests/core/test_permissions.py."""
 
 ADMIN_ONLY = {"admin"}
-EVERYONE = {"admin", "trainer", "evaluator", "dsl"}
+EVERYONE = {"admin", "trainer", "evaluator", "dsl", "infoline"}
 
 POLICY = {
     "materials.static": {"GET": "public"},

@@ -1,7 +1,7 @@
 """Who may use each route of the people package. Read by tests/core/test_permissions.py."""
 
 ADMIN_ONLY = {"admin"}
-EVERYONE = {"admin", "trainer", "evaluator", "dsl"}
+EVERYONE = {"admin", "trainer", "evaluator", "dsl", "infoline"}
 
 POLICY = {
     "people.login": {"GET": "public", "POST": "public"},
