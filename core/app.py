@@ -29,6 +29,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_features(app)
     register_error_handlers(app)
     configure_security_headers(app)
+    configure_logging(app)
+    purge_expired_uploads(app)
     return app
 
 
@@ -112,6 +114,21 @@ def register_features(app: Flask) -> None:
 
     for feature in (core.pages, core.mail, people, courses, materials, cohorts, trials):
         feature.init_app(app)
+
+
+def configure_logging(app: Flask) -> None:
+    """Invitation and calendar-feed tokens never reach a log (see core/logs.py)."""
+    from core.logs import redact_tokens_in_logs
+
+    redact_tokens_in_logs(app)
+
+
+def purge_expired_uploads(app: Flask) -> None:
+    """Import files left unconfirmed past IMPORT_UPLOAD_HOURS are deleted when the app starts (and
+    by ``flask imports purge``)."""
+    from core.uploads import purge_expired
+
+    purge_expired(app)
 
 
 def register_error_handlers(app: Flask) -> None:
