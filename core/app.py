@@ -5,10 +5,11 @@ from pathlib import Path
 
 from flask import Flask, g, send_from_directory
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from core.auth import public
 from core.config import load_config
-from core.database import configure_sqlite
+from core.database import LARGEST_INTEGER, configure_sqlite
 from core.extensions import csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_settings(app, config)
     register_extensions(app)
     configure_templates(app)
+    configure_routing(app)
     register_features(app)
     register_error_handlers(app)
     configure_security_headers(app)
@@ -57,6 +59,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     with app.app_context():
         configure_sqlite(db.engine)
+
+
+class StoredIdConverter(IntegerConverter):
+    """``<int:...>`` in a route matches only ids a database INTEGER can hold; a larger number is a
+    404 like any id that does not exist, never a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", LARGEST_INTEGER)
+        super().__init__(map, *args, **kwargs)
+
+
+def configure_routing(app: Flask) -> None:
+    app.url_map.converters["int"] = StoredIdConverter
 
 
 def configure_templates(app: Flask) -> None:

@@ -24,7 +24,7 @@ from core import audit
 from core.auth import ADMIN, roles_required
 from core.downloads import attachment
 from core.extensions import db
-from core.forms import DayField, choice_list
+from core.forms import DayField, choice_list, single_line
 from core.models import AuditEvent
 from core.paging import paginate
 from core.spreadsheets import csv_cell
@@ -45,7 +45,7 @@ class AuditFilterForm(FlaskForm):
 
     event = SelectField("Event", widget=GovSelect(), validate_choice=False)
     user = StringField("Account", widget=GovTextInput(), description="An email address, or part of one",
-                       validators=[Length(max=254, message="Enter 254 characters or fewer")])
+                       validators=[single_line, Length(max=254, message="Enter 254 characters or fewer")])
     start = DayField("From", invalid_message="The first day must be a real date, like 2020-09-01 or 01/09/2020")
     end = DayField("To", invalid_message="The last day must be a real date, like 2020-09-30 or 30/09/2020")
     submit = SubmitField("Filter", widget=GovSubmitInput())

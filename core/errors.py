@@ -60,11 +60,12 @@ def init_app(app) -> None:
     def _hostile(error):
         return render_error(400, NUL_REFUSAL)
 
+    @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)
     def _unstorable(error):
         from core.extensions import db
 
-        app.logger.warning("A value the database cannot store: %s", error.orig)
+        app.logger.warning("A value the database cannot store: %s", getattr(error, "orig", error))
         db.session.rollback()
         return render_error(400, UNSTORABLE)
 

@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql
 
 from core import audit
 from core.bulk import bulk_insert
+from core.database import LARGEST_INTEGER
 from core.extensions import db
 from core.models import ImportBatch
 from core.timefmt import ISO_DAY_SHAPE, UK_DAY_SHAPE, utcnow
@@ -341,6 +342,11 @@ def _read_xlsx(data: bytes, filename: str, limits: ImportLimits) -> pd.DataFrame
         sheet = workbook.worksheets[0]
         _check_declared_size(sheet, filename, limits)
         rows = _sheet_rows(sheet, filename, limits)
+    except RejectedFile:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a malformed sheet (bad XML, a NUL reference, an entity) is refused
+        raise RejectedFile([RowError(None, None, f"{filename} could not be read as an Excel workbook: "
+                                                 f"{str(exc)[:200]}.")]) from None
     finally:
         workbook.close()
     while rows and all(value == "" for value in rows[-1]):
@@ -475,10 +481,6 @@ def parse_column(column: Column, text: pd.Series) -> tuple[pd.Series, Problems]:
     return values, problems + more
 
 
-# The largest whole number an INTEGER column holds on every database the service runs on.
-LARGEST_INTEGER = 2**31 - 1
-
-
 def _range_problems(column: Column, numbers: pd.Series) -> Problems:
     problems = []
     maximum = column.maximum
@@ -516,7 +518,9 @@ def _parse_number(column: Column, text: pd.Series, filled: pd.Series) -> tuple[p
         return numbers.astype("Float64"), [(not_number, "'{value}' is not a number."), *_range_problems(column, numbers)]
     whole = numbers.notna() & (numbers % 1 != 0)
     problems = [(not_number | whole, "'{value}' is not a whole number."), *_range_problems(column, numbers)]
-    return numbers.where(numbers.notna() & (numbers % 1 == 0)).astype("Int64"), problems
+    # A number too large for Int64 is already refused above (the range); it is left out of the values.
+    castable = numbers.notna() & (numbers % 1 == 0) & (numbers.abs() <= 2**53)
+    return numbers.where(castable).astype("Int64"), problems
 
 
 def _parse_when(column: Column, text: pd.Series, filled: pd.Series) -> tuple[pd.Series, Problems]:
