@@ -123,10 +123,13 @@ def trusted_proxies(setting: str) -> tuple | None:
 
 
 def engine_options(database_url: str, env) -> dict:
-    """Connection pool settings: SQLite needs none; PostgreSQL gets a bounded pool."""
+    """Connection pool settings: SQLite needs none; PostgreSQL gets a bounded pool. On both, a
+    database error's message leaves out the statement's values (``hide_parameters``): a logged
+    error never carries a calendar-feed token, an email or any other value a person sent."""
     if database_url.startswith("sqlite"):
-        return {}
+        return {"hide_parameters": True}
     return {
+        "hide_parameters": True,
         "pool_size": int(env.get("DB_POOL_SIZE", "5")),
         "max_overflow": int(env.get("DB_MAX_OVERFLOW", "5")),
         "pool_pre_ping": True,
