@@ -75,12 +75,13 @@ def _events() -> list[str]:
     return list(db.session.scalars(select(distinct(AuditEvent.event)).order_by(AuditEvent.event)))
 
 
-def audit_statement(where: AuditFilter):
-    """The events ``where`` asks for, newest first, each with its account's email."""
+def audit_statement(where: AuditFilter, with_email: bool = False):
+    """The events ``where`` asks for, newest first; ``with_email`` adds each one's account email."""
     from people.models import User
 
     account = aliased(User)
-    statement = (select(AuditEvent, account.email).outerjoin(account, account.id == AuditEvent.user_id)
+    columns = (AuditEvent, account.email) if with_email else (AuditEvent,)
+    statement = (select(*columns).outerjoin(account, account.id == AuditEvent.user_id)
                  .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()))
     if where.event:
         statement = statement.where(AuditEvent.event == where.event)
@@ -101,6 +102,14 @@ def _filter() -> tuple[AuditFilterForm, AuditFilter, dict]:
     return form, AuditFilter(form.event.data or "", (form.user.data or "").strip(), form.start.day, form.end.day), kept
 
 
+def _emails(user_ids) -> dict[int, str]:
+    from people.models import User
+
+    if not user_ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids))).all())
+
+
 def _changes(event: AuditEvent) -> str:
     """Old and new values as a line a person can read: 'role: trainer → admin; active: true → false'."""
     old, new = event.old_values or {}, event.new_values or {}
@@ -119,7 +128,8 @@ def _changes(event: AuditEvent) -> str:
 def trail():
     form, where, kept = _filter()
     page = paginate(audit_statement(where), request.args.get("page", 1, type=int), PAGE_SIZE)
-    rows = [{"event": row[0], "email": row[1], "changes": _changes(row[0])} for row in page.items]
+    emails = _emails({event.user_id for event in page.items if event.user_id})
+    rows = [{"event": event, "email": emails.get(event.user_id), "changes": _changes(event)} for event in page.items]
     return render_template("core/audit.html", form=form, page=page, rows=rows, kept=kept,
                            retention=current_app.config["AUDIT_RETENTION_MONTHS"])
 
@@ -132,7 +142,7 @@ def trail_csv():
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
-    for event, email in db.session.execute(audit_statement(where)):
+    for event, email in db.session.execute(audit_statement(where, with_email=True)):
         count += 1
         writer.writerow([csv_cell(value) for value in (
             event.occurred_at.isoformat(sep=" ", timespec="seconds"), email or "", event.event, event.object_type or "",
