@@ -43,7 +43,8 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    event = SelectField("Event", widget=GovSelect(), validate_choice=False)
+    event = SelectField("Event", widget=GovSelect(), validate_choice=False,
+                        description="Named feature.object.what happened")
     user = StringField("Account", widget=GovTextInput(), description="An email address, or part of one",
                        validators=[single_line, Length(max=254, message="Enter 254 characters or fewer")])
     start = DayField("From", invalid_message="The first day must be a real date, like 2020-09-01 or 01/09/2020")
