@@ -587,10 +587,12 @@ def record_certificate_download(attendance: Attendance) -> None:
                  new={"dsl_id": attendance.dsl_id, "session_id": attendance.session_id})
 
 
-def record_clock_export(filters: dict, rows: int) -> None:
-    """Note in the audit trail that the training clock (names and emails) was downloaded as CSV."""
+def record_clock_export(filters: dict, rows: int, source: str = "web") -> None:
+    """Note in the audit trail that the training clock (names and emails) left the service: the
+    page's CSV download, or ``courses due`` (``source`` "cli")."""
     audit.record("courses.training_clock.exported", object_type="training_clock",
-                 new={"filters": {name: value for name, value in filters.items() if value}, "rows": rows})
+                 new={"filters": {name: value for name, value in filters.items() if value}, "rows": rows,
+                      "source": source})
 
 
 def feed_of(dsl: Dsl) -> CalendarFeed | None:

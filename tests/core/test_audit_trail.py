@@ -138,7 +138,15 @@ def test_every_export_of_personal_data_is_recorded(client, login_as, make_sessio
     assert client.get(f"/certificates/{attendance.id}.pdf").status_code == 200
     recorded = {e.event: e for e in events(db_session, "courses.")}
     assert recorded["courses.training_clock.exported"].new_values["filters"] == {"status": "never"}
+    assert recorded["courses.training_clock.exported"].new_values["source"] == "web"
     assert recorded["courses.certificate.downloaded"].object_id == str(attendance.id)
+
+
+def test_the_due_list_from_the_command_line_is_recorded(runner, db_session):
+    result = runner.invoke(args=["courses", "due", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    (event,) = events(db_session, "courses.training_clock.")
+    assert event.user_id is None and event.new_values["source"] == "cli" and event.new_values["filters"]["format"] == "csv"
 
 
 def test_a_refused_request_is_recorded(client, login_as, db_session):
