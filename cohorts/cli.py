@@ -1,4 +1,4 @@
-"""``flask cohorts create|report|recompute|relink|alias|unalias``."""
+"""``flask cohorts create|report|recompute|relink|alias|unalias|purge-records``."""
 
 import sys
 from pathlib import Path
@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from cohorts import exports, services
 from core.cli import WINDOW
 from core.extensions import db
+from core.timefmt import uk_date
 from people.services import dsl_by_email
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
@@ -59,6 +60,9 @@ def report(name, fmt, output, annual_calls, annual_cost, suppress):
         raise click.UsageError("give both --annual-calls and --annual-cost, or neither")
     result = services.cohort_report(cohort, annual_calls, annual_cost, suppress)
     data = render(fmt, result)
+    services.record_report_export(cohort, fmt, {"annual_calls": annual_calls, "annual_cost": annual_cost,
+                                                "suppress": suppress}, "cli")
+    db.session.commit()
     if output:
         output.write_bytes(data)
         click.echo(f"Wrote {output}", err=True)
@@ -142,3 +146,24 @@ def unalias(email):
 def relinked_summary(changed: dict) -> str:
     """How many records a relinking changed, in words (the pages say it the same way)."""
     return f"{changed['mash_records']:,} MASH records and {changed['early_help']:,} Early Help consultations relinked"
+
+
+@cohorts.command("purge-records")
+@click.option("--months", type=click.IntRange(min=1), default=None,
+              help="Keep this many months of records (default: RECORD_RETENTION_MONTHS).")
+@click.option("--yes", is_flag=True, help="Delete without asking.")
+@with_appcontext
+def purge_records(months, yes):
+    """Delete MASH records and Early Help consultations older than the retention period, all in one
+    transaction, and record it in the audit trail."""
+    months = months or current_app.config["RECORD_RETENTION_MONTHS"]
+    if not yes:
+        click.confirm(f"Delete every MASH record and Early Help consultation older than {months} months?", abort=True)
+    try:
+        result = services.purge_old_records(months)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"Deleted {result.mash_records} MASH record(s) and {result.early_help} Early Help consultation(s) "
+               f"from before {uk_date(result.cutoff)} (kept {months} months).")

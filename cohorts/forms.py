@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from core.forms import DayField, NumberField, WholeNumberField, choice_list
+from core.forms import DayField, NumberField, WholeNumberField, choice_list, single_line
 from core.timefmt import uk_date
 
 
@@ -32,7 +32,7 @@ def _required(what):
 
 class CohortForm(FlaskForm):
     name = StringField("Cohort name", widget=GovTextInput(), description="For example, autumn-2020",
-                       validators=[InputRequired("Enter a name for the cohort"),
+                       validators=[single_line, InputRequired("Enter a name for the cohort"),
                                    Length(max=100, message="The name must be 100 characters or fewer")])
     courses = SelectMultipleField("Courses that count as the training", widget=GovCheckboxesInput(),
                                   validators=[InputRequired("Choose at least one course")])
@@ -130,10 +130,10 @@ class AliasSearchForm(FlaskForm):
         csrf = False
 
     email = StringField("Referrer email to map", widget=GovTextInput(),
-                        validators=[InputRequired("Enter the referrer email to map"),
+                        validators=[single_line, InputRequired("Enter the referrer email to map"),
                                     Length(max=254, message="The email must be 254 characters or fewer")])
     q = StringField("Search the DSL register", widget=GovTextInput(), description="A name, an email or a school",
-                    validators=[InputRequired("Enter a name, an email or a school to search the register for"),
+                    validators=[single_line, InputRequired("Enter a name, an email or a school to search the register for"),
                                 Length(max=200, message="The search must be 200 characters or fewer")])
 
 

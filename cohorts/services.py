@@ -853,3 +853,45 @@ def mash_by_school(start: date | None = None, end: date | None = None) -> pd.Dat
         statement = statement.where(MashRecord.received_at < london_to_utc(end + timedelta(days=1), time(0)))
     named = _frame(statement, ["school_urn", "records"], replica=True)
     return named.dropna().astype({"school_urn": "int64", "records": "int64"})
+
+def record_report_export(cohort: Cohort, fmt: str, options: dict, source: str) -> None:
+    """Note in the audit trail that the outcome report of ``cohort`` (per-DSL rows included) left the
+    service, in which format and with which options. Flushes."""
+    audit.record("cohorts.report.exported", object_type="cohort", object_id=cohort.id,
+                 new={"cohort": cohort.name, "format": fmt, "source": source, **options})
+
+
+# -- retention ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    cutoff: datetime  # UTC: records received (consultations held) before this were deleted
+    mash_records: int
+    early_help: int
+
+
+def purge_old_records(months: int, now: datetime | None = None) -> RetentionResult:
+    """Delete every MASH record received, and every Early Help consultation held, more than
+    ``months`` months ago, in the caller's transaction, and record it in the audit trail.
+
+    Nothing else refers to these rows: a cohort's frozen membership is its DSLs (and their days at
+    risk), which stay; a report re-run after a purge counts only the records still held. Import
+    batches stay too, with the counts they had, so the trail of what was imported is kept."""
+    if months < 1:
+        raise ValueError("records are kept for at least one month")
+    from core.timefmt import months_before
+
+    cutoff = months_before(now or utcnow(), months)
+    cutoff_day = london_day(cutoff)
+    mash = db.session.execute(delete(MashRecord).where(MashRecord.received_at < cutoff)).rowcount
+    early_help = db.session.execute(delete(EarlyHelpConsultation).where(EarlyHelpConsultation.date < cutoff_day)).rowcount
+    audit.record("cohorts.records.purged", object_type="retention", object_id=months,
+                 new={"cutoff": cutoff, "months": months, "mash_records": mash, "early_help": early_help})
+    return RetentionResult(cutoff, mash, early_help)
+
+
+def london_day(moment: datetime) -> date:
+    from core.timefmt import to_london
+
+    return to_london(moment).date()

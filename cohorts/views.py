@@ -81,6 +81,8 @@ def cohort_export(cohort_id, fmt):
     cohort = db.get_or_404(Cohort, cohort_id)
     _form, options = _options()
     data = render(fmt, services.cohort_report(cohort, **options))
+    services.record_report_export(cohort, fmt, options, "web")
+    db.session.commit()
     return attachment(data, f"{cohort.name}-outcome-report.{fmt}", exports.CONTENT_TYPES[fmt])
 
 

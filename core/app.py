@@ -5,10 +5,11 @@ from pathlib import Path
 
 from flask import Flask, g, send_from_directory
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from core.auth import public
 from core.config import load_config
-from core.database import configure_sqlite
+from core.database import LARGEST_INTEGER, configure_sqlite
 from core.extensions import csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,9 +27,12 @@ def create_app(config: dict | None = None) -> Flask:
     configure_settings(app, config)
     register_extensions(app)
     configure_templates(app)
+    configure_routing(app)
     register_features(app)
     register_error_handlers(app)
     configure_security_headers(app)
+    configure_logging(app)
+    purge_expired_uploads(app)
     return app
 
 
@@ -55,6 +59,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     with app.app_context():
         configure_sqlite(db.engine)
+
+
+class StoredIdConverter(IntegerConverter):
+    """``<int:...>`` in a route matches only ids a database INTEGER can hold; a larger number is a
+    404 like any id that does not exist, never a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", LARGEST_INTEGER)
+        super().__init__(map, *args, **kwargs)
+
+
+def configure_routing(app: Flask) -> None:
+    app.url_map.converters["int"] = StoredIdConverter
 
 
 def configure_templates(app: Flask) -> None:
@@ -114,6 +131,21 @@ def register_features(app: Flask) -> None:
 
     for feature in (core.pages, core.mail, people, courses, materials, cohorts, trials, infoline):
         feature.init_app(app)
+
+
+def configure_logging(app: Flask) -> None:
+    """Invitation and calendar-feed tokens never reach a log (see core/logs.py)."""
+    from core.logs import redact_tokens_in_logs
+
+    redact_tokens_in_logs(app)
+
+
+def purge_expired_uploads(app: Flask) -> None:
+    """Import files left unconfirmed past IMPORT_UPLOAD_HOURS are deleted when the app starts (and
+    by ``flask imports purge``)."""
+    from core.uploads import purge_expired
+
+    purge_expired(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -16,15 +16,18 @@ from datetime import date, datetime
 
 from flask import current_app, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import delete, func, select
 
 from core.extensions import db
-from core.models import AuditError, AuditEvent
+from core.models import AuditError, AuditEvent, AuditPurge
+from core.timefmt import months_before, utcnow
 
 EVENT_NAME = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*\.[a-z][a-z_]*$")
 # Passed as ``user_id`` to say "whoever is signed in to this request" (nobody outside a request).
 SIGNED_IN_USER = object()
 
-__all__ = ["AuditError", "SIGNED_IN_USER", "client_address", "record", "signed_in_user_id"]
+__all__ = ["AuditError", "SIGNED_IN_USER", "changed", "client_address", "purge", "record", "record_change",
+           "refused_request", "signed_in_user_id", "values_of"]
 
 
 def record(event_name: str, *, object_type: str | None = None, object_id=None, old: dict | None = None,
@@ -40,6 +43,59 @@ def record(event_name: str, *, object_type: str | None = None, object_id=None, o
                      remote_addr=client_address(), old_values=_plain(old), new_values=_plain(new))
     db.session.add(row)
     db.session.flush()
+    return row
+
+
+def values_of(obj, names) -> dict:
+    """The attributes ``names`` of ``obj`` (None for a new object), to compare before and after a change."""
+    return {name: None if obj is None else getattr(obj, name) for name in names}
+
+
+def changed(before: dict, after: dict) -> tuple[dict, dict]:
+    """The values that differ between ``before`` and ``after``: (old, new), same keys."""
+    before, after = _plain(before) or {}, _plain(after) or {}
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+def record_change(event_name: str, *, object_type: str, object_id, before: dict, after: dict,
+                  always: bool = False) -> AuditEvent | None:
+    """Record ``event_name`` with only the values that changed; nothing when none did (unless ``always``)."""
+    old, new = changed(before, after)
+    if not new and not always:
+        return None
+    return record(event_name, object_type=object_type, object_id=object_id, old=old, new=new)
+
+
+def refused_request(code: int = 403) -> None:
+    """Record, in a transaction of its own, that this request was refused: its method, path and the
+    route it asked for (never its query string or form, which may hold personal data)."""
+    db.session.rollback()
+    record("core.request.refused", object_type="route", object_id=request.endpoint,
+           new={"status": code, "method": request.method, "path": request.path[:300]})
+    db.session.commit()
+
+
+def retention_cutoff(months: int, now=None):
+    """The time before which events are older than ``months`` (UTC)."""
+    return months_before(now or utcnow(), months)
+
+
+def purge(months: int, user_id=None) -> AuditPurge:
+    """Remove the events older than ``months`` months, recording the purge (and, as an event of its
+    own, that it happened). The database lets these deletions through and no others. Flushes; the
+    caller commits once."""
+    if months < 1:
+        raise AuditError("audit events are kept for at least one month")
+    cutoff = retention_cutoff(months)
+    count = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.occurred_at < cutoff))
+    row = AuditPurge(cutoff=cutoff, deleted=count, user_id=user_id)
+    db.session.add(row)
+    db.session.flush()
+    db.session.execute(delete(AuditEvent).where(AuditEvent.occurred_at < cutoff),
+                       execution_options={"synchronize_session": False})
+    record("core.audit.purged", object_type="audit_purge", object_id=row.id, user_id=user_id,
+           new={"cutoff": cutoff, "deleted": count, "months": months})
     return row
 
 

@@ -62,6 +62,32 @@ def load_config(instance_path: str, environ=None) -> dict:
         # gunicorn.conf.py gives gunicorn for the same front ends.
         "TRUSTED_PROXIES": trusted_proxies(env.get("FORWARDED_ALLOW_IPS", "127.0.0.1")),
         **mail_settings(instance_path, env, mode),
+        **limits_and_retention(instance_path, env),
+    }
+
+
+def _whole(env, name: str, default: int, minimum: int = 1) -> int:
+    text = (env.get(name) or "").strip()
+    try:
+        value = int(text) if text else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be {minimum} or more, not {value}")
+    return value
+
+
+def limits_and_retention(instance_path: str, env) -> dict:
+    """What an import may hold (checked before parsing), where uploads wait for confirmation, and how
+    long audit events and MASH and Early Help records are kept (see the README's Security section)."""
+    return {
+        "IMPORT_MAX_ROWS": _whole(env, "IMPORT_MAX_ROWS", 2_000_000),
+        "IMPORT_MAX_COLUMNS": _whole(env, "IMPORT_MAX_COLUMNS", 200),
+        "IMPORT_MAX_UNPACKED_MB": _whole(env, "IMPORT_MAX_UNPACKED_MB", 500),
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
+        "IMPORT_UPLOAD_HOURS": _whole(env, "IMPORT_UPLOAD_HOURS", 24),
+        "AUDIT_RETENTION_MONTHS": _whole(env, "AUDIT_RETENTION_MONTHS", 24),
+        "RECORD_RETENTION_MONTHS": _whole(env, "RECORD_RETENTION_MONTHS", 72),
     }
 
 
@@ -97,10 +123,13 @@ def trusted_proxies(setting: str) -> tuple | None:
 
 
 def engine_options(database_url: str, env) -> dict:
-    """Connection pool settings: SQLite needs none; PostgreSQL gets a bounded pool."""
+    """Connection pool settings: SQLite needs none; PostgreSQL gets a bounded pool. On both, a
+    database error's message leaves out the statement's values (``hide_parameters``): a logged
+    error never carries a calendar-feed token, an email or any other value a person sent."""
     if database_url.startswith("sqlite"):
-        return {}
+        return {"hide_parameters": True}
     return {
+        "hide_parameters": True,
         "pool_size": int(env.get("DB_POOL_SIZE", "5")),
         "max_overflow": int(env.get("DB_MAX_OVERFLOW", "5")),
         "pool_pre_ping": True,

@@ -6,6 +6,10 @@ from sqlalchemy import String, bindparam, event, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
+# The largest whole number an INTEGER column holds on every database the service runs on: forms and
+# imports refuse a larger one with a message rather than let the database fail.
+LARGEST_INTEGER = 2**31 - 1
+
 WRITE_LOCK_OPTION = "right_support_begin_immediate"
 SQLITE_CACHE_KIB = 131072
 

@@ -7,6 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import DecimalField, IntegerField, SelectChoice, StringField, SubmitField
 from wtforms.validators import ValidationError
 
+from core.database import LARGEST_INTEGER
 from core.timefmt import parse_day
 
 
@@ -15,6 +16,13 @@ def choice_list(values, labels=None, blank: str | None = None) -> list[SelectCho
     labels = labels or {}
     out = [SelectChoice("", blank)] if blank is not None else []
     return out + [SelectChoice(v, labels.get(v, v)) for v in values]
+
+
+def single_line(form, field) -> None:
+    """A one-line field refuses a line break (a browser's text box never sends one): a joining link or
+    a name with CR or LF in it would break the calendar files, CSV rows and emails it goes into."""
+    if isinstance(field.data, str) and ("\r" in field.data or "\n" in field.data):
+        raise ValidationError(f"{field.label.text} must be on one line: remove the line breaks")
 
 
 class WholeNumberField(IntegerField):
@@ -31,6 +39,9 @@ class WholeNumberField(IntegerField):
             except ValueError:
                 self.data = None
                 raise ValueError(self.invalid_message)
+            if abs(self.data) > LARGEST_INTEGER:
+                self.data = None
+                raise ValueError(f"{self.label.text} must be {LARGEST_INTEGER:,} or less")
         else:
             self.data = None
 

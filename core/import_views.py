@@ -1,13 +1,8 @@
 """Upload an import file, see what it would do, then confirm. Admins, evaluators and trainers
 (each sees only the kinds their role may import)."""
 
-import json
-import secrets
-import time
-from pathlib import Path
-
 import pandas as pd
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -16,13 +11,13 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectChoice, SubmitField
 from wtforms.validators import InputRequired
 
+from core import uploads
 from core.auth import ADMIN, EVALUATOR, TRAINER, roles_required
 from core.extensions import db
 from core.imports import MAX_ERRORS_SHOWN, apply_plan, import_kinds, kinds_for_role, plan_import
 from core.models import ImportBatch
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-UPLOAD_LIFETIME_SECONDS = 24 * 3600
 PREVIEW_ROWS = 20
 
 
@@ -42,41 +37,12 @@ class ConfirmForm(FlaskForm):
     submit = SubmitField("Import the file", widget=GovSubmitInput())
 
 
-def _upload_dir() -> Path:
-    folder = Path(current_app.instance_path) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _store(kind: str, filename: str, data: bytes) -> str:
-    folder = _upload_dir()
-    cutoff = time.time() - UPLOAD_LIFETIME_SECONDS
-    for old in folder.glob("*"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(16)
-    (folder / f"{token}.bin").write_bytes(data)
-    (folder / f"{token}.json").write_text(json.dumps({"kind": kind, "filename": filename, "user_id": current_user.id}))
-    return token
-
-
 def _load(token: str) -> tuple[dict, bytes]:
     """The upload this user made under ``token``; 404 for anyone else's or an expired one."""
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
+    found = uploads.load(token)
+    if found is None or found[0].get("user_id") != current_user.id:
         abort(404)
-    folder = _upload_dir()
-    meta_path, data_path = folder / f"{token}.json", folder / f"{token}.bin"
-    if not meta_path.exists() or not data_path.exists():
-        abort(404)
-    meta = json.loads(meta_path.read_text())
-    if meta.get("user_id") != current_user.id:
-        abort(404)
-    return meta, data_path.read_bytes()
-
-
-def _discard(token: str) -> None:
-    for suffix in (".bin", ".json"):
-        (_upload_dir() / f"{token}{suffix}").unlink(missing_ok=True)
+    return found
 
 
 def preview_tables(plan) -> list[dict]:
@@ -124,7 +90,7 @@ def upload():
         data = form.file.data.read()
         filename = (form.file.data.filename or "upload.csv").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
         plan = plan_import(kind, data, filename)
-        token = _store(kind.name, filename, data) if plan.ok else ""
+        token = uploads.store({"kind": kind.name, "filename": filename, "user_id": current_user.id}, data) if plan.ok else ""
         return _render_preview(plan, token)
     # Each role sees the recent imports of the kinds it may import, not everyone's.
     batches = db.session.scalars(select(ImportBatch).where(ImportBatch.kind.in_([k.name for k in kinds]))
@@ -142,11 +108,15 @@ def confirm():
     kind = _allowed_kind(meta["kind"])
     plan = plan_import(kind, data, meta["filename"])
     if not plan.ok:
-        # The register changed since the preview: show the new problems, write nothing.
+        # The register changed since the preview: show the new problems, write nothing, keep nothing.
+        uploads.discard(form.upload.data)
         return _render_preview(plan, "")
-    batch = apply_plan(plan, current_user.id, "web")
-    db.session.commit()
-    _discard(form.upload.data)
+    try:
+        batch = apply_plan(plan, current_user.id, "web")
+        db.session.commit()
+    finally:
+        # Written or not, the file is not kept: a failed import is uploaded again.
+        uploads.discard(form.upload.data)
     if batch is None:
         flash(f"Nothing to import from {plan.filename}: every row is already stored unchanged.", "success")
         return redirect(url_for("imports.upload"))

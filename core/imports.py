@@ -27,12 +27,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import any_, bindparam, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql
 
+from core import audit
 from core.bulk import bulk_insert
+from core.database import LARGEST_INTEGER
 from core.extensions import db
 from core.models import ImportBatch
 from core.timefmt import ISO_DAY_SHAPE, UK_DAY_SHAPE, utcnow
@@ -185,21 +187,78 @@ def kinds_for_role(role: str) -> list[ImportKind]:
 # -- reading ----------------------------------------------------------------------------------
 
 
-def read_table(data: bytes, filename: str) -> pd.DataFrame:
-    """Read a CSV or XLSX file into a frame of trimmed strings, headers normalised."""
+@dataclass(frozen=True)
+class ImportLimits:
+    """How much of a file the service will read, checked before any parsing (settings IMPORT_MAX_ROWS,
+    IMPORT_MAX_COLUMNS and IMPORT_MAX_UNPACKED_MB; see the README)."""
+
+    rows: int = 2_000_000
+    columns: int = 200
+    unpacked_bytes: int = 500 * 1024 * 1024  # an XLSX workbook's parts, once unzipped
+
+    @classmethod
+    def from_config(cls, config) -> "ImportLimits":
+        return cls(rows=config.get("IMPORT_MAX_ROWS", cls.rows), columns=config.get("IMPORT_MAX_COLUMNS", cls.columns),
+                   unpacked_bytes=config.get("IMPORT_MAX_UNPACKED_MB", cls.unpacked_bytes // 2**20) * 2**20)
+
+
+def current_limits() -> ImportLimits:
+    return ImportLimits.from_config(current_app.config) if has_app_context() else ImportLimits()
+
+
+def read_table(data: bytes, filename: str, limits: ImportLimits | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX file into a frame of trimmed strings, headers normalised. A file beyond
+    ``limits`` (the app's settings by default) is refused before it is parsed."""
+    limits = limits or current_limits()
     lower = filename.lower()
     is_zip = data[:4] == b"PK\x03\x04"
     if lower.endswith(".xlsx"):
         if not is_zip:
             raise RejectedFile([RowError(None, None, f"{filename} is not an Excel workbook (.xlsx).")])
-        frame = _read_xlsx(data, filename)
+        frame = _read_xlsx(data, filename, limits)
+        _refuse_nul_cells(frame)
     elif lower.endswith(".csv") or lower.endswith(".txt"):
         if is_zip or b"\x00" in data[:4096]:
             raise RejectedFile([RowError(None, None, f"{filename} is not a CSV text file.")])
+        _check_csv(data, filename, limits)
         frame = _read_csv(data, filename)
     else:
         raise RejectedFile([RowError(None, None, "Choose a CSV (.csv) or Excel (.xlsx) file.")])
     return _normalise_headers(frame)
+
+
+def _too_wide(filename: str, columns: int, limits: ImportLimits) -> RejectedFile:
+    return RejectedFile([RowError(1, None, f"{filename} has {columns:,} columns; the most this service reads is "
+                                           f"{limits.columns:,}. Remove the columns it does not need.")])
+
+
+def _check_csv(data: bytes, filename: str, limits: ImportLimits) -> None:
+    """Refuse a NUL byte anywhere, and a header row wider than the column limit, before parsing."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise RejectedFile([RowError(line, None, "contains a NUL character (byte 0), which a text file may not hold.")])
+    end = data.find(b"\n")
+    header = data if end < 0 else data[:end]
+    # Every comma counts, quoted or not: a generous upper bound, enough to refuse a file far too wide.
+    columns = header.count(b",") + 1
+    if columns > limits.columns:
+        raise _too_wide(filename, columns, limits)
+
+
+def _refuse_nul_cells(frame: pd.DataFrame) -> None:
+    """A NUL character in any cell a reader gave back is refused, naming the first. (A CSV's bytes are
+    checked whole before parsing; this is the net for a workbook, whose reader might pass one on.)"""
+    for position, column in enumerate(frame.columns):
+        if "\x00" in str(column):
+            raise RejectedFile([RowError(1, None, f"the heading of column {position + 1} contains a NUL character.")])
+        values = frame.iloc[:, position]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        found = values.astype(str).str.contains("\x00", regex=False)
+        if found.any():
+            row = int(np.flatnonzero(found.to_numpy())[0]) + FIRST_DATA_ROW
+            raise RejectedFile([RowError(row, str(column).strip()[:40], "contains a NUL character, which is not allowed.")])
 
 
 def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
@@ -231,16 +290,64 @@ def _parser_row(message: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _read_xlsx(data: bytes, filename: str) -> pd.DataFrame:
+def _check_workbook_size(data: bytes, filename: str, limits: ImportLimits) -> None:
+    """Refuse a workbook whose parts would unzip to more than the limit (a deflate bomb), from the
+    sizes its zip directory declares; zipfile never inflates a part beyond its declared size."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise RejectedFile([RowError(None, None, f"{filename} could not be read as an Excel workbook ({exc}).")])
+    if unpacked > limits.unpacked_bytes:
+        raise RejectedFile([RowError(None, None, f"{filename} unpacks to {unpacked / 2**20:,.0f} MB; the most this "
+                                                 f"service reads is {limits.unpacked_bytes / 2**20:,.0f} MB. "
+                                                 "Save it as CSV, or split it into smaller files.")])
+
+
+def _check_declared_size(sheet, filename: str, limits: ImportLimits) -> None:
+    """Refuse a sheet whose declared dimension (A1:XFD1048576, say) is beyond the limits."""
+    rows, columns = sheet.max_row or 0, sheet.max_column or 0
+    if columns > limits.columns:
+        raise _too_wide(filename, columns, limits)
+    if rows > limits.rows + 1:
+        raise _too_long(filename, rows - 1, limits)
+
+
+def _too_long(filename: str, rows: int, limits: ImportLimits) -> RejectedFile:
+    return RejectedFile([RowError(None, None, f"{filename} has {rows:,} rows or more; the most this service reads "
+                                              f"is {limits.rows:,}. Split it into smaller files.")])
+
+
+def _sheet_rows(sheet, filename: str, limits: ImportLimits) -> list[list[str]]:
+    """The sheet's rows as text, each as long as it really is, checked against the limits as they come."""
+    sheet.reset_dimensions()  # read what the sheet holds, not what it declares
+    rows = []
+    for row in sheet.iter_rows(values_only=True):
+        if len(row) > limits.columns:
+            raise _too_wide(filename, len(row), limits)
+        rows.append([_cell_text(value) for value in row])
+        if len(rows) > limits.rows + 1:
+            raise _too_long(filename, len(rows) - 1, limits)
+    return rows
+
+
+def _read_xlsx(data: bytes, filename: str, limits: ImportLimits) -> pd.DataFrame:
     from openpyxl import load_workbook
 
+    _check_workbook_size(data, filename, limits)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise RejectedFile([RowError(None, None, f"{filename} could not be read as an Excel workbook ({exc}).")])
     try:
         sheet = workbook.worksheets[0]
-        rows = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        _check_declared_size(sheet, filename, limits)
+        rows = _sheet_rows(sheet, filename, limits)
+    except RejectedFile:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a malformed sheet (bad XML, a NUL reference, an entity) is refused
+        raise RejectedFile([RowError(None, None, f"{filename} could not be read as an Excel workbook: "
+                                                 f"{str(exc)[:200]}.")]) from None
     finally:
         workbook.close()
     while rows and all(value == "" for value in rows[-1]):
@@ -248,6 +355,8 @@ def _read_xlsx(data: bytes, filename: str) -> pd.DataFrame:
     if not rows:
         raise RejectedFile([RowError(None, None, f"{filename} is empty.")])
     header, body = rows[0], rows[1:]
+    while header and header[-1] == "":
+        header.pop()
     width = len(header)
     body = [(row + [""] * width)[:width] for row in body]
     return pd.DataFrame(body, columns=header, dtype=str)
@@ -289,7 +398,7 @@ def validate(kind: ImportKind, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Ro
     """Turn the text of every declared column into typed values, collecting every error."""
     missing = [c.name for c in kind.columns if c.required and c.name not in raw.columns]
     if missing:
-        found = ", ".join(c for c in raw.columns if c) or "none"
+        found = _found_columns(raw.columns)
         return raw, [RowError(1, name, f"this required column is missing (columns found: {found}).") for name in missing]
 
     raw = raw.reset_index(drop=True)
@@ -326,6 +435,15 @@ def validate(kind: ImportKind, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Ro
                 errors.append(RowError(int(row["_row"]), keys[-1] if len(keys) == 1 else " + ".join(keys),
                                        f"the same key appears in row {int(first)}; each record may appear once."))
     return typed, sorted(errors, key=lambda e: (e.row or 0))
+
+
+def _found_columns(columns, shown: int = 12) -> str:
+    """The file's headings for a message: the first few, each cut short, and how many more."""
+    names = [name if len(name) <= 40 else name[:37] + "..." for name in (str(c) for c in columns) if name]
+    if not names:
+        return "none"
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more:,} more" if more > 0 else "")
 
 
 def _all_distinct(typed: pd.DataFrame, keys: list[str]) -> bool:
@@ -366,10 +484,14 @@ def parse_column(column: Column, text: pd.Series) -> tuple[pd.Series, Problems]:
 
 def _range_problems(column: Column, numbers: pd.Series) -> Problems:
     problems = []
+    maximum = column.maximum
+    if maximum is None and column.kind == "integer":
+        maximum = LARGEST_INTEGER
     if column.minimum is not None:
         problems.append((numbers.notna() & (numbers < column.minimum), f"'{{value}}' is less than {column.minimum:g}."))
-    if column.maximum is not None:
-        problems.append((numbers.notna() & (numbers > column.maximum), f"'{{value}}' is more than {column.maximum:g}."))
+    if maximum is not None:
+        shown = f"{maximum:,}" if isinstance(maximum, int) else f"{maximum:g}"
+        problems.append((numbers.notna() & (numbers > maximum), f"'{{value}}' is more than {shown}."))
     return problems
 
 
@@ -381,7 +503,15 @@ def _parse_text(column: Column, text: pd.Series, filled: pd.Series) -> tuple[pd.
         problems.append((filled & ~text.str.match(EMAIL_PATTERN), "'{value}' is not an email address."))
     if column.max_length:
         problems.append((filled & (text.str.len() > column.max_length), f"is longer than {column.max_length} characters."))
+    problems.append((filled & _has_line_break(text), "contains a line break; write it on one line."))
     return values, problems
+
+
+def _has_line_break(text: pd.Series) -> pd.Series:
+    """Which values hold a CR or LF: one pass in Arrow, so a million-row column costs milliseconds."""
+    values = pa.array(text, type=pa.string(), from_pandas=True)
+    found = pc.fill_null(pc.match_substring_regex(values, "[\r\n]"), False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=text.index)
 
 
 def _parse_number(column: Column, text: pd.Series, filled: pd.Series) -> tuple[pd.Series, Problems]:
@@ -396,7 +526,9 @@ def _parse_number(column: Column, text: pd.Series, filled: pd.Series) -> tuple[p
         return numbers.astype("Float64"), [(not_number, "'{value}' is not a number."), *_range_problems(column, numbers)]
     whole = numbers.notna() & (numbers % 1 != 0)
     problems = [(not_number | whole, "'{value}' is not a whole number."), *_range_problems(column, numbers)]
-    return numbers.where(numbers.notna() & (numbers % 1 == 0)).astype("Int64"), problems
+    # A number too large for Int64 is already refused above (the range); it is left out of the values.
+    castable = numbers.notna() & (numbers % 1 == 0) & (numbers.abs() <= 2**53)
+    return numbers.where(castable).astype("Int64"), problems
 
 
 def _parse_when(column: Column, text: pd.Series, filled: pd.Series) -> tuple[pd.Series, Problems]:
@@ -553,7 +685,9 @@ def apply_plan(plan: Plan, user_id: int | None, source: str) -> ImportBatch | No
     db.session.flush()
     plan.kind.write(plan.create, plan.update, batch)
     plan.kind.written(plan.create, plan.update)
-    db.session.flush()
+    audit.record("core.import.applied", object_type="import_batch", object_id=batch.id, user_id=user_id,
+                 new={"kind": batch.kind, "filename": batch.filename, "checksum": batch.checksum, "source": source,
+                      **plan.counts})
     return batch
 
 

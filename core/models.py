@@ -36,8 +36,9 @@ class ImportBatch(db.Model):
 
 class AuditEvent(db.Model):
     """One thing someone did, kept for good: who, what, to which object, when, from where, and the
-    values before and after. Rows are only ever added (core.audit.record); the app never changes or
-    removes one, and the database refuses an UPDATE (migration 0008)."""
+    values before and after. Rows are only ever added (core.audit.record); the app never changes one,
+    and the database refuses every UPDATE and every DELETE except a purge's (migration 0013): events
+    older than a recorded purge's cutoff, removed by core.audit.purge."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)  # one object's history
@@ -55,6 +56,20 @@ class AuditEvent(db.Model):
     remote_addr: Mapped[str | None] = mapped_column(String(45))
     old_values: Mapped[dict | None] = mapped_column(JSON)
     new_values: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AuditPurge(db.Model):
+    """One removal of old audit events (``flask audit purge``): when, up to which time, how many went,
+    and who ran it (null: the command line). Kept for good; the database deletes an audit event only
+    when it is older than a recorded purge's cutoff, and refuses a cutoff less than 28 days ago."""
+
+    __tablename__ = "audit_purges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purged_at: Mapped[datetime] = mapped_column(default=utcnow)  # UTC
+    cutoff: Mapped[datetime] = mapped_column()  # events that occurred before this (UTC) were removed
+    deleted: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
 
 
 class AuditError(RuntimeError):

@@ -50,13 +50,16 @@ def health():
 
 
 def init_app(app) -> None:
-    from core import import_views
+    from core import audit_views, import_views
     from core.cli import import_command
     from core.demo import demo_command
+    from core.uploads import imports_group
 
     app.register_blueprint(bp)
     app.register_blueprint(import_views.bp)
+    audit_views.init_app(app)
     app.cli.add_command(import_command)
+    app.cli.add_command(imports_group)
     app.cli.add_command(demo_command)
     add_nav_item(app, "core.home", "Home", {"admin", "trainer", "evaluator", "dsl", "infoline"}, order=0, section="core.home")
     add_nav_item(app, "imports.upload", "Imports", {ADMIN, EVALUATOR}, order=80, section="imports.")

@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from core.cli import DAY
+from core.extensions import db
 from core.spreadsheets import csv_cell
 from courses import services
 from courses.clock import as_dates
@@ -34,6 +35,8 @@ def due(on, fmt):
             record[name] = record[name].isoformat() if record[name] else None
         record["school_urn"] = int(record["school_urn"])
         rows.append(record)
+    services.record_clock_export({"on": on, "format": fmt}, len(rows), source="cli")
+    db.session.commit()
     if fmt == "json":
         json.dump(rows, sys.stdout, indent=1)
         sys.stdout.write("\n")

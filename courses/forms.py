@@ -25,7 +25,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from core.forms import WholeNumberField, choice_list
+from core.forms import WholeNumberField, choice_list, single_line
 from core.timefmt import impossible_day, parse_day
 from courses.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, MODE_LABELS, MODES, RENEWS, RENEWS_LABELS
 
@@ -55,8 +55,8 @@ def parse_time(text: str) -> time | None:
 class CourseTypeForm(FlaskForm):
     code = StringField("Code", widget=GovTextInput(), filters=[strip],
                        description="Lower-case letters, numbers and hyphens, as used in attendance files, like 'kcsie-update'",
-                       validators=[InputRequired("Enter a code"), Length(max=40, message="Code must be 40 characters or fewer")])
-    name = StringField("Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=200)])
+                       validators=[single_line, InputRequired("Enter a code"), Length(max=40, message="Code must be 40 characters or fewer")])
+    name = StringField("Name", widget=GovTextInput(), validators=[single_line, InputRequired("Enter a name"), Length(max=200)])
     validity_months = WholeNumberField("Valid for (months)", widget=GovTextInput(),
                                        invalid_message="Enter the number of months as a whole number",
                                        validators=[InputRequired("Enter the number of months as a whole number"),
@@ -94,16 +94,16 @@ class SessionForm(FlaskForm):
     course_type = SelectField("Course", widget=GovSelect(), validators=[InputRequired("Choose a course")])
     code = StringField("Session code (optional)", widget=GovTextInput(), filters=[strip],
                        description="Only needed to tell apart two sessions of one course on one day, like 'am' or 'pm'",
-                       validators=[Optional(), Length(max=40)])
+                       validators=[single_line, Optional(), Length(max=40)])
     mode = RadioField("How it is run", widget=GovRadioInput(), choices=choice_list(MODES, MODE_LABELS), default="online",
                       validators=[InputRequired("Choose online or in person")])
     joining_link = StringField("Joining link", widget=GovTextInput(), filters=[strip],
-                               description="For online sessions: the meeting link", validators=[
+                               description="For online sessions: the meeting link", validators=[single_line, 
                                    Optional(), Length(max=500), URL(message="Enter the joining link as a web address starting https://")])
     venue = StringField("Venue", widget=GovTextInput(), description="For sessions in person",
-                        validators=[Optional(), Length(max=200)])
+                        validators=[single_line, Optional(), Length(max=200)])
     address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), Length(max=500)])
-    district = StringField("District (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    district = StringField("District (optional)", widget=GovTextInput(), validators=[single_line, Optional(), Length(max=200)])
     capacity = WholeNumberField("Places", widget=GovTextInput(), default=30,
                                 invalid_message="Enter the number of places as a whole number",
                                 validators=[InputRequired("Enter the number of places as a whole number"),
@@ -167,13 +167,13 @@ for _n in range(1, PART_SLOTS + 1):
     setattr(SessionForm, f"part{_n}_date", StringField(f"Date of part {_n}" + (" (optional)" if _n > 1 else ""),
                                                        widget=GovTextInput(), filters=[strip],
                                                        description="For example, 17/9/2026",
-                                                       validators=[Optional(), Length(max=20)]))
+                                                       validators=[single_line, Optional(), Length(max=20)]))
     setattr(SessionForm, f"part{_n}_start", StringField("Starts", widget=GovTextInput(), filters=[strip],
                                                         description="For example, 09:30",
-                                                        validators=[Optional(), Length(max=10)]))
+                                                        validators=[single_line, Optional(), Length(max=10)]))
     setattr(SessionForm, f"part{_n}_end", StringField("Ends", widget=GovTextInput(), filters=[strip],
                                                       description="For example, 15:30",
-                                                      validators=[Optional(), Length(max=10)]))
+                                                      validators=[single_line, Optional(), Length(max=10)]))
 
 
 class BookOnBehalfForm(FlaskForm):
@@ -195,7 +195,7 @@ class WalkInForm(FlaskForm):
                         description="They must be on the DSL register",
                         # No format check: the address only has to be on the register, which the lookup
                         # says, and a format check refused register addresses such as the demo's .test ones.
-                        validators=[InputRequired("Enter the email address of the person who came"), Length(max=254)])
+                        validators=[single_line, InputRequired("Enter the email address of the person who came"), Length(max=254)])
     submit = SubmitField("Add to the register", widget=GovSubmitInput())
 
 
@@ -247,7 +247,7 @@ def attendee_confirm_form(unmatched_count: int, change_ids=(), formdata=None):
     for n in range(unmatched_count):
         setattr(AttendeeConfirmForm, f"pair_{n}", StringField(
             "Email on the register", widget=GovTextInput(), filters=[strip],
-            validators=[Optional(), Length(max=254)]))
+            validators=[single_line, Optional(), Length(max=254)]))
         setattr(AttendeeConfirmForm, f"attendee_{n}", HiddenField())
         setattr(AttendeeConfirmForm, f"proposed_{n}", HiddenField())
     for dsl_id in change_ids:

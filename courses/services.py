@@ -13,6 +13,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from core import audit
 from core.database import begin_writing, is_sqlite
 from core.extensions import db
 from core.frames import query_frame
@@ -57,9 +58,18 @@ def periods() -> Periods:
 
 def save_clock_settings(training_months: int, update_months: int, due_days: int) -> ClockSettings:
     settings = clock_settings()
+    before = audit.values_of(settings, CLOCK_FIELDS)
     settings.training_months, settings.update_months, settings.due_days = training_months, update_months, due_days
     db.session.flush()
+    audit.record_change("courses.clock_settings.changed", object_type="clock_settings", object_id=settings.id,
+                        before=before, after=audit.values_of(settings, CLOCK_FIELDS))
     return settings
+
+
+CLOCK_FIELDS = ("training_months", "update_months", "due_days")
+COURSE_TYPE_FIELDS = ("code", "name", "validity_months", "renews", "days")
+SESSION_FIELDS = ("course_type_id", "first_day", "code", "mode", "capacity", "trainer_id", "joining_link", "venue",
+                  "address", "district", "notes")
 
 
 def course_types() -> list[CourseType]:
@@ -76,12 +86,17 @@ def save_course_type(course_type: CourseType | None, *, code: str, name: str, va
     other = course_type_by_code(code)
     if other is not None and other is not course_type:
         raise CourseError("Another course type already has this code")
+    created = course_type is None
+    before = audit.values_of(course_type, COURSE_TYPE_FIELDS)
     if course_type is None:
         course_type = CourseType()
         db.session.add(course_type)
     course_type.code, course_type.name = code, name.strip()
     course_type.validity_months, course_type.renews, course_type.days = validity_months, renews, days
     db.session.flush()
+    audit.record_change("courses.course_type.created" if created else "courses.course_type.updated",
+                        object_type="course_type", object_id=course_type.id, before=before,
+                        after=audit.values_of(course_type, COURSE_TYPE_FIELDS))
     return course_type
 
 
@@ -113,6 +128,8 @@ def save_session(course_session: CourseSession | None, *, course_type: CourseTyp
         CourseSession.code.is_(None) if code is None else CourseSession.code == code))
     if clash is not None and clash is not course_session:
         raise CourseError("There is already a session of this course on this day with the same code; give this one a code such as 'pm'")
+    created = course_session is None
+    before = _session_values(course_session)
     if course_session is None:
         course_session = CourseSession(cancelled=False)
         db.session.add(course_session)
@@ -127,8 +144,18 @@ def save_session(course_session: CourseSession | None, *, course_type: CourseTyp
     course_session.parts = [SessionPart(starts_at=london_to_utc(p.day, p.starts), ends_at=london_to_utc(p.day, p.ends))
                             for p in parts]
     db.session.flush()
+    audit.record_change("courses.session.created" if created else "courses.session.updated", object_type="session",
+                        object_id=course_session.id, before=before, after=_session_values(course_session))
     promote_waitlist(course_session)
     return course_session
+
+
+def _session_values(course_session: CourseSession | None) -> dict:
+    """What the audit trail compares before and after a session is saved, its parts as UTC times."""
+    values = audit.values_of(course_session, SESSION_FIELDS)
+    values["parts"] = None if course_session is None else [
+        [part.starts_at.isoformat(), part.ends_at.isoformat()] for part in course_session.parts]
+    return values
 
 
 def has_attendance(course_session: CourseSession) -> bool:
@@ -143,6 +170,8 @@ def cancel_session(course_session: CourseSession) -> int:
     if has_attendance(course_session):
         raise CourseError("This session cannot be cancelled: attendance has been recorded for it")
     course_session.cancelled = True
+    audit.record("courses.session.cancelled", object_type="session", object_id=course_session.id,
+                 old={"cancelled": False}, new={"cancelled": True})
     told = list(db.session.scalars(select(Booking).options(joinedload(Booking.dsl)).where(
         Booking.session_id == course_session.id, Booking.status != "cancelled")))
     started = session_started(course_session)
@@ -313,8 +342,12 @@ def cancel_booking(booking: Booking, by_trainer: bool = False) -> list[Booking]:
         raise CourseError("This place cannot be cancelled: attendance has been recorded for it. "
                           "Change the attendance on the register instead.")
     _lock_session(booking.session)
+    old_status = booking.status
     booking.status, booking.waitlist_position = "cancelled", None
     db.session.flush()
+    audit.record("courses.booking.cancelled", object_type="booking", object_id=booking.id,
+                 old={"status": old_status}, new={"status": "cancelled", "by_trainer": by_trainer,
+                                                  "session_id": booking.session_id, "dsl_id": booking.dsl_id})
     if not session_started(booking.session):
         messages.queue_cancelled(booking, by_trainer)
     return promote_waitlist(booking.session)
@@ -402,22 +435,26 @@ def save_register(course_session: CourseSession, statuses: dict[int, str], recor
     """Record attendance for each DSL id in ``statuses`` (blank means not yet marked). Returns how many changed."""
     check_started(course_session)
     existing = {a.dsl_id: a for a in db.session.scalars(select(Attendance).where(Attendance.session_id == course_session.id))}
-    changed = 0
+    old, new = {}, {}
     now = utcnow()
     for dsl_id, status in statuses.items():
         if not status:
             continue
         attendance = existing.get(dsl_id)
+        if attendance is not None and attendance.status == status:
+            continue
+        old[str(dsl_id)], new[str(dsl_id)] = None if attendance is None else attendance.status, status
         if attendance is None:
             db.session.add(Attendance(session_id=course_session.id, dsl_id=dsl_id, status=status, recorded_at=now,
                                       recorded_by_id=recorded_by.id if recorded_by else None))
-            changed += 1
-        elif attendance.status != status:
+        else:
             attendance.status, attendance.recorded_at = status, now
             attendance.recorded_by_id = recorded_by.id if recorded_by else None
-            changed += 1
     db.session.flush()
-    return changed
+    if new:
+        # One event per save: each DSL's status before (null: not marked) and after, keyed by DSL id.
+        audit.record("courses.register.changed", object_type="session", object_id=course_session.id, old=old, new=new)
+    return len(new)
 
 
 def mark_everyone_attended(statuses: dict[int, str]) -> dict[int, str]:
@@ -543,6 +580,20 @@ def certificate_content(attendance: Attendance, council: str) -> CertificateCont
         person=attendance.dsl.name, school=attendance.dsl.school.name, course=s.title,
         dates=", ".join(uk_date(d) for d in days), status_line="attended", valid_until=uk_date(valid_until),
         council=council, reference=f"RS-{s.id}-{attendance.id}")
+
+
+def record_certificate_download(attendance: Attendance) -> None:
+    """Note in the audit trail that a certificate (a person's name, school and training) was downloaded."""
+    audit.record("courses.certificate.downloaded", object_type="attendance", object_id=attendance.id,
+                 new={"dsl_id": attendance.dsl_id, "session_id": attendance.session_id})
+
+
+def record_clock_export(filters: dict, rows: int, source: str = "web") -> None:
+    """Note in the audit trail that the training clock (names and emails) left the service: the
+    page's CSV download, or ``courses due`` (``source`` "cli")."""
+    audit.record("courses.training_clock.exported", object_type="training_clock",
+                 new={"filters": {name: value for name, value in filters.items() if value}, "rows": rows,
+                      "source": source})
 
 
 def feed_of(dsl: Dsl) -> CalendarFeed | None:

@@ -446,6 +446,8 @@ def clock_csv():
         frame = frame[frame["status"] == status]
     columns = ["name", "email", "role", "school_urn", "school_name", "district", "last_trained", "expires", "status",
                "last_updated", "update_expires", "update_status"]
+    services.record_clock_export(dict(zip(("district", "school", "status", "q"), _clock_filters())), len(frame))
+    db.session.commit()
     return _csv(columns, frame[columns].itertuples(index=False), "training-clock.csv")
 
 
@@ -630,5 +632,7 @@ def certificate(attendance_id):
     if attendance is None or attendance.status != "attended":
         abort(404)
     pdf = build_certificate(services.certificate_content(attendance, current_app.config["COUNCIL_NAME"]))
+    services.record_certificate_download(attendance)
+    db.session.commit()
     s = attendance.session
     return attachment(pdf, f"certificate-{s.course_type.code}-{s.first_day}.pdf", "application/pdf")

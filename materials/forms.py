@@ -17,7 +17,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
-from core.forms import choice_list
+from core.forms import choice_list, single_line
 from materials.content import (
     DECKS,
     EXTRA_FIELDS,
@@ -84,7 +84,7 @@ def _field(name: str, spec):
         validators.append(WordCount(*spec.words, noun))
     if spec.multiline:
         return TextAreaField(label, widget=GovTextArea(), description=spec.hint, validators=validators)
-    return StringField(label, widget=GovTextInput(), description=spec.hint, validators=validators)
+    return StringField(label, widget=GovTextInput(), description=spec.hint, validators=[single_line, *validators])
 
 
 class MaterialForm(FlaskForm):

@@ -13,7 +13,7 @@ from wtforms import BooleanField, PasswordField, RadioField, SelectField, String
 from wtforms.validators import Email, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.auth import ROLE_LABELS, ROLES
-from core.forms import NumberField, WholeNumberField, choice_list
+from core.forms import NumberField, WholeNumberField, choice_list, single_line
 from people.models import DSL_ROLES, PHASES
 from people.services import MIN_PASSWORD_LENGTH
 
@@ -24,7 +24,7 @@ def strip(value):
 
 class LoginForm(FlaskForm):
     email = StringField("Email address", widget=GovTextInput(),
-                        validators=[InputRequired("Enter your email address"), Length(max=254)])
+                        validators=[single_line, InputRequired("Enter your email address"), Length(max=254)])
     password = PasswordField("Password", widget=GovPasswordInput(),
                              validators=[InputRequired("Enter your password"), Length(max=200)])
     submit = SubmitField("Sign in", widget=GovSubmitInput())
@@ -53,7 +53,7 @@ class SchoolForm(FlaskForm):
                        validators=[InputRequired("Enter the URN as a whole number"),
                                    NumberRange(min=1, message="URN must be a positive whole number")])
     name = StringField("School name", widget=GovTextInput(),
-                       validators=[InputRequired("Enter the school name"), Length(max=200, message="Name must be 200 characters or fewer")])
+                       validators=[single_line, InputRequired("Enter the school name"), Length(max=200, message="Name must be 200 characters or fewer")])
     pupils = WholeNumberField("Pupils on roll", widget=GovTextInput(),
                               invalid_message="Enter the number of pupils as a whole number",
                           validators=[InputRequired("Enter the number of pupils as a whole number"),
@@ -65,15 +65,15 @@ class SchoolForm(FlaskForm):
                                            NumberRange(min=0, max=100, message="Free school meals must be between 0 and 100")])
     phase = SelectField("Phase", widget=GovSelect(), choices=choice_list(PHASES, blank="Not known"),
                         validators=[Optional()])
-    district = StringField("District", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    district = StringField("District", widget=GovTextInput(), validators=[single_line, Optional(), Length(max=200)])
     submit = SubmitField("Save school", widget=GovSubmitInput())
 
 
 class DslForm(FlaskForm):
     name = StringField("Full name", widget=GovTextInput(),
-                       validators=[InputRequired("Enter the person's full name"), Length(max=200)])
+                       validators=[single_line, InputRequired("Enter the person's full name"), Length(max=200)])
     email = StringField("Work email address", widget=GovTextInput(), filters=[strip],
-                        validators=[InputRequired("Enter a work email address"),
+                        validators=[single_line, InputRequired("Enter a work email address"),
                                     Email("Enter an email address in the correct format, like name@school.example.org",
                                           check_deliverability=False),
                                     Length(max=254)])
@@ -88,11 +88,11 @@ class DslForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = StringField("Email address", widget=GovTextInput(), filters=[strip],
-                        validators=[InputRequired("Enter an email address"),
+                        validators=[single_line, InputRequired("Enter an email address"),
                                     Email("Enter an email address in the correct format, like name@council.example.org",
                                           check_deliverability=False),
                                     Length(max=254)])
-    name = StringField("Full name", widget=GovTextInput(), validators=[InputRequired("Enter the person's name"), Length(max=200)])
+    name = StringField("Full name", widget=GovTextInput(), validators=[single_line, InputRequired("Enter the person's name"), Length(max=200)])
     role = RadioField("Role", widget=GovRadioInput(), choices=choice_list(ROLES, ROLE_LABELS),
                       validators=[InputRequired("Choose a role")])
     submit = SubmitField("Add user and create invitation link", widget=GovSubmitInput())
@@ -106,7 +106,7 @@ class UserForm(FlaskForm):
 
 
 class UserEditForm(FlaskForm):
-    name = StringField("Full name", widget=GovTextInput(), validators=[InputRequired("Enter the person's name"), Length(max=200)])
+    name = StringField("Full name", widget=GovTextInput(), validators=[single_line, InputRequired("Enter the person's name"), Length(max=200)])
     role = RadioField("Role", widget=GovRadioInput(), choices=choice_list(ROLES, ROLE_LABELS),
                       validators=[InputRequired("Choose a role")])
     active = BooleanField("Account is active", widget=GovCheckboxInput(),

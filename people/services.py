@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from core import audit
 from core.auth import ROLES
 from core.database import begin_writing
 from core.events import register_changed
@@ -109,6 +110,8 @@ def create_user(email: str, role: str, name: str = "", password: str | None = No
                 password_hash=hash_password(password) if password else None, active=True, session_version=1)
     db.session.add(user)
     db.session.flush()
+    audit.record("people.user.created", object_type="user", object_id=user.id,
+                 new={"email": user.email, "name": user.name, "role": role})
     return user
 
 
@@ -117,8 +120,20 @@ def update_user(user: User, name: str, role: str, active: bool) -> None:
         raise AccountError(f"Role must be one of {', '.join(ROLES)}")
     if user.role != role or (user.active and not active):
         end_all_sessions(user)
+    before = audit.values_of(user, ("name", "role", "active"))
     user.name, user.role, user.active = name.strip(), role, active
     db.session.flush()
+    _record_user_changes(user, before)
+
+
+def _record_user_changes(user: User, before: dict) -> None:
+    """A role change, a disabling (or enabling) and a new name are each an event of their own."""
+    for names, event in ((("role",), "people.user.role_changed"), (("name",), "people.user.renamed")):
+        audit.record_change(event, object_type="user", object_id=user.id, before={n: before[n] for n in names},
+                            after=audit.values_of(user, names))
+    if before["active"] != user.active:
+        audit.record("people.user.enabled" if user.active else "people.user.disabled", object_type="user",
+                     object_id=user.id, old={"active": before["active"]}, new={"active": user.active})
 
 
 def set_password(user: User, password: str) -> None:
@@ -152,10 +167,13 @@ def invite(user: User, created_by: User | None, days: int = 7) -> str:
     for old in db.session.scalars(select(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None))):
         old.used_at = now
     token = secrets.token_urlsafe(32)
-    db.session.add(Invitation(user_id=user.id, token_hash=_token_hash(token),
-                              created_by_id=created_by.id if created_by else None,
-                              expires_at=now + timedelta(days=days)))
+    invitation = Invitation(user_id=user.id, token_hash=_token_hash(token),
+                            created_by_id=created_by.id if created_by else None, expires_at=now + timedelta(days=days))
+    db.session.add(invitation)
     db.session.flush()
+    # The token itself is never recorded: the trail names the account and when the link expires.
+    audit.record("people.invitation.created", object_type="user", object_id=user.id,
+                 new={"email": user.email, "expires_at": invitation.expires_at})
     return token
 
 
@@ -272,6 +290,8 @@ def save_school(school: School | None, *, urn: int, name: str, pupils: int, fsm_
     other = school_by_urn(urn)
     if other is not None and other is not school:
         raise AccountError("Another school already has this URN")
+    created = school is None
+    before = audit.values_of(school, SCHOOL_FIELDS)
     if school is None:
         school = School()
         db.session.add(school)
@@ -279,7 +299,13 @@ def save_school(school: School | None, *, urn: int, name: str, pupils: int, fsm_
     school.fsm_percent, school.phase = fsm_percent, phase or None
     school.district = (district or "").strip() or None
     db.session.flush()
+    audit.record_change("people.school.created" if created else "people.school.updated", object_type="school",
+                        object_id=school.id, before=before, after=audit.values_of(school, SCHOOL_FIELDS))
     return school
+
+
+SCHOOL_FIELDS = ("urn", "name", "pupils", "fsm_percent", "phase", "district")
+DSL_FIELDS = ("email", "name", "role", "school_id")
 
 
 def dsl_by_email(email: str) -> Dsl | None:
@@ -292,11 +318,14 @@ def save_dsl(dsl: Dsl | None, *, email: str, name: str, school: School, role: st
     if other is not None and other is not dsl:
         raise AccountError("Another DSL on the register already has this email address")
     before = None if dsl is None else dsl.email
+    values_before = audit.values_of(dsl, DSL_FIELDS)
     if dsl is None:
         dsl = Dsl()
         db.session.add(dsl)
     dsl.email, dsl.name, dsl.school, dsl.role = email, name.strip(), school, role
     db.session.flush()
+    audit.record_change("people.dsl.created" if before is None else "people.dsl.updated", object_type="dsl",
+                        object_id=dsl.id, before=values_before, after=audit.values_of(dsl, DSL_FIELDS))
     if before != email:
         # Records carrying the old or the new email now link differently; features that link
         # records to the register relink them in this transaction.

@@ -12,7 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from core.forms import DayField, NumberField, WholeNumberField, choice_list
+from core.forms import DayField, NumberField, WholeNumberField, choice_list, single_line
 from trials import allocation as algorithm
 from trials import plans
 from trials import power as calc
@@ -81,7 +81,7 @@ class PowerForm(FlaskForm):
 
 class AllocationForm(FlaskForm):
     name = StringField("Name of the allocation", widget=GovTextInput(), description="For example, trial-2027",
-                       validators=[InputRequired("Enter a name for the allocation"),
+                       validators=[single_line, InputRequired("Enter a name for the allocation"),
                                    Length(max=100, message="The name must be 100 characters or fewer")])
     design = RadioField("Design", widget=GovRadioInput(), default="parallel",
                         choices=choice_list(("parallel", "stepped-wedge"), {
@@ -92,10 +92,10 @@ class AllocationForm(FlaskForm):
                                  description="Schools are randomised separately within each combination of "
                                              "these; choose none to randomise all schools together")
     arms = StringField("Arms (parallel arms only)", widget=GovTextInput(), default="control,intervention",
-                       description="Names separated by commas, the comparison arm first")
+                       description="Names separated by commas, the comparison arm first", validators=[single_line])
     waves = StringField("Waves (stepped wedge only)", widget=GovTextInput(),
                         description="How many, like 3, or their names in the order they are trained, "
-                                    "like autumn-2027,spring-2028,summer-2028")
+                                    "like autumn-2027,spring-2028,summer-2028", validators=[single_line])
     seed = WholeNumberField("Seed", widget=GovTextInput(),
                             invalid_message="Enter the seed as a whole number, like 2027",
                             description="A whole number. With the register, it reproduces the allocation: "
@@ -129,7 +129,7 @@ class PlanForm(FlaskForm):
     """A draft analysis plan's choices; its name is given only when it is made (``named``)."""
 
     name = StringField("Name of the plan", widget=GovTextInput(), description="For example, trial-2027 plan",
-                       validators=[InputRequired("Enter a name for the plan"),
+                       validators=[single_line, InputRequired("Enter a name for the plan"),
                                    Length(max=100, message="The name must be 100 characters or fewer")])
     allocation_id = SelectField("Allocation the plan analyses", widget=GovSelect(), coerce=int,
                                 validators=[InputRequired("Choose the allocation the plan analyses")])

@@ -12,6 +12,8 @@ POLICY = {
     "core.health": {"GET": "public"},
     "imports.upload": {"GET": IMPORTERS, "POST": IMPORTERS},
     "imports.confirm": {"POST": IMPORTERS},
+    "audit.trail": {"GET": {"admin"}},
+    "audit.trail_csv": {"GET": {"admin"}},
     "mail.outbox": {"GET": {"admin"}},
     "mail.retry": {"POST": {"admin"}},
     "mail.development": {"GET": {"admin"}},
