@@ -58,4 +58,4 @@ def demo_command(seed, skip_if_loaded):
         raise
     db.session.commit()
     click.echo(f"Loaded the demo county ({', '.join(steps)}). Sign in as admin@demo.test, trainer@demo.test, "
-               "evaluator@demo.test or dsl@demo.test with the password demo-password.")
+               "evaluator@demo.test or dsl@demo.test with the password demo-county-password.")

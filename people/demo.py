@@ -7,7 +7,7 @@ from core.timefmt import utcnow
 from people.models import Dsl, School
 from people.services import create_user
 
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-county-password"
 DEMO_ACCOUNTS = (
     ("admin@demo.test", "admin", "Alex Admin"),
     ("trainer@demo.test", "trainer", "Tara Trainer"),

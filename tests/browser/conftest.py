@@ -22,7 +22,7 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-county-password"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
@@ -57,7 +57,7 @@ def live_server(tmp_path_factory):
         # Production settings, but for one: the browser reaches the server over plain HTTP on
         # loopback, where a Secure cookie would not come back (in production TLS ends at the proxy).
         env = {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SESSION_COOKIE_SECURE": "0",
-               "DATABASE_URL": database_url, "SECRET_KEY": "browser-tests", "COUNCIL_NAME": "Demo County Council"}
+               "DATABASE_URL": database_url, "SECRET_KEY": "browser-tests-" + "x" * 32, "COUNCIL_NAME": "Demo County Council"}
         flask_command(env, "db", "upgrade")
         flask_command(env, "demo")
         with gunicorn_server(env, tmp, workers=2) as (base, _):

@@ -130,7 +130,7 @@ def test_pages_work_without_javascript(browser, live_server):
         page = context.new_page()
         page.goto("/login")
         page.get_by_label("Email address").fill("admin@demo.test")
-        page.get_by_label("Password", exact=True).fill("demo-password")
+        page.get_by_label("Password", exact=True).fill("demo-county-password")
         follow(page.get_by_role("button", name="Sign in"))
         follow(page.get_by_role("navigation", name="Menu").get_by_role("link", name="Schools"))
         page.get_by_label("Search by name or URN").fill("primary")
