@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.http import next_code
+from people.demo import DEMO_TOTP_SECRET
 from tests.support import flask_command, fresh_database, gunicorn_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,14 +98,23 @@ def sign_in(new_page):
 
     def go(email, password=DEMO_PASSWORD):
         page = new_page()
-        page.goto("/login")
-        page.get_by_label("Email address").fill(email)
-        page.get_by_label("Password", exact=True).fill(password)
-        follow(page.get_by_role("button", name="Sign in"))
-        assert "/login" not in page.url, f"sign-in failed for {email}"
+        sign_in_here(page, email, password)
         return page
 
     return go
+
+
+def sign_in_here(page, email: str, password: str = DEMO_PASSWORD, totp_secret: str = DEMO_TOTP_SECRET) -> None:
+    """Sign in through the /login form on ``page``, and with a code from the app where the account has
+    one (the demo admin and evaluator do)."""
+    page.goto("/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    follow(page.get_by_role("button", name="Sign in"))
+    if page.url.endswith("/login/code"):
+        page.get_by_label("Code").fill(next_code(totp_secret))
+        follow(page.get_by_role("button", name="Continue"))
+    assert "/login" not in page.url, f"sign-in failed for {email}"
 
 
 def follow(locator) -> None:
