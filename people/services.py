@@ -14,7 +14,7 @@ from zxcvbn import zxcvbn
 
 from core.audit import record
 from core.auth import ADMIN, EVALUATOR, ROLES
-from core.database import begin_writing
+from core.database import begin_writing, is_sqlite
 from core.events import register_changed
 from core.extensions import db
 from core.paging import paginate
@@ -99,6 +99,7 @@ def record_sign_in(user: User, method: str = "password") -> None:
 def record_failed_sign_in(email: str, step: str = "password") -> None:
     """Add a failed sign-in to the audit trail. The account is named when it exists; an email address
     that matches no account is not kept (people type passwords into the email box)."""
+    begin_writing(db.session)  # as in record_sign_in
     user = find_user(email)
     if user is None:
         reason = "unknown account"
@@ -169,7 +170,9 @@ def verify_second_step(user: User, code: str, allow_recovery: bool = True) -> st
     if not user.mfa_enrolled:
         return None
     begin_writing(db.session)
-    db.session.refresh(user)  # the last step accepted, as it stands under the write lock
+    # The last step accepted, as it stands under the write lock (SQLite) or the row's lock (PostgreSQL):
+    # two requests racing with one code cannot both pass.
+    db.session.refresh(user, with_for_update=not is_sqlite(db.session))
     step = mfa.matching_step(user.totp_secret, code, user.totp_last_step)
     if step is not None:
         user.totp_last_step = step

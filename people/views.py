@@ -109,11 +109,13 @@ def login_code():
             form.code.errors.append("The code is not right. Enter the code your app shows now, or a recovery code "
                                     "you have not used before")
         else:
+            db.session.commit()  # the code is spent before anything else happens
+            response = _complete_sign_in(user, f"password+{method}", session["pending_sign_in"]["next"])
             if method == "recovery_code":
                 left = services.recovery_codes_left(user)
                 flash(f"You signed in with a recovery code. It cannot be used again: you have {left} left. "
                       "If you have lost your phone, ask an admin to reset your two-step sign-in.", "info")
-            return _complete_sign_in(user, f"password+{method}", session["pending_sign_in"]["next"])
+            return response
     return render_template("people/login_code.html", form=form)
 
 
@@ -135,6 +137,7 @@ def login_enrol():
         except AccountError as error:
             form.code.errors.append(str(error))
         else:
+            db.session.commit()
             _complete_sign_in(user, "password+totp", pending["next"])
             return render_template("people/recovery_codes.html", codes=codes, next_url=pending["next"], new=True)
     return render_template("people/enrol.html", form=form, **_enrolment(user, pending["secret"]),

@@ -60,8 +60,9 @@ def live_server(tmp_path_factory):
         # loopback, where a Secure cookie would not come back (in production TLS ends at the proxy).
         env = {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SESSION_COOKIE_SECURE": "0",
                "DATABASE_URL": database_url, "SECRET_KEY": "browser-tests-" + "x" * 32, "COUNCIL_NAME": "Demo County Council"}
-        flask_command(env, "db", "upgrade")
-        flask_command(env, "demo")
+        # The commands need a public address too; the server's is its own (gunicorn_server sets it).
+        flask_command({**env, "PUBLIC_URL": "http://127.0.0.1"}, "db", "upgrade")
+        flask_command({**env, "PUBLIC_URL": "http://127.0.0.1"}, "demo")
         with gunicorn_server(env, tmp, workers=2) as (base, _):
             yield base
 

@@ -21,7 +21,7 @@ def _password_step(page, email: str, password: str = PASSWORD) -> None:
 
 
 def _code_step(page, code: str) -> None:
-    page.get_by_label("Code").fill(code)
+    page.get_by_role("textbox", name=re.compile("^Code")).fill(code)
     follow(page.get_by_role("button", name="Continue"))
 
 
