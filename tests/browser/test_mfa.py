@@ -7,7 +7,7 @@ import time
 
 import pyotp
 
-from tests.browser.conftest import follow
+from tests.browser.conftest import SCREENSHOTS, follow
 
 NEW_ADMIN = "second.admin@council.example.org"
 PASSWORD = "a kettle, two lamps and a canoe"
@@ -30,6 +30,14 @@ def _sign_out(page) -> None:
     assert "You have signed out" in page.content()
 
 
+def _fits_a_phone(page, name: str) -> None:
+    """At a phone's width the page (the QR code and the key included) does not scroll sideways."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def test_enrol_sign_out_sign_in_with_a_code_and_with_a_recovery_code_once(sign_in, new_page, check_page):
     admin = sign_in("admin@demo.test")
     admin.goto("/admin/users/new")
@@ -50,12 +58,14 @@ def test_enrol_sign_out_sign_in_with_a_code_and_with_a_recovery_code_once(sign_i
     assert page.url.endswith("/login/set-up-app")
     assert page.locator(".app-qr svg").count() == 1
     check_page(page, "mfa-set-up")
+    _fits_a_phone(page, "mfa-set-up-phone")
     page.get_by_text("I cannot scan the QR code").click()
     secret = "".join(page.locator("#totp-secret").inner_text().split())
     app = pyotp.TOTP(secret)
     _code_step(page, app.now())
     assert "Save your recovery codes" in page.content()
     check_page(page, "mfa-recovery-codes")
+    _fits_a_phone(page, "mfa-recovery-codes-phone")
     codes = re.findall(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", page.locator("#recovery-codes").inner_text())
     assert len(codes) == 10
     follow(page.get_by_role("link", name="I have saved my recovery codes"))
