@@ -95,7 +95,9 @@ def flask(env: dict, *args: str, check=True, capture=True) -> subprocess.Complet
 
 
 def app_env(database_url: str) -> dict:
-    return {**os.environ, "RIGHT_SUPPORT_ENV": "development", "DATABASE_URL": database_url, "SECRET_KEY": "bench"}
+    # The key and public address also satisfy production, which the busy-morning server runs in.
+    return {**os.environ, "RIGHT_SUPPORT_ENV": "development", "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench-" + "x" * 32, "PUBLIC_URL": "http://127.0.0.1"}
 
 
 def make_app(database_url: str):

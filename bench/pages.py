@@ -22,6 +22,7 @@ from sqlalchemy import event, insert, select
 
 from bench.generate import FULL
 from bench.harness import Databases, Result, app_env, flask, make_app
+from core.sessions import stamps
 
 SMALL_SESSIONS, SMALL_REGISTER = 10, 5
 FULL_REGISTER = 200
@@ -132,6 +133,7 @@ def _site(label: str, database_url: str, sessions: int, register: int, seed: int
     with client.session_transaction() as cookie:
         cookie["_user_id"] = user_id
         cookie["_fresh"] = True
+        cookie.update(stamps())
     for url in pages.values():
         for _ in range(WARM_UP):
             assert client.get(url).status_code == 200, url

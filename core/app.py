@@ -3,14 +3,14 @@
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, send_from_directory
+from flask import Flask, g, send_from_directory, session
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
 from core.auth import public
 from core.config import load_config
 from core.database import LARGEST_INTEGER, configure_sqlite
-from core.extensions import csrf, db, login_manager, mail, migrate
+from core.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 GOVUK_DIST = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
@@ -41,7 +41,9 @@ def configure_settings(app: Flask, overrides: dict | None) -> None:
     if overrides and overrides.get("TESTING"):
         # Tests run on production defaults, whatever the shell's environment says; a test that
         # needs another setting passes it in ``overrides`` and says why.
-        environ = {"RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": overrides.get("SECRET_KEY") or "tests-only-secret"}
+        # Its key and public address stand in for the ones production requires (overrides may replace them).
+        environ = {"RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": "tests-only-secret-" + "x" * 32,
+                   "PUBLIC_URL": "http://localhost", "RATELIMIT_STORAGE_URI": "memory://"}
     app.config.update(load_config(app.instance_path, environ))
     if overrides:
         app.config.update(overrides)
@@ -53,10 +55,15 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     mail.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "people.login"
     login_manager.login_message = "Sign in to see this page."
     login_manager.login_message_category = "info"
+    # Before anything reads who is signed in: a sign-in that has lasted too long has ended.
+    from core import sessions
+
+    sessions.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
 
@@ -170,6 +177,17 @@ def csp_nonce() -> str:
     return nonce
 
 
+# Browsers reach production over HTTPS only, for a year, on this host and any below it.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
+def _private() -> bool:
+    """Whether this answer must never be kept by a browser or a proxy: every answer to a signed-in
+    person (every page and every export is made for them) and any answer while a sign-in is half done.
+    The cookie is enough to tell: no database look-up for a stylesheet."""
+    return bool(session.get("_user_id") or session.get("pending_sign_in"))
+
+
 def configure_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response):
@@ -180,4 +198,9 @@ def configure_security_headers(app: Flask) -> None:
             response.headers.add("Content-Security-Policy",
                                  CONTENT_SECURITY_POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else ""))
         response.headers.extend([(name, value) for name, value in SECURITY_HEADERS if name.lower() not in present])
+        if app.config.get("HSTS"):
+            response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+        if _private():
+            # Personal pages and exports stay off shared computers' disks and out of proxies' caches.
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -2,9 +2,12 @@
 
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 DEVELOPMENT_SECRET = "development-only-secret-key"
+# The shortest SECRET_KEY production accepts: it signs every session cookie and form token.
+MIN_SECRET_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -21,7 +24,8 @@ def load_config(instance_path: str, environ=None) -> dict:
     """Build the settings mapping from environment variables.
 
     ``RIGHT_SUPPORT_ENV`` is ``production`` (default), ``development`` or ``testing``.
-    Outside development and testing a ``SECRET_KEY`` must be given.
+    Outside development and testing a ``SECRET_KEY`` of at least 32 characters and a ``PUBLIC_URL``
+    must be given.
     """
     env = os.environ if environ is None else environ
     mode = env.get("RIGHT_SUPPORT_ENV", "production").strip().lower()
@@ -35,6 +39,11 @@ def load_config(instance_path: str, environ=None) -> dict:
                 "(python -c 'import secrets; print(secrets.token_hex(32))')."
             )
         secret = DEVELOPMENT_SECRET
+    if mode == "production" and len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters long; this one has {len(secret)}. "
+            "Make one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     database_url = env.get("DATABASE_URL") or "sqlite:///" + str(Path(instance_path) / "right-support.db")
     secure_cookies = _flag(env.get("SESSION_COOKIE_SECURE"), default=mode == "production")
     return {
@@ -48,11 +57,10 @@ def load_config(instance_path: str, environ=None) -> dict:
         "SERVICE_NAME": "Right Support",
         # Uploads: the whole request is capped; an import file may use nearly all of it.
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024,
-        "SESSION_COOKIE_SECURE": secure_cookies,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": secure_cookies,
-        "REMEMBER_COOKIE_HTTPONLY": True,
+        **session_settings(env, secure_cookies),
+        # Strict-Transport-Security on every answer: production is only ever reached over HTTPS.
+        "HSTS": mode == "production",
+        **sign_in_settings(env),
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "INVITATION_DAYS": int(env.get("INVITATION_DAYS", "7")),
@@ -91,10 +99,55 @@ def limits_and_retention(instance_path: str, env) -> dict:
     }
 
 
+def _whole(env, name: str, default: int, low: int = 1) -> int:
+    text = (env.get(name) or "").strip() or str(default)
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
+    if value < low:
+        raise ConfigError(f"{name} must be {low} or more, not {value}")
+    return value
+
+
+def session_settings(env, secure_cookies: bool) -> dict:
+    """The session cookie and how long a sign-in lasts. A Secure cookie carries the ``__Host-``
+    prefix, so browsers keep it only for this host, over HTTPS, on every path (no Domain, Path=/)."""
+    return {
+        "SESSION_COOKIE_NAME": "__Host-session" if secure_cookies else "session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # A sign-in ends this long after it began, however busy (absolute lifetime) ...
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_whole(env, "SESSION_LIFETIME_HOURS", 12)),
+        # ... and after this long without a request (inactivity timeout).
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=_whole(env, "SESSION_IDLE_MINUTES", 30)),
+    }
+
+
+def sign_in_settings(env) -> dict:
+    """Throttling of sign-in and the other places a secret is guessed (core/ratelimit.py)."""
+    return {
+        # memory:// keeps counts in each worker; redis://host:6379/0 shares them between workers and servers.
+        "RATELIMIT_STORAGE_URI": (env.get("RATELIMIT_STORAGE_URI") or "").strip() or "memory://",
+        "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED"), default=True),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_KEY_PREFIX": "right-support",
+    }
+
+
 def mail_settings(instance_path: str, env, mode: str) -> dict:
     """SMTP settings (core/mail). With no MAIL_SERVER, development keeps each message as an .eml
     file in instance/mail; production keeps them queued in the database until a server is set."""
     server = env.get("MAIL_SERVER", "").strip()
+    public_url = (env.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if mode == "production" and not public_url.startswith(("https://", "http://")):
+        raise ConfigError("PUBLIC_URL must be set in production to the address people reach the service at, "
+                          "like https://rightsupport.example.gov.uk: links in messages start with it.")
     return {
         "MAIL_SERVER": server,
         "MAIL_PORT": int(env.get("MAIL_PORT") or "25"),
@@ -104,10 +157,10 @@ def mail_settings(instance_path: str, env, mode: str) -> dict:
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or "Right Support <no-reply@localhost>",
         "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT") or "10"),
         "MAIL_FOLDER": str(Path(instance_path) / "mail") if not server and mode == "development" else "",
-        # Where people reach the service, e.g. https://rightsupport.example.gov.uk: links in messages start
-        # with it. Unset, a message queued by a page links to that page's own address, and one queued by a
-        # command (reminders from cron) to http://127.0.0.1:5000.
-        "PUBLIC_URL": (env.get("PUBLIC_URL") or "").strip().rstrip("/"),
+        # Where people reach the service, e.g. https://rightsupport.example.gov.uk: links in messages and
+        # calendar feed addresses start with it, never with the Host a request names. Required in
+        # production; unset in development, links start with http://127.0.0.1:5000.
+        "PUBLIC_URL": public_url,
     }
 
 

@@ -13,6 +13,11 @@ def register_demo_step(app, order: int, name: str, step) -> None:
     app.extensions.setdefault("right_support_demo", []).append((order, name, step))
 
 
+def register_demo_note(app, text: str) -> None:
+    """A line ``flask demo`` prints after loading, telling a developer how to use what a step added."""
+    app.extensions.setdefault("right_support_demo_notes", []).append(text)
+
+
 def register_seeded_tables(app, *names: str) -> None:
     """Tables a migration fills with reference rows (e.g. course types): they do not make a database 'loaded'."""
     app.extensions.setdefault("right_support_seeded_tables", set()).update(names)
@@ -58,4 +63,6 @@ def demo_command(seed, skip_if_loaded):
         raise
     db.session.commit()
     click.echo(f"Loaded the demo county ({', '.join(steps)}). Sign in as admin@demo.test, trainer@demo.test, "
-               "evaluator@demo.test, dsl@demo.test or infoline@demo.test with the password demo-password.")
+               "evaluator@demo.test, dsl@demo.test or infoline@demo.test with the password demo-county-password.")
+    for line in current_app.extensions.get("right_support_demo_notes", []):
+        click.echo(line)

@@ -6,9 +6,12 @@ cannot hold that slips past a form (a number beyond its range, say) is a 400, no
 403 is recorded in the audit trail."""
 
 from flask import render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest, HTTPException
+
+from core.ratelimit import minutes_to_wait
 
 MESSAGES = {
     400: ("There is a problem with your request", "Go back and try again."),
@@ -16,6 +19,7 @@ MESSAGES = {
     404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),
     405: ("That action is not available on this page", "Go back and try again."),
     413: ("The file is too large", "Upload a smaller file, or split it into several files."),
+    429: ("Too many attempts", "Wait a few minutes and try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered has been saved."),
 }
 NUL_REFUSAL = ("The web address or the form held a character that is not allowed (a NUL character). "
@@ -68,6 +72,14 @@ def init_app(app) -> None:
         app.logger.warning("A value the database cannot store: %s", getattr(error, "orig", error))
         db.session.rollback()
         return render_error(400, UNSTORABLE)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _throttled(error):
+        # The same words whoever is signing in, and whether or not their account exists.
+        minutes = minutes_to_wait(error)
+        return render_error(429, f"There have been too many attempts. Wait {minutes} minutes and try again. "
+                                 "If you have forgotten your password, ask the Early Help team for a new "
+                                 "set-password link.")
 
     @app.errorhandler(HTTPException)
     def _http(error):

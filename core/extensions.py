@@ -1,5 +1,6 @@
 """Extension objects, unbound until the factory binds them to an app."""
 
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_mailman import Mail
 from flask_migrate import Migrate
@@ -21,3 +22,11 @@ migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
+# Throttles the places a secret is guessed (core/ratelimit.py keys them by account and by client).
+limiter = Limiter(key_func=lambda: _client_key(), default_limits=[], storage_uri="memory://")
+
+
+def _client_key() -> str:
+    from core.audit import client_address
+
+    return client_address() or "unknown"

@@ -157,13 +157,18 @@ class Attendance(db.Model):
 
 
 class CalendarFeed(db.Model):
-    """A DSL's personal calendar feed: its secret token is the only key to the feed URL."""
+    """A DSL's personal calendar feed: its secret token is the only key to the feed URL. Only a hash of
+    the token is stored; the token itself is made again, for the DSL's own page, from ``salt`` and the
+    app's SECRET_KEY (courses/services.py), so the database alone never gives a feed away."""
 
     __tablename__ = "calendar_feeds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dsl_id: Mapped[int] = mapped_column(ForeignKey("dsls.id", ondelete="CASCADE"), unique=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the token, hex
+    # Random; with SECRET_KEY it gives the token. Null for a feed made before tokens were hashed: its
+    # old address keeps working, but cannot be shown again until the DSL makes a new one.
+    salt: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

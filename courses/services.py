@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -9,6 +12,7 @@ from datetime import date, time
 
 import numpy as np
 import pandas as pd
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -32,7 +36,7 @@ from courses.models import (
     SessionPart,
 )
 from people.models import Dsl, School, User
-from people.services import normalise_email
+from people.services import find_user, normalise_email
 
 
 class CourseError(ValueError):
@@ -610,20 +614,48 @@ def calendar_feed(dsl: Dsl, regenerate: bool = False) -> CalendarFeed:
         begin_writing(db.session)
         feed = feed_of(dsl)
     if feed is None:
-        feed = CalendarFeed(dsl_id=dsl.id, token=secrets.token_urlsafe(32))
+        feed = CalendarFeed(dsl_id=dsl.id)
         db.session.add(feed)
+        _new_feed_token(feed)
     elif regenerate:
-        feed.token = secrets.token_urlsafe(32)
+        _new_feed_token(feed)
         feed.created_at = utcnow()
     db.session.flush()
     return feed
 
 
+def _new_feed_token(feed: CalendarFeed) -> None:
+    feed.salt = secrets.token_urlsafe(32)
+    feed.token_hash = _feed_token_hash(feed_token(feed))
+
+
+def _feed_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def feed_token(feed: CalendarFeed) -> str | None:
+    """The secret in the feed's address, made from its salt and SECRET_KEY; None for a feed made before
+    tokens were hashed (its address still works, but only a new address can be shown)."""
+    if feed.salt is None:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, b"calendar-feed:" + feed.salt.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 def dsl_for_feed(token: str) -> Dsl | None:
+    """The DSL whose feed has this token, while their account is active: a disabled account's feed
+    stops at once, as does a feed whose DSL has no account any more."""
     if not token or len(token) > 64:
         return None
-    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token == token))
-    return db.session.get(Dsl, feed.dsl_id) if feed else None
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _feed_token_hash(token)))
+    if feed is None:
+        return None
+    dsl = db.session.get(Dsl, feed.dsl_id)
+    account = find_user(dsl.email) if dsl is not None else None
+    if account is None or not account.active or account.role != "dsl":
+        return None
+    return dsl
 
 
 # -- the training clock -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from core.downloads import attachment
 from core.extensions import db
 from core.forms import ActionForm
 from core.imports import RejectedFile, read_table
+from core.mail import external_url
 from core.paging import page_within
 from core.spreadsheets import csv_cell
 from core.timefmt import uk_date, utcnow
@@ -494,10 +495,11 @@ def my_training():
     mine = services.upcoming_bookings(dsl)
     open_sessions = services.open_sessions(excluding={b.session_id for b in mine}, include_full=True,
                                            hide_courses=services.courses_not_offered(row["status"]))
-    feed_url = url_for("courses.calendar_feed", token=feed.token, _external=True)
+    token = services.feed_token(feed)
+    feed_url = external_url("courses.calendar_feed", token=token) if token else None
     return render_template("courses/my_training.html", dsl=dsl, clock=row, labels=STATUS_LABELS, bookings=mine,
                            history=services.training_history(dsl), open_sessions=open_sessions,
-                           feed_url=feed_url, webcal_url="webcal://" + feed_url.split("://", 1)[1],
+                           feed_url=feed_url, webcal_url="webcal://" + feed_url.split("://", 1)[1] if feed_url else None,
                            action_form=ActionForm())
 
 
@@ -615,8 +617,11 @@ def calendar_feed(token):
     bookings = services.upcoming_bookings(dsl)
     data = build_calendar(_events([b for b in bookings if b.status == "booked"]),
                           f"{current_app.config['SERVICE_NAME']}: training", utcnow())
-    # A feed is read by calendar programs at its address, not saved as a file: it names none.
-    return Response(data, mimetype="text/calendar")
+    # A feed is read by calendar programs at its address, not saved as a file: it names none. It holds
+    # a person's bookings, so no proxy or browser keeps a copy.
+    response = Response(data, mimetype="text/calendar")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- certificates ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """People: schools, the DSL register, user accounts, roles and sign-in."""
 
 from core.auth import ADMIN
-from core.demo import register_demo_step
+from core.demo import register_demo_note, register_demo_step
 from core.extensions import login_manager
 from core.imports import register_import_kind
 from core.navigation import add_nav_item
@@ -19,6 +19,9 @@ def init_app(app) -> None:
     register_import_kind(app, SchoolsImport())
     register_import_kind(app, DslsImport())
     register_demo_step(app, 10, "county", demo.load_county)
+    register_demo_note(app, "The admin and the evaluator also need a code from an authenticator app holding the key "
+                            f"{demo.DEMO_TOTP_SECRET} (or: python -c \"import pyotp; "
+                            f"print(pyotp.TOTP('{demo.DEMO_TOTP_SECRET}').now())\").")
     add_nav_item(app, "people.schools", "Schools", {ADMIN}, order=20, section="people.school")
     add_nav_item(app, "people.dsls", "DSL register", {ADMIN}, order=21, section="people.dsl")
     add_nav_item(app, "people.users", "Users", {ADMIN}, order=22, section="people.user")

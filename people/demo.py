@@ -5,9 +5,12 @@ from sqlalchemy import insert, select
 from core.extensions import db
 from core.timefmt import utcnow
 from people.models import Dsl, School
-from people.services import create_user
+from people.services import create_user, mfa_required
 
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-county-password"
+# The demo admin and evaluator must sign in with an authenticator app too: theirs holds this key (add
+# it to any authenticator app, or: python -c "import pyotp; print(pyotp.TOTP('<key>').now())").
+DEMO_TOTP_SECRET = "DEMOCOUNTYDEMOCOUNTYDEMOCOUNTY23"
 DEMO_ACCOUNTS = (
     ("admin@demo.test", "admin", "Alex Admin"),
     ("trainer@demo.test", "trainer", "Tara Trainer"),
@@ -105,4 +108,6 @@ def load_county(rng) -> None:
                    "created_at": utcnow(), "updated_at": utcnow()})
     db.session.execute(insert(Dsl), people)
     for email, role, name in DEMO_ACCOUNTS:
-        create_user(email, role, name, DEMO_PASSWORD)
+        user = create_user(email, role, name, DEMO_PASSWORD)
+        if mfa_required(user):
+            user.totp_secret, user.mfa_enrolled_at = DEMO_TOTP_SECRET, utcnow()

@@ -30,9 +30,28 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
+class CodeForm(FlaskForm):
+    code = StringField("Code", widget=GovTextInput(), filters=[strip],
+                       description="The 6-digit code your authenticator app shows now, or one of your recovery codes",
+                       validators=[InputRequired("Enter the code from your authenticator app"),
+                                   Length(max=40, message="Enter the 6-digit code from your authenticator app")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class AppCodeForm(FlaskForm):
+    """A code from the authenticator app only (setting it up, or confirming a change)."""
+
+    code = StringField("Code from your authenticator app", widget=GovTextInput(), filters=[strip],
+                       description="The 6 digits the app shows now",
+                       validators=[InputRequired("Enter the 6-digit code from your authenticator app"),
+                                   Length(max=20, message="Enter the 6-digit code from your authenticator app")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
 class SetPasswordForm(FlaskForm):
     password = PasswordField("New password", widget=GovPasswordInput(),
-                             description=f"Use {MIN_PASSWORD_LENGTH} characters or more. A few unrelated words work well.",
+                             description=f"Use {MIN_PASSWORD_LENGTH} characters or more. Three or four unrelated words "
+                                         "work well. Do not use your email address or a common password.",
                              validators=[InputRequired("Enter a new password"),
                                          Length(min=MIN_PASSWORD_LENGTH, max=200,
                                                 message=f"Password must be between {MIN_PASSWORD_LENGTH} and 200 characters")])

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, select
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from core.auth import ROLES
@@ -77,6 +77,16 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_signed_in_at: Mapped[datetime | None]
+    # Two-step sign-in: the base32 TOTP secret the person's authenticator app holds (null until they
+    # enrol), when they enrolled, and the last 30-second time step a code was accepted for, so that
+    # no code is accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    mfa_enrolled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+    @property
+    def mfa_enrolled(self) -> bool:
+        return self.totp_secret is not None and self.mfa_enrolled_at is not None
 
     @property
     def is_active(self) -> bool:
@@ -117,3 +127,16 @@ class Invitation(db.Model):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for an authenticator app's code. Only a hash is stored; the
+    person saw the code once, when it was made."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the code, upper case, no dashes
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

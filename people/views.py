@@ -1,14 +1,21 @@
 """Sign-in, accounts and the admin pages for schools, DSLs and users. Views stay thin."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+import time
 
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
+
+from core import sessions
 from core.auth import ADMIN, ROLE_LABELS, ROLES, public, roles_required, signed_in
 from core.extensions import db
 from core.forms import ActionForm
-from people import services
+from core.ratelimit import invitation_token, pending_account, signed_in_account, throttled, typed_account
+from people import mfa, services
 from people.forms import (
+    AppCodeForm,
     ChangePasswordForm,
+    CodeForm,
     DslForm,
     LoginForm,
     SchoolForm,
@@ -29,8 +36,13 @@ def _page() -> int:
 # -- signing in and out -------------------------------------------------------------------------
 
 
+# How long someone whose password was right has to finish signing in with their code (seconds).
+PENDING_SECONDS = 300
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@throttled(typed_account)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -38,14 +50,104 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
+            services.record_failed_sign_in(form.email.data)
+            db.session.commit()
             form.email.errors.append("Enter a correct email address and password")
         else:
-            services.record_sign_in(user)
-            db.session.commit()
-            login_user(user)
-            session.permanent = False
-            return redirect(services.safe_next(request.args.get("next"), url_for("core.home")))
+            return _after_password(user)
     return render_template("people/login.html", form=form)
+
+
+def _after_password(user):
+    """The password was right: sign in, or ask for the second step (setting up an app first where the
+    role needs one and none is set up)."""
+    target = services.safe_next(request.args.get("next"), url_for("core.home"))
+    if not user.mfa_enrolled and not services.mfa_required(user):
+        return _complete_sign_in(user, "password", target)
+    session.clear()
+    session["pending_sign_in"] = {"id": user.get_id(), "at": int(time.time()), "next": target}
+    return redirect(url_for("people.login_code" if user.mfa_enrolled else "people.login_enrol"))
+
+
+def _complete_sign_in(user, method: str, target: str):
+    services.record_sign_in(user, method)
+    db.session.commit()
+    session.clear()  # nothing from before signing in carries over (a new CSRF token, too)
+    login_user(user)
+    session.permanent = False
+    sessions.start()
+    return redirect(target)
+
+
+def _pending_user():
+    """The account whose password was right a moment ago and whose second step is being asked for."""
+    pending = session.get("pending_sign_in")
+    if not isinstance(pending, dict) or int(time.time()) - int(pending.get("at", 0)) > PENDING_SECONDS:
+        return None
+    return services.load_session_user(str(pending.get("id", "")))
+
+
+def _start_again():
+    session.pop("pending_sign_in", None)
+    flash("Signing in took too long. Enter your email address and password again.", "info")
+    return redirect(url_for("people.login"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+@throttled(pending_account)
+def login_code():
+    user = _pending_user()
+    if user is None or not user.mfa_enrolled:
+        return _start_again()
+    form = CodeForm()
+    if form.validate_on_submit():
+        method = services.verify_second_step(user, form.code.data)
+        if method is None:
+            services.record_failed_sign_in(user.email, step="code")
+            db.session.commit()
+            form.code.errors.append("The code is not right. Enter the code your app shows now, or a recovery code "
+                                    "you have not used before")
+        else:
+            db.session.commit()  # the code is spent before anything else happens
+            response = _complete_sign_in(user, f"password+{method}", session["pending_sign_in"]["next"])
+            if method == "recovery_code":
+                left = services.recovery_codes_left(user)
+                flash(f"You signed in with a recovery code. It cannot be used again: you have {left} left. "
+                      "If you have lost your phone, ask an admin to reset your two-step sign-in.", "info")
+            return response
+    return render_template("people/login_code.html", form=form)
+
+
+@bp.route("/login/set-up-app", methods=["GET", "POST"])
+@public
+@throttled(pending_account)
+def login_enrol():
+    user = _pending_user()
+    if user is None or user.mfa_enrolled:
+        return _start_again()
+    pending = session["pending_sign_in"]
+    if "secret" not in pending:
+        pending["secret"] = mfa.new_secret()
+        session.modified = True
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.enrol_mfa(user, pending["secret"], form.code.data)
+        except AccountError as error:
+            form.code.errors.append(str(error))
+        else:
+            db.session.commit()
+            _complete_sign_in(user, "password+totp", pending["next"])
+            return render_template("people/recovery_codes.html", codes=codes, next_url=pending["next"], new=True)
+    return render_template("people/enrol.html", form=form, **_enrolment(user, pending["secret"]),
+                           required=services.mfa_required(user))
+
+
+def _enrolment(user, secret: str) -> dict:
+    issuer = f"{current_app.config['SERVICE_NAME']} ({current_app.config['COUNCIL_NAME']})"
+    return {"qr_svg": Markup(mfa.qr_svg(mfa.provisioning_uri(secret, user.email, issuer))),
+            "secret": mfa.grouped(secret), "user": user}
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -54,7 +156,7 @@ def logout():
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
         if current_user.is_authenticated:
-            services.end_all_sessions(current_user._get_current_object())
+            services.record_sign_out(current_user._get_current_object())
             db.session.commit()
         logout_user()
         session.clear()
@@ -67,6 +169,7 @@ def logout():
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 @public
+@throttled(invitation_token, methods=("GET", "POST"))
 def set_password(token):
     invitation = services.open_invitation(token)
     if invitation is None:
@@ -87,6 +190,7 @@ def set_password(token):
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @signed_in
+@throttled(signed_in_account)
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -94,12 +198,88 @@ def change_password():
         if services.authenticate(user.email, form.current.data) is None:
             form.current.errors.append("Your current password is not correct")
         else:
-            services.set_password(user, form.password.data)
-            db.session.commit()
-            login_user(user)  # this session carries on; every other one has ended
-            flash("Your password has been changed. You have been signed out everywhere else.", "success")
-            return redirect(url_for("core.home"))
+            try:
+                services.set_password(user, form.password.data)
+            except AccountError as error:
+                form.password.errors.append(str(error))
+            else:
+                db.session.commit()
+                login_user(user)  # this session carries on; every other one has ended
+                flash("Your password has been changed. You have been signed out everywhere else.", "success")
+                return redirect(url_for("core.home"))
     return render_template("people/change_password.html", form=form)
+
+
+# -- two-step sign-in, for the person -------------------------------------------------------------
+
+
+@bp.route("/account/two-step")
+@signed_in
+def two_step():
+    user = current_user._get_current_object()
+    return render_template("people/two_step.html", user=user, required=services.mfa_required(user),
+                           left=services.recovery_codes_left(user) if user.mfa_enrolled else 0)
+
+
+@bp.route("/account/two-step/set-up", methods=["GET", "POST"])
+@signed_in
+@throttled(signed_in_account)
+def two_step_set_up():
+    user = current_user._get_current_object()
+    if user.mfa_enrolled:
+        return redirect(url_for("people.two_step"))
+    secret = session.get("mfa_secret") or mfa.new_secret()
+    session["mfa_secret"] = secret
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.enrol_mfa(user, secret, form.code.data)
+        except AccountError as error:
+            form.code.errors.append(str(error))
+        else:
+            db.session.commit()
+            session.pop("mfa_secret", None)
+            return render_template("people/recovery_codes.html", codes=codes, next_url=url_for("people.two_step"),
+                                   new=True)
+    return render_template("people/enrol.html", form=form, **_enrolment(user, secret),
+                           required=services.mfa_required(user), signed_in=True)
+
+
+@bp.route("/account/two-step/recovery-codes", methods=["GET", "POST"])
+@signed_in
+@throttled(signed_in_account)
+def two_step_recovery_codes():
+    return _confirm_with_code("new_recovery_codes", "Make new recovery codes",
+                              "Your old recovery codes stop working. Enter a code from your app to go on.")
+
+
+@bp.route("/account/two-step/turn-off", methods=["GET", "POST"])
+@signed_in
+@throttled(signed_in_account)
+def two_step_turn_off():
+    return _confirm_with_code("turn_off_mfa", "Turn off two-step sign-in",
+                              "You will sign in with your password only. Enter a code from your app to go on.")
+
+
+def _confirm_with_code(action: str, title: str, lead: str):
+    user = current_user._get_current_object()
+    if not user.mfa_enrolled:
+        return redirect(url_for("people.two_step"))
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = getattr(services, action)(user, form.code.data)
+        except AccountError as error:
+            form.code.errors.append(str(error))
+        else:
+            db.session.commit()
+            if codes:
+                return render_template("people/recovery_codes.html", codes=codes, next_url=url_for("people.two_step"))
+            login_user(user)  # turning it off ended every session: this one carries on
+            sessions.start()
+            flash("Two-step sign-in is off. You sign in with your password only.", "success")
+            return redirect(url_for("people.two_step"))
+    return render_template("people/two_step_confirm.html", form=form, title=title, lead=lead)
 
 
 # -- schools ----------------------------------------------------------------------------------
@@ -233,6 +413,20 @@ def invite_user(user_id):
     _remember_invitation(user)
     db.session.commit()
     flash(f"A new set-password link has been emailed to {user.email}. Any earlier link no longer works.", "success")
+    return redirect(url_for("people.edit_user", user_id=user.id))
+
+
+@bp.route("/admin/users/<int:user_id>/two-step/reset", methods=["POST"])
+@roles_required(ADMIN)
+def reset_two_step(user_id):
+    user = db.get_or_404(User, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.reset_mfa(user)
+    db.session.commit()
+    then = ("must set up an authenticator app again when they next sign in" if services.mfa_required(user)
+            else "can sign in with their password, and set up an app again if they want to")
+    flash(f"Two-step sign-in has been reset for {user.email}: their sessions have ended, and they {then}.", "success")
     return redirect(url_for("people.edit_user", user_id=user.id))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from core.app import create_app
 from core.extensions import db
+from core.sessions import stamps
 from core.timefmt import today_london
 
 # The example import files the project ships (docs/examples), described in docs/formats.md.
@@ -82,6 +83,10 @@ class RequestClient(FlaskClient):
 
 @pytest.fixture
 def client(app, db_session):
+    from core.extensions import limiter
+
+    with app.app_context():
+        limiter.reset()  # every test starts with no failed attempts counted against its address
     app.test_client_class = RequestClient
     return app.test_client()
 
@@ -161,6 +166,7 @@ def login_as(client, make_user, make_dsl):
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+            session.update(stamps())
         return user
 
     return login

@@ -89,7 +89,9 @@ def gunicorn_server(env: dict, folder: Path, workers: int = 2, extra: tuple[str,
     ``env`` as its environment. Yields ``(base_url, process)``; stops it afterwards."""
     port = free_port()
     log_path = folder / f"gunicorn-{port}.log"
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)}
+    # Production needs its public address: unless the test names one, it is this server's own.
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers),
+           "PUBLIC_URL": env.get("PUBLIC_URL") or f"http://127.0.0.1:{port}"}
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *extra, "wsgi:app"],
                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -106,19 +108,57 @@ def gunicorn_server(env: dict, folder: Path, workers: int = 2, extra: tuple[str,
                 process.wait()
 
 
-def signed_in_opener(base: str, email: str, password: str) -> urllib.request.OpenerDirector:
+# The authenticator-app key of test accounts made enrolled (``make_user(..., **enrolled())``).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def enrolled(secret: str = TOTP_SECRET) -> dict:
+    """Fields of an account that has set up an authenticator app with ``secret``."""
+    from core.timefmt import utcnow
+
+    return {"totp_secret": secret, "mfa_enrolled_at": utcnow()}
+
+
+def next_code(secret: str = TOTP_SECRET, steps_ahead: int = 0) -> str:
+    """The code an app holding ``secret`` shows now (or ``steps_ahead`` 30-second steps later: the service
+    accepts the next step too, for clocks that drift, but each step once only)."""
+    import time
+
+    import pyotp
+
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+
+
+def _csrf_token(page: str) -> str:
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                      r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    assert token, "the form has no CSRF token"
+    return html.unescape(token.group(1) or token.group(2))
+
+
+def signed_in_opener(base: str, email: str, password: str, totp_secret: str | None = None) -> urllib.request.OpenerDirector:
     """A URL opener that keeps cookies, signed in through the real /login form (its CSRF token
-    included), as a browser would be. Raises if the sign-in does not take."""
+    included), as a browser would be, and through its second step: with a code made from
+    ``totp_secret``, or by setting up an app from the key on the page where the role needs one and
+    none is set up. Raises if the sign-in does not take."""
+    from bench.http import SECRET_ON_PAGE, next_code
+
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     with opener.open(base + "/login") as response:
         page = response.read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                      r'value="([^"]+)"[^>]*name="csrf_token"', page)
-    assert token, "the sign-in page has no CSRF token"
-    form = {"email": email, "password": password, "csrf_token": html.unescape(token.group(1) or token.group(2))}
+    form = {"email": email, "password": password, "csrf_token": _csrf_token(page)}
     with opener.open(base + "/login", data=urllib.parse.urlencode(form).encode()) as response:
-        landed = response.geturl()
-    assert "/login" not in urllib.parse.urlsplit(landed).path, f"sign-in failed for {email}"
+        landed, page = response.geturl(), response.read().decode()
+    step = urllib.parse.urlsplit(landed).path
+    if step in ("/login/set-up-app", "/login/code"):
+        if step == "/login/set-up-app":
+            totp_secret = "".join(SECRET_ON_PAGE.search(page).group(1).split())
+        form = {"code": next_code(totp_secret), "csrf_token": _csrf_token(page)}
+        with opener.open(landed, data=urllib.parse.urlencode(form).encode()) as response:
+            landed, page = response.geturl(), response.read().decode()
+        assert "recovery code" in page or "/login" not in urllib.parse.urlsplit(landed).path, page
+        return opener
+    assert "/login" not in step, f"sign-in failed for {email}"
     return opener
 
 
@@ -163,8 +203,9 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
-def production_env(database_url: str, secret: str = "a-secret-for-a-test-server") -> dict:
-    """The environment of a real server: production settings, a secret key, this database."""
+def production_env(database_url: str, secret: str = "a-secret-for-a-test-server-of-32-or-more") -> dict:
+    """The environment of a real server: production settings, a secret key, this database (its public
+    address is the server's own: gunicorn_server sets it)."""
     return {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": secret, "DATABASE_URL": database_url}
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
-from flask import current_app, g, has_app_context, has_request_context, render_template, request
+from flask import current_app, g, has_app_context, render_template
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -81,10 +81,9 @@ def queue_many(kind: str, messages: list[tuple[str, dict]]) -> int:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for a message: under PUBLIC_URL when it is set, else the request's own address."""
+    """An absolute link for a message or a calendar program: under PUBLIC_URL (required in production),
+    else the development server's address. Never the Host a request names: anyone can send any Host."""
     base = current_app.config.get("PUBLIC_URL")
-    if not base and has_request_context():
-        base = request.url_root.rstrip("/")
     path = current_app.url_map.bind("localhost").build(endpoint, values)
     return (base or LOCAL_URL) + path
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import follow
+from tests.browser.conftest import follow, sign_in_here
 from tests.conftest import EXAMPLES
 
 ROLE_EMAILS = {
@@ -128,10 +128,7 @@ def test_pages_work_without_javascript(browser, live_server):
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto("/login")
-        page.get_by_label("Email address").fill("admin@demo.test")
-        page.get_by_label("Password", exact=True).fill("demo-password")
-        follow(page.get_by_role("button", name="Sign in"))
+        sign_in_here(page, "admin@demo.test")
         follow(page.get_by_role("navigation", name="Menu").get_by_role("link", name="Schools"))
         page.get_by_label("Search by name or URN").fill("primary")
         follow(page.get_by_role("button", name="Search"))

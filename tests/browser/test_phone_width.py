@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, follow
+from tests.browser.conftest import sign_in_here
 from tests.browser.test_pages import ROLE_EMAILS
 
 PHONE = {"width": 390, "height": 844}
@@ -43,11 +43,7 @@ def sign_in_on_phone(browser, live_server, email):
     # wide, which would hide the very overflow this test looks for.
     context = browser.new_context(base_url=live_server, viewport=PHONE)
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    follow(page.get_by_role("button", name="Sign in"))
-    assert "/login" not in page.url
+    sign_in_here(page, email)
     return context, page
 
 

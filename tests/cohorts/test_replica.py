@@ -13,6 +13,7 @@ from sqlalchemy import select
 from cohorts.models import Cohort
 from core.app import create_app
 from core.extensions import db
+from core.sessions import stamps
 from people.services import create_user
 from tests.support import fresh_database
 
@@ -87,6 +88,7 @@ def _signed_in_client(app):
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = session_id
+        session.update(stamps())
     return client
 
 

@@ -104,10 +104,10 @@ def test_the_client_address_is_read_through_trusted_proxies_only(app, monkeypatc
 
 
 def test_forwarded_allow_ips_is_the_setting_gunicorn_reads(tmp_path):
-    config = load_config(str(tmp_path), {"SECRET_KEY": "s" * 32})
+    config = load_config(str(tmp_path), {"SECRET_KEY": "s" * 32, "PUBLIC_URL": "https://rs.example.gov.uk"})
     assert config["TRUSTED_PROXIES"] == (ipaddress.ip_network("127.0.0.1/32"),)
-    config = load_config(str(tmp_path), {"SECRET_KEY": "s" * 32, "FORWARDED_ALLOW_IPS": "10.0.0.0/8, 192.0.2.1"})
+    config = load_config(str(tmp_path), {"SECRET_KEY": "s" * 32, "PUBLIC_URL": "https://rs.example.gov.uk", "FORWARDED_ALLOW_IPS": "10.0.0.0/8, 192.0.2.1"})
     assert config["TRUSTED_PROXIES"] == (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("192.0.2.1/32"))
-    assert load_config(str(tmp_path), {"SECRET_KEY": "s" * 32, "FORWARDED_ALLOW_IPS": "*"})["TRUSTED_PROXIES"] is None
+    assert load_config(str(tmp_path), {"SECRET_KEY": "s" * 32, "PUBLIC_URL": "https://rs.example.gov.uk", "FORWARDED_ALLOW_IPS": "*"})["TRUSTED_PROXIES"] is None
     with pytest.raises(ConfigError, match="FORWARDED_ALLOW_IPS"):
-        load_config(str(tmp_path), {"SECRET_KEY": "s" * 32, "FORWARDED_ALLOW_IPS": "the load balancer"})
+        load_config(str(tmp_path), {"SECRET_KEY": "s" * 32, "PUBLIC_URL": "https://rs.example.gov.uk", "FORWARDED_ALLOW_IPS": "the load balancer"})

@@ -11,7 +11,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 def test_production_defaults(tmp_path):
-    config = load_config(str(tmp_path), {"SECRET_KEY": "s" * 32})
+    config = load_config(str(tmp_path), {"SECRET_KEY": "s" * 32, "PUBLIC_URL": "https://rs.example.gov.uk"})
     assert config["SESSION_COOKIE_SECURE"] and config["SESSION_COOKIE_HTTPONLY"]
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/right-support.db"
@@ -20,7 +20,7 @@ def test_production_defaults(tmp_path):
 
 def test_database_url_and_pool_for_postgresql(tmp_path):
     url = "postgresql+psycopg://u:p@db/rs"
-    config = load_config(str(tmp_path), {"SECRET_KEY": "x", "DATABASE_URL": url, "DB_POOL_SIZE": "8"})
+    config = load_config(str(tmp_path), {"SECRET_KEY": "x" * 32, "PUBLIC_URL": "https://rs.example.gov.uk", "DATABASE_URL": url, "DB_POOL_SIZE": "8"})
     assert config["SQLALCHEMY_DATABASE_URI"] == url
     assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 8
 

@@ -149,7 +149,7 @@ def test_development_writes_eml_files_an_admin_can_read(app, client, login_as, d
 def test_mail_settings_come_from_the_environment(tmp_path):
     from core.config import load_config
 
-    production = load_config(str(tmp_path), {"SECRET_KEY": "x", "MAIL_SERVER": "smtp.example.gov.uk",
+    production = load_config(str(tmp_path), {"SECRET_KEY": "x" * 32, "MAIL_SERVER": "smtp.example.gov.uk",
                                              "MAIL_PORT": "587", "MAIL_USE_TLS": "1", "MAIL_USERNAME": "rs",
                                              "MAIL_PASSWORD": "secret", "MAIL_DEFAULT_SENDER": "RS <rs@example.gov.uk>",
                                              "PUBLIC_URL": "https://rs.example.gov.uk/"})
@@ -158,7 +158,7 @@ def test_mail_settings_come_from_the_environment(tmp_path):
     assert (production["MAIL_USERNAME"], production["MAIL_PASSWORD"]) == ("rs", "secret")
     assert production["MAIL_DEFAULT_SENDER"] == "RS <rs@example.gov.uk>"
     assert production["PUBLIC_URL"] == "https://rs.example.gov.uk" and production["MAIL_FOLDER"] == ""
-    defaults = load_config(str(tmp_path), {"SECRET_KEY": "x"})
+    defaults = load_config(str(tmp_path), {"SECRET_KEY": "x" * 32, "PUBLIC_URL": "https://rs.example.gov.uk"})
     assert (defaults["MAIL_SERVER"], defaults["MAIL_PORT"], defaults["MAIL_USE_TLS"], defaults["MAIL_TIMEOUT"]) == (
         "", 25, False, 10)
     assert defaults["MAIL_DEFAULT_SENDER"] == "Right Support <no-reply@localhost>" and defaults["MAIL_FOLDER"] == ""
@@ -170,8 +170,12 @@ def test_links_in_messages_start_with_public_url(app, monkeypatch):
     from core.mail import external_url
 
     with app.app_context():
+        monkeypatch.setitem(app.config, "PUBLIC_URL", "")
         assert external_url("courses.my_training") == "http://127.0.0.1:5000/my-training"
         monkeypatch.setitem(app.config, "PUBLIC_URL", "https://rs.example.gov.uk")
+        assert external_url("courses.my_training") == "https://rs.example.gov.uk/my-training"
+    # Never the Host a request names, which anyone can set.
+    with app.test_request_context("/", headers={"Host": "evil.example.com"}):
         assert external_url("courses.my_training") == "https://rs.example.gov.uk/my-training"
 
 
@@ -186,7 +190,8 @@ def test_the_readme_cron_lines_run(tmp_path):
     commands = [re.sub(r"^.*?&& ", "", line.split("    ", 5)[-1]) for line in block.strip().splitlines()]
     assert len(commands) == 2
     with fresh_database(tmp_path, "cron") as url:
-        env = {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": "cron", "DATABASE_URL": url}
+        env = {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": "cron-" + "x" * 32, "DATABASE_URL": url,
+               "PUBLIC_URL": "https://rs.example.gov.uk"}
         flask_command(env, "db", "upgrade")
         for line in commands:
             for command in line.split(" && "):

@@ -14,7 +14,7 @@ def signed(app, data: dict) -> str:
 
 
 def opened(app, value: str):
-    with app.test_request_context("/", headers={"Cookie": f"session={value}"}):
+    with app.test_request_context("/", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={value}"}):
         return app.session_interface.open_session(app, request)
 
 
@@ -63,7 +63,7 @@ def test_a_new_secret_key_refuses_cookies_signed_with_the_old_one(app, monkeypat
 
 def test_an_unchanged_session_sets_no_cookie_and_a_changed_one_does(app):
     value = signed(app, {"_user_id": "7:1"})
-    with app.test_request_context("/", headers={"Cookie": f"session={value}"}):
+    with app.test_request_context("/", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={value}"}):
         assert request_session.get("_user_id") == "7:1"
         session = request_session._get_current_object()
         response = app.response_class()
@@ -72,4 +72,4 @@ def test_an_unchanged_session_sets_no_cookie_and_a_changed_one_does(app):
         session["csrf_token"] = "new"
         response = app.response_class()
         app.session_interface.save_session(app, session, response)
-        assert response.headers["Set-Cookie"].startswith("session=")
+        assert response.headers["Set-Cookie"].startswith("__Host-session=")

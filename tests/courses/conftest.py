@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from core.extensions import db
+from core.sessions import stamps
 from core.timefmt import utcnow
 from tests.support import StatementCounter
 
@@ -36,6 +37,7 @@ def dsl_user(client, make_user, make_dsl):
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+            session.update(stamps())
         return user, dsl
 
     return login

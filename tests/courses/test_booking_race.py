@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 
 from core.app import create_app
 from core.extensions import db
+from core.sessions import stamps
 from core.timefmt import today_london, utcnow
 from tests.support import fresh_database
 
@@ -78,6 +79,7 @@ def test_fifty_simultaneous_bookings_for_the_last_place(committed_app):
         with client.session_transaction() as cookie:
             cookie["_user_id"] = user_id
             cookie["_fresh"] = True
+            cookie.update(stamps())
         clients.append(client)
     start = threading.Barrier(len(clients))
     results = [None] * len(clients)

@@ -6,13 +6,18 @@ from sqlalchemy import select
 from core.extensions import db
 from people import services
 from people.models import Invitation, User
+from tests.support import TOTP_SECRET, enrolled, next_code
 
 PASSWORD = "correct horse battery"
 
 
 def sign_in(client, email, password=PASSWORD, next_url=None):
+    """Post the sign-in form, and the code from the app where the account has set one up."""
     url = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"email": email, "password": password})
+    response = client.post(url, data={"email": email, "password": password})
+    if response.headers.get("Location") == "/login/code":
+        response = client.post("/login/code", data={"code": next_code(TOTP_SECRET)})
+    return response
 
 
 def test_sign_in_with_email_and_password(client, make_user):
@@ -43,7 +48,7 @@ def test_disabled_account_cannot_sign_in(client, make_user):
     ("javascript:alert(1)", "/"),
 ])
 def test_next_redirects_only_within_this_site(client, make_user, target, expected):
-    user = make_user("admin", password=PASSWORD)
+    user = make_user("admin", password=PASSWORD, **enrolled())
     response = sign_in(client, user.email, next_url=target)
     assert response.headers["Location"] == expected
 
@@ -59,16 +64,16 @@ def test_signing_out_ends_every_session_of_that_user(app, client, make_user):
     sign_in(client, user.email)
     sign_in(other_device, user.email)
     assert other_device.get("/account/password").status_code == 200
-    kept_cookie = client.get_cookie("session").value
+    kept_cookie = client.get_cookie("__Host-session").value
     client.post("/logout")
     assert other_device.get("/account/password").status_code == 302
     replay = app.test_client()
-    replay.set_cookie("session", kept_cookie)
+    replay.set_cookie("__Host-session", kept_cookie)
     assert replay.get("/account/password").status_code == 302, "an old cookie must not work after sign-out"
 
 
 def test_changing_password_ends_other_sessions_but_not_this_one(app, client, make_user):
-    user = make_user("evaluator", password=PASSWORD)
+    user = make_user("trainer", password=PASSWORD)
     other_device = app.test_client()
     sign_in(client, user.email)
     sign_in(other_device, user.email)
