@@ -13,6 +13,7 @@ from cohorts.forms import (
     CohortForm,
     LinkageFilterForm,
     ReportOptionsForm,
+    TrialCohortForm,
 )
 from cohorts.models import Cohort, DslAlias
 from core.auth import ADMIN, EVALUATOR, roles_required
@@ -49,6 +50,29 @@ def cohort_new():
             flash(f"Cohort {cohort.name} has been created and its membership frozen.", "success")
             return redirect(url_for("cohorts.cohort_report", cohort_id=cohort.id))
     return render_template("cohorts/cohort_new.html", form=form, codes=codes)
+
+
+@bp.route("/new/trial", methods=["GET", "POST"])
+@roles_required(*EVALUATORS)
+def trial_cohort_new():
+    codes = services.course_codes()
+    allocations = services.trial_allocation_names()
+    form = TrialCohortForm(allocations, codes)
+    if form.validate_on_submit():
+        definition = services.Definition(form.name.data, form.courses.data or [], form.exposure,
+                                         (form.outcome_start.day, form.outcome_end.day), form.pre,
+                                         trial=form.trial.data)
+        try:
+            cohort = services.create_cohort(definition, current_user.id)
+        except services.CohortError as error:
+            db.session.rollback()
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Cohort {cohort.name} has been created from allocation {form.trial.data} and its membership "
+                  "frozen.", "success")
+            return redirect(url_for("cohorts.cohort_report", cohort_id=cohort.id))
+    return render_template("cohorts/trial_cohort_new.html", form=form, allocations=allocations)
 
 
 def _options() -> tuple[ReportOptionsForm, dict]:

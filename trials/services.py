@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.bulk import bulk_insert
 from core.extensions import db
-from core.timefmt import utcnow
+from core.timefmt import to_london, utcnow
 from people import services as people
 from trials import allocation as algorithm
 from trials import plans
@@ -246,6 +246,69 @@ def arm_addresses(record: TrialAllocation, arm: str) -> list[dict]:
     return [{"name": row.name, "email": row.email, "role": row.role, "school_urn": row.school_urn,
              "school_name": row.school_name, "arm": arm, "wave": wave}
             for row in people.dsls_at_schools(_urns_in(record, arm))]
+
+
+# -- what cohorts read of a trial ------------------------------------------------------------
+#
+# A trial's intention-to-treat cohort lives in cohorts, which reads allocations and plans through
+# this provider (registered by trials.init_app as cohorts.services.TRIALS_PROVIDER).
+
+
+def _cohort_error(message: str):
+    from cohorts.services import CohortError
+
+    return CohortError(message, "trial")
+
+
+def cohort_assignment(name: str | None = None, allocation_id: int | None = None):
+    """The allocation ``name`` (or ``allocation_id``) as a cohort follows it: each DSL now on the
+    register at an allocated school, in their school's arm; the first arm is the control arm."""
+    from cohorts.services import TrialAssignment
+
+    record = allocation_by_name(name) if allocation_id is None else db.session.get(TrialAllocation, allocation_id)
+    if record is None:
+        raise _cohort_error(f"There is no allocation called {name}: see the trials page for the allocations"
+                            if name else "Choose the allocation the cohort follows")
+    if record.design != "parallel":
+        raise _cohort_error(f"{record.name} is a stepped wedge: every school is trained in its turn, so there is no "
+                            "control arm to compare an intention-to-treat group with")
+    return TrialAssignment(allocation_id=record.id, name=record.name, comparison_arm=record.arms[0],
+                           arms=list(record.arms), drawn_on=to_london(record.created_at).date(),
+                           dsls=dsl_arms(record)[["dsl_id", "arm"]])
+
+
+def locked_plan_for(allocation_id: int) -> dict | None:
+    """The analysis plan in force for an allocation: the most recently locked version of any plan
+    that analyses it (an amendment, once locked, replaces what it amends), as a dict; None if none."""
+    plan = db.session.scalar(select(AnalysisPlan).where(AnalysisPlan.allocation_id == allocation_id,
+                                                        AnalysisPlan.locked_at.is_not(None))
+                             .order_by(AnalysisPlan.locked_at.desc(), AnalysisPlan.id.desc()).limit(1))
+    if plan is None:
+        return None
+    return {"id": plan.id, "name": plan.name, "version": plan.version, "sha256": plan.sha256,
+            "locked_at": plan.locked_at.isoformat(timespec="seconds") + "Z",
+            "mash_records_at_lock": plan.mash_records_at_lock, "content": dict(plan.content)}
+
+
+def plan_labels() -> dict:
+    return {"outcomes": dict(plans.OUTCOMES), "models": dict(plans.MODELS), "covariates": dict(plans.COVARIATES)}
+
+
+class CohortProvider:
+    """What cohorts asks of trials (see cohorts.services.TRIALS_PROVIDER)."""
+
+    assignment = staticmethod(cohort_assignment)
+    locked_plan = staticmethod(locked_plan_for)
+    labels = staticmethod(plan_labels)
+
+    @staticmethod
+    def allocation_names() -> list[str]:
+        return [record.name for record in parallel_allocations()]
+
+
+def parallel_allocations() -> list[TrialAllocation]:
+    """The allocations an intention-to-treat cohort can follow, newest first."""
+    return [record for record in all_allocations() if record.design == "parallel"]
 
 
 # -- analysis plans ---------------------------------------------------------------------------
