@@ -89,6 +89,8 @@ def outcome_tables(report: dict) -> list[Table]:
     """Every table of the outcome report, in the order the page shows them: the findings in plain
     English, the projection, the estimates of the second version, then the first version's tables."""
     tables = [_summary(report)]
+    if report.get("trial"):
+        tables += trial_tables(report["trial"])
     if "projection" in report:
         tables.append(_projection(report["projection"]))
     tables.append(_estimates(report))
@@ -510,3 +512,82 @@ def _batches(batches: list[dict]) -> Table:
     table.rows = [[Cell(b["id"], "count"), Cell(b["kind"]), Cell(b["filename"]), Cell(b["imported_at"]),
                    Cell(b["rows"], "count"), Cell(b["checksum"][:16])] for b in batches]
     return table
+
+
+# -- a randomised trial ---------------------------------------------------------------------------
+
+
+ROLES = {"primary": "Primary", "secondary": "Secondary", "not pre-specified": "Not pre-specified"}
+
+
+def _estimate_cells(estimate: dict | None) -> list[Cell]:
+    if not estimate:
+        return [Cell(MISSING), Cell(MISSING), Cell(MISSING)]
+    return [Cell(estimate["ratio"], "ratio"), interval(estimate["ci95"], "ratio"), Cell(estimate["p_value"], "p")]
+
+
+def _trial_outcomes(block: dict) -> Table:
+    table = Table("trial_outcomes", "The trial's outcomes: intention to treat and per protocol (treatment over "
+                  "comparison)", ["Outcome", "Role", "Model", "Intention to treat", "95% CI", "p",
+                                  "Per protocol", "95% CI", "p"], numeric_columns=(3, 5, 6, 8))
+    for row in block["outcomes"]:
+        table.rows.append([Cell(row["label"]), Cell(ROLES.get(row["role"], row["role"])), Cell(row["model"]),
+                           *_estimate_cells(row["intention_to_treat"]), *_estimate_cells(row["per_protocol"])])
+    return table
+
+
+def _trial_membership(block: dict) -> Table:
+    sizes = block["membership"]
+    table = Table("trial_membership", "Who is in each arm (intention to treat)",
+                  ["Arm", "Group", "Schools", "DSLs", "Attended", "Did not attend"], numeric_columns=(2, 3, 4, 5))
+    for arm in sizes["arms"]:
+        table.rows.append([Cell(arm["arm"]), Cell(arm["group"]), Cell(arm["schools"], "count"),
+                           Cell(arm["dsls"], "count"), Cell(arm["attended"], "count"),
+                           Cell(arm["did_not_attend"], "count")])
+    table.rows.append([Cell("Crossovers (control DSLs who attended, kept in comparison)"), Cell(""), Cell(""),
+                       Cell(sizes["crossovers"], "count"), Cell(""), Cell("")])
+    return table
+
+
+def _trial_plan(block: dict) -> Table:
+    table = Table("trial_plan", "The analysis plan the report follows", ["", ""])
+    plan = block["plan"]
+    if plan is None:
+        table.rows.append([Cell("Plan"), Cell(block["plan_note"])])
+        return table
+    table.rows += [[Cell("Plan"), Cell(f"{plan['name']}, version {plan['version']}")],
+                   [Cell("SHA-256"), Cell(plan["sha256"])],
+                   [Cell("Locked"), Cell(plan["locked_at"])],
+                   [Cell("Model"), Cell(plan["model"])]]
+    deviations = plan["deviations"] or ["None: the report follows the plan."]
+    table.rows += [[Cell("Deviation" if plan["deviations"] else "Deviations"), Cell(text)] for text in deviations]
+    return table
+
+
+def _per_protocol(block: dict) -> Table:
+    table = _exposure_time(block["exposure_time"])
+    table.key, table.title = "per_protocol", "Per protocol: contacts and referrals on each DSL's days at risk"
+    for name, label in (("contacts", "Contacts"), ("referrals", "Referrals")):
+        table.rows.append([Cell(f"{label}: rate ratio (95% CI)"), Cell(""),
+                           Cell(f"{two(block['exposure_time'][name + '_rate_ratio'])} "
+                                f"({interval(block['exposure_time'][name + '_ci95'], 'ratio').text})", "computed")])
+    return table
+
+
+def trial_tables(block: dict) -> list[Table]:
+    """The trial's tables: its outcomes (the plan's primary first), the plan and its deviations, who
+    is in each arm, and the per-protocol figures."""
+    tables = [_trial_outcomes(block), _trial_plan(block), _trial_membership(block)]
+    if block["per_protocol"].get("exposure_time"):
+        tables.append(_per_protocol(block["per_protocol"]))
+    return tables
+
+
+def trial_words(report: dict) -> dict | None:
+    """The trial's figures as the page words them; None for a cohort that is not a trial's."""
+    block = report.get("trial")
+    if not block:
+        return None
+    sizes = block["membership"]
+    return {"drawn": uk_date(date.fromisoformat(block["allocation"]["drawn_on"])),
+            "crossovers": count(sizes["crossovers"]), "never_attended": count(sizes["never_attended"])}

@@ -94,6 +94,7 @@ def cohort_report(cohort_id):
     return render_template("cohorts/report.html", cohort=cohort, form=form, report=result.figures,
                            design=display.design(result.figures), findings=display.findings(result.figures),
                            tables=display.outcome_tables(result.figures), charts=charts.outcome_charts(result.figures),
+                           trial=display.trial_words(result.figures),
                            query=request.args.to_dict())
 
 
