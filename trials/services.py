@@ -16,13 +16,14 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from core import audit
 from core.bulk import bulk_insert
 from core.extensions import db
 from core.timefmt import to_london, utcnow
 from people import services as people
 from trials import allocation as algorithm
 from trials import plans
-from trials.models import AnalysisPlan, TrialAllocation, TrialAllocationSchool
+from trials.models import AnalysisPlan, TrialAllocation, TrialAllocationSchool, TrialInvitation
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 NAME_LENGTH = 100
@@ -246,6 +247,54 @@ def arm_addresses(record: TrialAllocation, arm: str) -> list[dict]:
     return [{"name": row.name, "email": row.email, "role": row.role, "school_urn": row.school_urn,
              "school_name": row.school_name, "arm": arm, "wave": wave}
             for row in people.dsls_at_schools(_urns_in(record, arm))]
+
+
+# -- invitations to book ----------------------------------------------------------------------
+
+
+def invited_dsl_ids(record: TrialAllocation) -> set[int]:
+    """The DSLs already invited from ``record``."""
+    return set(db.session.scalars(select(TrialInvitation.dsl_id).where(TrialInvitation.allocation_id == record.id)))
+
+
+def invitation_counts(record: TrialAllocation) -> dict[str, dict]:
+    """For each invited arm (or wave): its DSLs now on the register and how many were invited."""
+    done = invited_dsl_ids(record)
+    out = {}
+    for arm in invitable_arms(record):
+        ids = [row.dsl_id for row in people.dsls_at_schools(_urns_in(record, arm))]
+        out[arm] = {"dsls": len(ids), "invited": sum(1 for dsl_id in ids if dsl_id in done)}
+    return out
+
+
+def invite_arm(record: TrialAllocation, arm: str, user_id: int | None = None) -> dict:
+    """Queue an invitation to book for each DSL now on the register at a school of ``arm`` who has not
+    had one from this allocation, recorded once per DSL (a second click sends nothing more) and in
+    the audit trail. Returns how many were queued now and how many had been already."""
+    from trials import messages
+
+    if arm not in invitable_arms(record):
+        raise TrialError(f"The DSLs of {arm} are not invited: it is the comparison arm")
+    done = invited_dsl_ids(record)
+    rows = people.dsls_at_schools(_urns_in(record, arm))
+    new = [row for row in rows if row.dsl_id not in done]
+    if not new:
+        return {"queued": 0, "already": len(rows)}
+    wave = record.arms.index(arm) + 1 if record.design == "stepped-wedge" else None
+    try:
+        with db.session.begin_nested():
+            db.session.add_all([TrialInvitation(allocation_id=record.id, dsl_id=row.dsl_id, arm=arm, email=row.email,
+                                                queued_by_id=user_id) for row in new])
+            db.session.flush()
+    except IntegrityError as error:  # someone else invited some of them a moment ago
+        raise TrialError("Someone else has just sent invitations for this allocation: look again and send any "
+                         "still to go") from error
+    for row in new:
+        messages.queue_invitation(row, wave)
+    audit.record("trials.invitation.queued", object_type="trial_allocation", object_id=record.id,
+                 new={"arm": arm, "wave": wave, "invited": len(new), "already_invited": len(rows) - len(new)},
+                 user_id=user_id)
+    return {"queued": len(new), "already": len(rows) - len(new)}
 
 
 # -- what cohorts read of a trial ------------------------------------------------------------
