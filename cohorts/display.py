@@ -83,6 +83,7 @@ class Table:
     head: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
     numeric_columns: tuple[int, ...] = ()
+    widths_mm: tuple[int, ...] | None = None  # the PDF's column widths, where its defaults do not suit
 
 
 def outcome_tables(report: dict) -> list[Table]:
@@ -246,6 +247,8 @@ def design(report: dict) -> list[str]:
     d = report["definition"]
     days = [uk_date(date.fromisoformat(day)) for day in d["exposure"] + d["outcome"]]
     c, t = report["groups"]["comparison"]["n"], report["groups"]["treatment"]["n"]
+    if report.get("trial"):
+        return _trial_design(report, days, c, t)
     out = [f"Trained DSLs are the {count(t)} who attended {' or '.join(d['courses'])} at a session whose first day "
            f"fell between {days[0]} and {days[1]}. The other {count(c)} DSLs on the register when the cohort was "
            f"made are the untrained comparison group.",
@@ -256,6 +259,24 @@ def design(report: dict) -> list[str]:
     if d.get("pre"):
         pre = [uk_date(date.fromisoformat(day)) for day in d["pre"]]
         out.append(f"Each DSL's contacts between {pre[0]} and {pre[1]}, before the training, give the before-and-after "
+                   f"comparison.")
+    return out
+
+
+def _trial_design(report: dict, days: list[str], c, t) -> list[str]:
+    allocation = report["trial"]["allocation"]
+    intervention = " or ".join(arm for arm in allocation["arms"] if arm != allocation["comparison_arm"])
+    out = [f"A randomised trial, analysed by intention to treat. The treatment group (called trained below) is the "
+           f"{count(t)} DSLs at schools allocated to {intervention} in {allocation['name']}, whether or not they "
+           f"attended; the comparison group (untrained below) is the {count(c)} DSLs at schools allocated to "
+           f"{allocation['comparison_arm']}, including any who attended (crossovers).",
+           f"Their MASH records received between {days[2]} and {days[3]} all count: everyone is at risk for the whole "
+           f"outcome window. Every rate ratio is treatment over comparison, so below 1 means fewer calls from the "
+           f"DSLs of intervention schools. The per-protocol analysis, which counts only those who did as allocated, "
+           f"is in the trial's tables."]
+    if report["definition"].get("pre"):
+        pre = [uk_date(date.fromisoformat(day)) for day in report["definition"]["pre"]]
+        out.append(f"Each DSL's contacts between {pre[0]} and {pre[1]}, before the trial, give the before-and-after "
                    f"comparison.")
     return out
 
@@ -550,7 +571,7 @@ def _trial_membership(block: dict) -> Table:
 
 
 def _trial_plan(block: dict) -> Table:
-    table = Table("trial_plan", "The analysis plan the report follows", ["", ""])
+    table = Table("trial_plan", "The analysis plan the report follows", ["Item", "Detail"], widths_mm=(40, 140))
     plan = block["plan"]
     if plan is None:
         table.rows.append([Cell("Plan"), Cell(block["plan_note"])])
