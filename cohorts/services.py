@@ -794,11 +794,17 @@ class Report:
         """Pseudonymous per-DSL counts, made when first asked for: only the CSV and XLSX carry them,
         and a pseudonym for each of 60,000 DSLs takes a noticeable part of a second."""
         rows = self.rows
+        trial_columns = {}
+        if "arm" in rows:  # a trial's cohort: the arm, and the per-protocol group and days at risk
+            trial_columns = {"arm": rows["arm"], "attended": rows["trained_on"].notna(),
+                             "per_protocol_group": rows["protocol_group"],
+                             "per_protocol_days_at_risk": rows["protocol_days_at_risk"]}
         return pd.DataFrame({
             "pseudonym": pseudonyms(rows["dsl_id"].tolist()), "group": rows["group"], "contacts": rows["contacts"],
             "referrals": rows["referrals"], "days_at_risk": rows["person_days"],
             "contacts_at_risk": rows["contacts_at_risk"], "referrals_at_risk": rows["referrals_at_risk"],
-            "pupils": rows["pupils"], "fsm_percent": rows["fsm_percent"], "phase": rows["phase"]}).sort_values("pseudonym")
+            "pupils": rows["pupils"], "fsm_percent": rows["fsm_percent"], "phase": rows["phase"],
+            **trial_columns}).sort_values("pseudonym")
 
 
 def replica_holds(cohort: Cohort) -> bool:

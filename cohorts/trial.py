@@ -102,7 +102,10 @@ def _from_block(block: dict | None, prefix: str, ratio_key: str | None = None) -
     if block is None:
         return None
     ratio_key = ratio_key or f"{prefix}_rate_ratio"
-    return _ratio(block.get(ratio_key), block.get(f"{prefix}_ci95"), block.get(f"{prefix}_p_value"), block.get("note"))
+    ratio = block.get(ratio_key)
+    # The block's note may be about its other figure: it is kept only when this one is missing.
+    return _ratio(ratio, block.get(f"{prefix}_ci95"), block.get(f"{prefix}_p_value"),
+                  block.get("note") if ratio is None else None)
 
 
 def _with_contact(report: dict) -> dict:
