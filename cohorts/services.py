@@ -447,6 +447,13 @@ def trial_assignment(cohort: Cohort) -> TrialAssignment | None:
     return trials_provider().assignment(allocation_id=cohort.allocation_id)
 
 
+def cohorts_following(allocation_id: int) -> list[Cohort]:
+    """The trial cohorts that follow the allocation ``allocation_id``, newest first."""
+    return list(db.session.scalars(select(Cohort).join(TrialCohort, TrialCohort.cohort_id == Cohort.id)
+                                   .where(TrialCohort.allocation_id == allocation_id)
+                                   .order_by(Cohort.created_at.desc(), Cohort.id.desc())))
+
+
 def trial_allocation_names() -> list[str]:
     """The allocations a trial's cohort can follow (parallel trials), newest first; none when trials
     are not part of the service."""

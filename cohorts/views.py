@@ -58,6 +58,8 @@ def trial_cohort_new():
     codes = services.course_codes()
     allocations = services.trial_allocation_names()
     form = TrialCohortForm(allocations, codes)
+    if request.method == "GET" and request.args.get("trial") in allocations:
+        form.trial.data = request.args["trial"]
     if form.validate_on_submit():
         definition = services.Definition(form.name.data, form.courses.data or [], form.exposure,
                                          (form.outcome_start.day, form.outcome_end.day), form.pre,

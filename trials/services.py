@@ -355,6 +355,13 @@ class CohortProvider:
         return [record.name for record in parallel_allocations()]
 
 
+def trial_cohorts(record: TrialAllocation) -> list:
+    """The intention-to-treat cohorts that follow ``record``, newest first (their reports are the trial's)."""
+    from cohorts import services as cohorts
+
+    return cohorts.cohorts_following(record.id)
+
+
 def parallel_allocations() -> list[TrialAllocation]:
     """The allocations an intention-to-treat cohort can follow, newest first."""
     return [record for record in all_allocations() if record.design == "parallel"]

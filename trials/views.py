@@ -70,9 +70,11 @@ def allocation_new():
 def allocation(allocation_id):
     record = db.get_or_404(TrialAllocation, allocation_id)
     can_invite = current_user.role in INVITERS
+    can_report = current_user.role in PLANNERS and record.design == "parallel"
     return render_template("trials/allocation.html", allocation=record, summary=services.allocation_summary(record),
                            arms=services.arm_overview(record), can_invite=can_invite,
-                           invitations=services.invitation_counts(record) if can_invite else None, form=ActionForm())
+                           invitations=services.invitation_counts(record) if can_invite else None, form=ActionForm(),
+                           reports=services.trial_cohorts(record) if can_report else None)
 
 
 @bp.route("/allocations/<int:allocation_id>/allocation.csv")

@@ -288,3 +288,15 @@ def test_a_simulated_trial_finds_the_effect_per_protocol_and_a_diluted_one_by_in
     assert pp["ci95"][0] < 0.4 < pp["ci95"][1]
     assert pp["ratio"] < itt["ratio"] < 1
     assert itt["note"] is None and pp["note"] is None
+
+
+def test_the_allocation_page_leads_evaluators_to_the_trials_report(client, login_as, runner, trial):
+    login_as("evaluator")
+    record = trial["allocation"]
+    page = client.get(f"/trials/allocations/{record.id}").get_data(as_text=True)
+    assert "Create a trial&#39;s cohort from pilot" in page and "/cohorts/new/trial?trial=pilot" in page
+    form = client.get("/cohorts/new/trial?trial=pilot").get_data(as_text=True)
+    assert '<option selected value="pilot">' in form or 'value="pilot" selected' in form
+    assert _create(runner).exit_code == 0
+    cohort = cohorts.cohort_by_name("pilot-itt")
+    assert f"/cohorts/{cohort.id}" in client.get(f"/trials/allocations/{record.id}").get_data(as_text=True)
