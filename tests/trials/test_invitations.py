@@ -27,7 +27,7 @@ def _intervention_emails(record) -> set[str]:
 def test_trainers_email_the_intervention_arm_once(client, login_as, allocation, db_session, mailbox, make_dsl):
     trainer = login_as("trainer")
     page = client.get(f"/trials/allocations/{allocation.id}").get_data(as_text=True)
-    assert "0 of 8 DSLs invited" in page and "Email an invitation to the 8 not yet invited" in page
+    assert "0 of 8 DSLs invited" in page and "Email an invitation to the 8 DSLs of intervention not yet invited" in page
     response = client.post(f"/trials/allocations/{allocation.id}/arms/2/invite", data={})
     assert response.status_code == 302
     response.close()  # the mail goes once the response is closed
