@@ -78,7 +78,7 @@ def per_dsl_from_counts(members: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     """
     linked = counts[counts["dsl_id"].notna()]
     columns = [c for c in ("contacts", "referrals", "pre_contacts", "pre_referrals", "contacts_at_risk",
-                           "referrals_at_risk") if c in counts]
+                           "referrals_at_risk", "contacts_protocol_at_risk", "referrals_protocol_at_risk") if c in counts]
     totals = linked.groupby(linked["dsl_id"].astype("int64"))[columns].sum()
     out = members.merge(totals, left_on="dsl_id", right_index=True, how="left")
     out[columns] = out[columns].fillna(0).astype("int64")
@@ -89,7 +89,9 @@ def with_days_at_risk(per_dsl: pd.DataFrame, consultations: pd.DataFrame) -> pd.
     """``per_dsl`` (with the frozen days_at_risk) plus person_days, and the Early Help consultations
     on the days at risk (``consultations``: dsl_id, consultations_at_risk)."""
     out = per_dsl.merge(consultations, on="dsl_id", how="left")
-    out["consultations_at_risk"] = out["consultations_at_risk"].fillna(0).astype("int64")
+    for column in ("consultations_at_risk", "consultations_protocol_at_risk"):
+        if column in out:
+            out[column] = out[column].fillna(0).astype("int64")
     out["person_days"] = out.pop("days_at_risk").fillna(0).astype("int64")
     return out
 

@@ -23,16 +23,22 @@ def cohorts():
 
 @cohorts.command("create")
 @click.argument("name")
-@click.option("--courses", required=True, help="Comma-separated course codes, e.g. induction,refresher")
-@click.option("--exposure", type=WINDOW, required=True, help="Window of session first days, START:END")
+@click.option("--courses", help="Comma-separated course codes, e.g. induction,refresher (with --trial: what counts "
+                                "as attending, default induction,refresher)")
+@click.option("--exposure", type=WINDOW, help="Window of session first days, START:END (with --trial: when "
+                                              "attending counts, default from the draw to the outcome end)")
 @click.option("--outcome", type=WINDOW, required=True, help="Window of MASH records' received dates, START:END")
 @click.option("--pre", type=WINDOW, help="Optional pre-period before training, START:END, for the "
                                          "difference in differences")
+@click.option("--trial", help="A trial's intention-to-treat cohort: the name of the allocation whose arms make "
+                              "the groups")
 @with_appcontext
-def create(name, courses, exposure, outcome, pre):
+def create(name, courses, exposure, outcome, pre, trial):
     """Create cohort NAME and freeze its membership."""
-    definition = services.Definition(name, [c.strip() for c in courses.split(",") if c.strip()],
-                                     exposure, outcome, pre)
+    if trial is None and (courses is None or exposure is None):
+        raise click.UsageError("give --courses and --exposure, or --trial ALLOCATION")
+    codes = [c.strip() for c in (courses or "").split(",") if c.strip()]
+    definition = services.Definition(name, codes, exposure, outcome, pre, trial=trial)
     try:
         cohort = services.create_cohort(definition)
     except services.CohortError as error:
@@ -40,7 +46,11 @@ def create(name, courses, exposure, outcome, pre):
         raise click.ClickException(str(error))
     db.session.commit()
     sizes = {c.id: (n_c, n_t) for c, n_c, n_t in services.all_cohorts()}[cohort.id]
-    click.echo(f"Created cohort {cohort.name}: {sizes[1]} DSLs in treatment, {sizes[0]} in comparison.")
+    if trial is None:
+        click.echo(f"Created cohort {cohort.name}: {sizes[1]} DSLs in treatment, {sizes[0]} in comparison.")
+    else:
+        click.echo(f"Created cohort {cohort.name} following allocation {trial.strip()} (intention to treat): "
+                   f"{sizes[1]} DSLs in treatment, {sizes[0]} in comparison.")
 
 
 @cohorts.command("report")

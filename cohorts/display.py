@@ -83,12 +83,15 @@ class Table:
     head: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
     numeric_columns: tuple[int, ...] = ()
+    widths_mm: tuple[int, ...] | None = None  # the PDF's column widths, where its defaults do not suit
 
 
 def outcome_tables(report: dict) -> list[Table]:
     """Every table of the outcome report, in the order the page shows them: the findings in plain
     English, the projection, the estimates of the second version, then the first version's tables."""
     tables = [_summary(report)]
+    if report.get("trial"):
+        tables += trial_tables(report["trial"])
     if "projection" in report:
         tables.append(_projection(report["projection"]))
     tables.append(_estimates(report))
@@ -261,6 +264,8 @@ def design(report: dict) -> list[str]:
     d = report["definition"]
     days = [uk_date(date.fromisoformat(day)) for day in d["exposure"] + d["outcome"]]
     c, t = report["groups"]["comparison"]["n"], report["groups"]["treatment"]["n"]
+    if report.get("trial"):
+        return _trial_design(report, days, c, t)
     out = [f"Trained DSLs are the {count(t)} who attended {' or '.join(d['courses'])} at a session whose first day "
            f"fell between {days[0]} and {days[1]}. The other {count(c)} DSLs on the register when the cohort was "
            f"made are the untrained comparison group.",
@@ -271,6 +276,24 @@ def design(report: dict) -> list[str]:
     if d.get("pre"):
         pre = [uk_date(date.fromisoformat(day)) for day in d["pre"]]
         out.append(f"Each DSL's contacts between {pre[0]} and {pre[1]}, before the training, give the before-and-after "
+                   f"comparison.")
+    return out
+
+
+def _trial_design(report: dict, days: list[str], c, t) -> list[str]:
+    allocation = report["trial"]["allocation"]
+    intervention = " or ".join(arm for arm in allocation["arms"] if arm != allocation["comparison_arm"])
+    out = [f"A randomised trial, analysed by intention to treat. The treatment group (called trained below) is the "
+           f"{count(t)} DSLs at schools allocated to {intervention} in {allocation['name']}, whether or not they "
+           f"attended; the comparison group (untrained below) is the {count(c)} DSLs at schools allocated to "
+           f"{allocation['comparison_arm']}, including any who attended (crossovers).",
+           f"Their MASH records received between {days[2]} and {days[3]} all count: everyone is at risk for the whole "
+           f"outcome window. Every rate ratio is treatment over comparison, so below 1 means fewer calls from the "
+           f"DSLs of intervention schools. The per-protocol analysis, which counts only those who did as allocated, "
+           f"is in the trial's tables."]
+    if report["definition"].get("pre"):
+        pre = [uk_date(date.fromisoformat(day)) for day in report["definition"]["pre"]]
+        out.append(f"Each DSL's contacts between {pre[0]} and {pre[1]}, before the trial, give the before-and-after "
                    f"comparison.")
     return out
 
@@ -538,3 +561,82 @@ def _batches(batches: list[dict]) -> Table:
     table.rows = [[Cell(b["id"], "count"), Cell(b["kind"]), Cell(b["filename"]), Cell(b["imported_at"]),
                    Cell(b["rows"], "count"), Cell(b["checksum"][:16])] for b in batches]
     return table
+
+
+# -- a randomised trial ---------------------------------------------------------------------------
+
+
+ROLES = {"primary": "Primary", "secondary": "Secondary", "not pre-specified": "Not pre-specified"}
+
+
+def _estimate_cells(estimate: dict | None) -> list[Cell]:
+    if not estimate:
+        return [Cell(MISSING), Cell(MISSING), Cell(MISSING)]
+    return [Cell(estimate["ratio"], "ratio"), interval(estimate["ci95"], "ratio"), Cell(estimate["p_value"], "p")]
+
+
+def _trial_outcomes(block: dict) -> Table:
+    table = Table("trial_outcomes", "The trial's outcomes: intention to treat and per protocol (treatment over "
+                  "comparison)", ["Outcome", "Role", "Model", "Intention to treat", "95% CI", "p",
+                                  "Per protocol", "95% CI", "p"], numeric_columns=(3, 5, 6, 8))
+    for row in block["outcomes"]:
+        table.rows.append([Cell(row["label"]), Cell(ROLES.get(row["role"], row["role"])), Cell(row["model"]),
+                           *_estimate_cells(row["intention_to_treat"]), *_estimate_cells(row["per_protocol"])])
+    return table
+
+
+def _trial_membership(block: dict) -> Table:
+    sizes = block["membership"]
+    table = Table("trial_membership", "Who is in each arm (intention to treat)",
+                  ["Arm", "Group", "Schools", "DSLs", "Attended", "Did not attend"], numeric_columns=(2, 3, 4, 5))
+    for arm in sizes["arms"]:
+        table.rows.append([Cell(arm["arm"]), Cell(arm["group"]), Cell(arm["schools"], "count"),
+                           Cell(arm["dsls"], "count"), Cell(arm["attended"], "count"),
+                           Cell(arm["did_not_attend"], "count")])
+    table.rows.append([Cell("Crossovers (control DSLs who attended, kept in comparison)"), Cell(""), Cell(""),
+                       Cell(sizes["crossovers"], "count"), Cell(""), Cell("")])
+    return table
+
+
+def _trial_plan(block: dict) -> Table:
+    table = Table("trial_plan", "The analysis plan the report follows", ["Item", "Detail"], widths_mm=(40, 140))
+    plan = block["plan"]
+    if plan is None:
+        table.rows.append([Cell("Plan"), Cell(block["plan_note"])])
+        return table
+    table.rows += [[Cell("Plan"), Cell(f"{plan['name']}, version {plan['version']}")],
+                   [Cell("SHA-256"), Cell(plan["sha256"])],
+                   [Cell("Locked"), Cell(plan["locked_at"])],
+                   [Cell("Model"), Cell(plan["model"])]]
+    deviations = plan["deviations"] or ["None: the report follows the plan."]
+    table.rows += [[Cell("Deviation" if plan["deviations"] else "Deviations"), Cell(text)] for text in deviations]
+    return table
+
+
+def _per_protocol(block: dict) -> Table:
+    table = _exposure_time(block["exposure_time"])
+    table.key, table.title = "per_protocol", "Per protocol: contacts and referrals on each DSL's days at risk"
+    for name, label in (("contacts", "Contacts"), ("referrals", "Referrals")):
+        table.rows.append([Cell(f"{label}: rate ratio (95% CI)"), Cell(""),
+                           Cell(f"{two(block['exposure_time'][name + '_rate_ratio'])} "
+                                f"({interval(block['exposure_time'][name + '_ci95'], 'ratio').text})", "computed")])
+    return table
+
+
+def trial_tables(block: dict) -> list[Table]:
+    """The trial's tables: its outcomes (the plan's primary first), the plan and its deviations, who
+    is in each arm, and the per-protocol figures."""
+    tables = [_trial_outcomes(block), _trial_plan(block), _trial_membership(block)]
+    if block["per_protocol"].get("exposure_time"):
+        tables.append(_per_protocol(block["per_protocol"]))
+    return tables
+
+
+def trial_words(report: dict) -> dict | None:
+    """The trial's figures as the page words them; None for a cohort that is not a trial's."""
+    block = report.get("trial")
+    if not block:
+        return None
+    sizes = block["membership"]
+    return {"drawn": uk_date(date.fromisoformat(block["allocation"]["drawn_on"])),
+            "crossovers": count(sizes["crossovers"]), "never_attended": count(sizes["never_attended"])}

@@ -123,7 +123,9 @@ def to_pdf(figures: dict, council: str = "") -> bytes:
         data = [[Paragraph(pdf.safe(h), styles.cell) for h in table.head]]
         data += [[Paragraph(pdf.safe(cell.text), styles.cell) for cell in row] for row in table.rows]
         widths = None
-        if len(table.head) == 2:
+        if table.widths_mm:
+            widths = [width * mm for width in table.widths_mm]
+        elif len(table.head) == 2:
             widths = [120 * mm, 60 * mm]
         elif len(table.head) == 3:
             widths = [90 * mm, 45 * mm, 45 * mm]

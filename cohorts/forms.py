@@ -72,6 +72,65 @@ class CohortForm(FlaskForm):
         return (self.pre_start.day, self.pre_end.day) if self.pre_start.day and self.pre_end.day else None
 
 
+class TrialCohortForm(FlaskForm):
+    """A trial's intention-to-treat cohort: the allocation whose arms make the groups, the outcome
+    window and, optionally, what counts as attending (for the per-protocol analysis)."""
+
+    name = StringField("Cohort name", widget=GovTextInput(), description="For example, trial-2027-itt",
+                       validators=[InputRequired("Enter a name for the cohort"),
+                                   Length(max=100, message="The name must be 100 characters or fewer")])
+    trial = SelectField("Allocation", widget=GovSelect(), validate_choice=False,
+                        description="Treatment is every DSL of a school in an intervention arm, whether or not "
+                                    "they attended; comparison is every DSL of a control school",
+                        validators=[InputRequired("Choose the allocation the cohort follows")])
+    outcome_start = DayField("Outcome window: MASH records received from", validators=[_required("start of the outcome window")])
+    outcome_end = DayField("Outcome window: MASH records received to", validators=[_required("end of the outcome window")])
+    pre_start = DayField("Pre-period (optional): from",
+                         description="Calls before the trial, for the difference in differences. For example, "
+                                     "2019-09-01 or 01/09/2019")
+    pre_end = DayField("Pre-period (optional): to")
+    courses = SelectMultipleField("Courses that count as attending (optional)", widget=GovCheckboxesInput(),
+                                  description="For the per-protocol analysis. If you choose none: induction and "
+                                              "refresher")
+    exposure_start = DayField("Attendance counts from (optional)",
+                              description="If you leave both empty: from the day of the draw to the outcome end. "
+                                          "For example, 2027-01-04 or 04/01/2027")
+    exposure_end = DayField("Attendance counts to (optional)")
+    submit = SubmitField("Create the trial's cohort", widget=GovSubmitInput())
+
+    validate_pre_end = CohortForm.validate_pre_end
+
+    def __init__(self, allocations, course_codes, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trial.choices = [SelectChoice("", "Choose an allocation")] + [SelectChoice(name, name)
+                                                                             for name in allocations]
+        self.courses.choices = choice_list(course_codes)
+
+    def validate_trial(self, field):
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError("Choose an allocation from the list")
+
+    def validate_outcome_end(self, field):
+        if self.outcome_start.day and field.day and self.outcome_start.day > field.day:
+            raise ValidationError("The outcome window must end on or after its start")
+
+    def validate_exposure_end(self, field):
+        given = [bool((f.data or "").strip()) for f in (self.exposure_start, field)]
+        if given[0] != given[1] and not self.exposure_start.errors:
+            raise ValidationError("Enter both days attendance counts between, or neither")
+        if self.exposure_start.day and field.day and self.exposure_start.day > field.day:
+            raise ValidationError("Attendance must count to a day on or after the day it counts from")
+
+    @property
+    def pre(self):
+        return (self.pre_start.day, self.pre_end.day) if self.pre_start.day and self.pre_end.day else None
+
+    @property
+    def exposure(self):
+        return (self.exposure_start.day, self.exposure_end.day) if self.exposure_start.day and self.exposure_end.day \
+            else None
+
+
 class ReportOptionsForm(FlaskForm):
     """Options read from the address (GET), so a report view can be bookmarked; it changes nothing,
     so it carries no CSRF token."""

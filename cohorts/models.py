@@ -94,6 +94,13 @@ class Cohort(db.Model):
 
     members: Mapped[list["CohortMember"]] = relationship(back_populates="cohort", cascade="all, delete-orphan",
                                                          passive_deletes=True)
+    trial: Mapped["TrialCohort | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                        lazy="joined")
+
+    @property
+    def allocation_id(self) -> int | None:
+        """The allocation a trial's intention-to-treat cohort analyses; None for other cohorts."""
+        return self.trial.allocation_id if self.trial is not None else None
 
     @property
     def definition(self) -> dict:
@@ -104,6 +111,17 @@ class Cohort(db.Model):
         return out
 
 
+class TrialCohort(db.Model):
+    """Ties a trial's intention-to-treat cohort to the allocation whose arms make its groups. The key
+    is the schema's only tie to the trials package: cohorts reads trials through the provider that
+    package registers (cohorts.services.trials_provider)."""
+
+    __tablename__ = "trial_cohorts"
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("trial_allocations.id", ondelete="RESTRICT"), index=True)
+
+
 class CohortMember(db.Model):
     """A DSL's place in a cohort, with their school's figures as they were when the cohort was made."""
 
@@ -111,6 +129,8 @@ class CohortMember(db.Model):
     __table_args__ = (
         UniqueConstraint("cohort_id", "dsl_id", name="one_place_per_dsl"),
         CheckConstraint("group_name IN ('comparison', 'treatment')", name="group_known"),
+        CheckConstraint("protocol_group IS NULL OR protocol_group IN ('comparison', 'treatment')",
+                        name="protocol_group_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,5 +156,16 @@ class CohortMember(db.Model):
     at_risk_low: Mapped[dt.datetime | None]
     at_risk_high: Mapped[dt.datetime | None]
     days_at_risk: Mapped[int | None] = mapped_column(Integer)  # to - from + 1; 0 when there are none
+    # Trial cohorts only (null otherwise). ``arm``: the arm their school was allocated to, which
+    # makes group_name (intention to treat). ``protocol_group``: their group in the per-protocol
+    # analysis (an intervention school's DSL who attended, a control school's DSL who did not),
+    # null when it leaves them out; with their per-protocol days at risk, as above.
+    arm: Mapped[str | None] = mapped_column(String(40))
+    protocol_group: Mapped[str | None] = mapped_column(String(12))
+    protocol_at_risk_from: Mapped[dt.date | None]
+    protocol_at_risk_to: Mapped[dt.date | None]
+    protocol_at_risk_low: Mapped[dt.datetime | None]
+    protocol_at_risk_high: Mapped[dt.datetime | None]
+    protocol_days_at_risk: Mapped[int | None] = mapped_column(Integer)
 
     cohort: Mapped[Cohort] = relationship(back_populates="members")

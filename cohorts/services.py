@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
@@ -18,9 +18,9 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from cohorts import analysis, importers, timezero
+from cohorts import analysis, importers, timezero, trial
 from cohorts.importers import EMAIL_LENGTH
-from cohorts.models import Cohort, CohortMember, DslAlias, EarlyHelpConsultation, MashRecord
+from cohorts.models import Cohort, CohortMember, DslAlias, EarlyHelpConsultation, MashRecord, TrialCohort
 from core import audit
 from core.bulk import bulk_insert
 from core.database import is_sqlite, one_of
@@ -413,17 +413,104 @@ def compute_membership(courses: list[str], exposure: tuple[date, date], outcome:
     return members
 
 
+# -- a trial's intention-to-treat cohort ------------------------------------------------------
+#
+# The trials package owns allocations and analysis plans and uses cohorts; cohorts reads them back
+# through the provider trials registers at start-up (app.extensions[TRIALS_PROVIDER]), so that the
+# dependency keeps pointing one way. The provider offers ``assignment(name=..., allocation_id=...)``
+# (a TrialAssignment, or CohortError), ``locked_plan(allocation_id)`` (the latest locked plan that
+# analyses the allocation, as a dict, or None) and ``labels()`` (the names of outcomes and models).
+
+TRIALS_PROVIDER = "right_support_trials"
+# What counts as attending the trial's training when the cohort names no courses.
+DEFAULT_TRIAL_COURSES = ("induction", "refresher")
+
+
+@dataclass
+class TrialAssignment:
+    """An allocation as a cohort needs it: which arm each DSL now on the register is in."""
+
+    allocation_id: int
+    name: str
+    comparison_arm: str  # the control arm; every other arm is an intervention arm
+    arms: list[str]
+    drawn_on: date  # the London date of the draw: the default start of the exposure window
+    dsls: pd.DataFrame  # dsl_id, arm
+
+
+def trials_provider():
+    provider = current_app.extensions.get(TRIALS_PROVIDER)
+    if provider is None:
+        raise CohortError("Trials are not part of this service, so a cohort cannot follow an allocation", "trial")
+    return provider
+
+
+def trial_assignment(cohort: Cohort) -> TrialAssignment | None:
+    """The allocation ``cohort`` follows, or None for a cohort defined by attendance."""
+    if cohort.allocation_id is None:
+        return None
+    return trials_provider().assignment(allocation_id=cohort.allocation_id)
+
+
+def cohorts_following(allocation_id: int) -> list[Cohort]:
+    """The trial cohorts that follow the allocation ``allocation_id``, newest first."""
+    return list(db.session.scalars(select(Cohort).join(TrialCohort, TrialCohort.cohort_id == Cohort.id)
+                                   .where(TrialCohort.allocation_id == allocation_id)
+                                   .order_by(Cohort.created_at.desc(), Cohort.id.desc())))
+
+
+def trial_allocation_names() -> list[str]:
+    """The allocations a trial's cohort can follow (parallel trials), newest first; none when trials
+    are not part of the service."""
+    provider = current_app.extensions.get(TRIALS_PROVIDER)
+    return provider.allocation_names() if provider is not None else []
+
+
+def compute_trial_membership(assignment: TrialAssignment, courses: list[str], exposure: tuple[date, date],
+                             outcome: tuple[date, date]) -> pd.DataFrame:
+    """Every DSL on the register at an allocated school, by intention to treat: treatment is every DSL
+    of an intervention school, whether or not they attended, comparison every DSL of a control
+    school, whether or not they attended (those who did are crossovers). Everyone is at risk for the
+    whole outcome window. Attending means a session of ``courses`` with a first day in ``exposure``;
+    the per-protocol group and days at risk follow from it (cohorts/trial.py)."""
+    sessions = qualifying_sessions(courses, exposure[0])
+    members = population().merge(assignment.dsls[["dsl_id", "arm"]], on="dsl_id", how="inner")
+    members = members.merge(treated(courses, *exposure, sessions=sessions), on="dsl_id", how="left")
+    members = trial.assign_groups(members, assignment.comparison_arm)
+    members["next_session_on"] = None
+    itt = timezero.days_at_risk(members.assign(group_name="comparison", next_session_on=pd.NaT), outcome)
+    members["at_risk_from"], members["at_risk_to"] = itt["at_risk_from"], itt["at_risk_to"]
+    members["at_risk_low"], members["at_risk_high"] = timezero.utc_bounds(members["at_risk_from"], members["at_risk_to"])
+    members["days_at_risk"] = timezero.person_days(members["at_risk_from"], members["at_risk_to"])
+    included = members["protocol_group"].notna()
+    protocol = timezero.days_at_risk(members.assign(group_name=members["protocol_group"].fillna("comparison"),
+                                                    next_session_on=pd.NaT), outcome)
+    members["protocol_at_risk_from"] = protocol["at_risk_from"].where(included, None)
+    members["protocol_at_risk_to"] = protocol["at_risk_to"].where(included, None)
+    members["protocol_at_risk_low"], members["protocol_at_risk_high"] = timezero.utc_bounds(
+        members["protocol_at_risk_from"], members["protocol_at_risk_to"])
+    members["protocol_days_at_risk"] = timezero.person_days(members["protocol_at_risk_from"],
+                                                            members["protocol_at_risk_to"])
+    return members
+
+
 @dataclass
 class Definition:
     name: str
     courses: list[str]
-    exposure: tuple[date, date]
+    exposure: tuple[date, date] | None
     outcome: tuple[date, date]
     pre: tuple[date, date] | None = None
+    # The name of the allocation a trial's intention-to-treat cohort follows; None for a cohort
+    # defined by attendance. Its courses and exposure window then only say who attended (the
+    # per-protocol analysis), and default to DEFAULT_TRIAL_COURSES and from the draw to the outcome end.
+    trial: str | None = None
 
 
 def check_definition(definition: Definition, known_courses: list[str] | None = None) -> None:
     _check_name((definition.name or "").strip())
+    if definition.exposure is None:
+        raise CohortError("Enter the exposure window", "exposure_start")
     if not definition.courses:
         raise CohortError("Choose at least one course", "courses")
     known = course_codes() if known_courses is None else known_courses
@@ -460,9 +547,12 @@ def _check_windows(definition: Definition) -> None:
                           "pre_end")
 
 
-def check_groups(members: pd.DataFrame, courses: list[str]) -> None:
+def check_groups(members: pd.DataFrame, courses: list[str], assignment: TrialAssignment | None = None) -> None:
     """Refuse a membership with an empty group: there would be nothing to compare."""
     sizes = members["group_name"].value_counts()
+    if assignment is not None:
+        _check_arms(sizes, assignment)
+        return
     if not sizes.get("treatment", 0):
         raise CohortError(f"No DSL attended {' or '.join(courses)} with a first day in the exposure window, so the "
                           "treatment group would be empty", "exposure_start")
@@ -471,16 +561,46 @@ def check_groups(members: pd.DataFrame, courses: list[str]) -> None:
                           "to compare them with", "exposure_start")
 
 
+def _check_arms(sizes: pd.Series, assignment: TrialAssignment) -> None:
+    intervention = [arm for arm in assignment.arms if arm != assignment.comparison_arm]
+    if not sizes.get("treatment", 0):
+        raise CohortError(f"No DSL on the register is at a school allocated to {' or '.join(intervention)} in "
+                          f"{assignment.name}, so the treatment group would be empty", "trial")
+    if not sizes.get("comparison", 0):
+        raise CohortError(f"No DSL on the register is at a school allocated to {assignment.comparison_arm} in "
+                          f"{assignment.name}, so there would be no one to compare with", "trial")
+
+
+def _with_trial_defaults(definition: Definition) -> tuple[Definition, TrialAssignment | None]:
+    """``definition`` with a trial cohort's defaults filled in, and the allocation it follows."""
+    if not definition.trial:
+        return definition, None
+    assignment = trials_provider().assignment(name=definition.trial.strip())
+    courses = list(definition.courses)
+    if not courses:
+        known = course_codes()
+        courses = [code for code in DEFAULT_TRIAL_COURSES if code in known] or known
+    exposure = definition.exposure or (assignment.drawn_on, max(assignment.drawn_on, definition.outcome[1]))
+    return replace(definition, courses=courses, exposure=exposure), assignment
+
+
 def create_cohort(definition: Definition, user_id: int | None = None) -> Cohort:
-    """Save the definition and freeze its membership as the register and attendance stand now."""
+    """Save the definition and freeze its membership as the register and attendance stand now (and,
+    for a trial's cohort, as the allocation put the schools)."""
+    definition, assignment = _with_trial_defaults(definition)
     check_definition(definition)
-    members = compute_membership(definition.courses, definition.exposure, definition.outcome)
-    check_groups(members, definition.courses)
+    if assignment is None:
+        members = compute_membership(definition.courses, definition.exposure, definition.outcome)
+    else:
+        members = compute_trial_membership(assignment, definition.courses, definition.exposure, definition.outcome)
+    check_groups(members, definition.courses, assignment)
     pre_start, pre_end = definition.pre or (None, None)
     cohort = Cohort(name=definition.name.strip(), courses=list(definition.courses),
                     exposure_start=definition.exposure[0], exposure_end=definition.exposure[1],
                     outcome_start=definition.outcome[0], outcome_end=definition.outcome[1],
                     pre_start=pre_start, pre_end=pre_end, created_by_id=user_id)
+    if assignment is not None:
+        cohort.trial = TrialCohort(allocation_id=assignment.allocation_id)
     db.session.add(cohort)
     db.session.flush()
     _freeze(cohort, members)
@@ -488,19 +608,25 @@ def create_cohort(definition: Definition, user_id: int | None = None) -> Cohort:
 
 
 def _membership(cohort: Cohort) -> pd.DataFrame:
-    return compute_membership(cohort.courses, (cohort.exposure_start, cohort.exposure_end),
-                              (cohort.outcome_start, cohort.outcome_end))
+    windows = ((cohort.exposure_start, cohort.exposure_end), (cohort.outcome_start, cohort.outcome_end))
+    assignment = trial_assignment(cohort)
+    if assignment is not None:
+        return compute_trial_membership(assignment, cohort.courses, *windows)
+    return compute_membership(cohort.courses, *windows)
 
 
 def _freeze(cohort: Cohort, members: pd.DataFrame) -> None:
     rows = members.assign(cohort_id=cohort.id, fsm_percent=members["fsm_percent"].astype(float))
-    bulk_insert(CohortMember.__table__, rows, list(FROZEN_COLUMNS))
+    columns = FROZEN_COLUMNS + (TRIAL_COLUMNS if "arm" in members else ())
+    bulk_insert(CohortMember.__table__, rows, list(columns))
     db.session.flush()
 
 
 FROZEN_COLUMNS = ("cohort_id", "dsl_id", "group_name", "reason", "school_urn", "pupils", "fsm_percent", "phase", "role",
                   "trained_on", "next_session_on", "at_risk_from", "at_risk_to", "at_risk_low", "at_risk_high",
                   "days_at_risk")
+TRIAL_COLUMNS = ("arm", "protocol_group", "protocol_at_risk_from", "protocol_at_risk_to", "protocol_at_risk_low",
+                 "protocol_at_risk_high", "protocol_days_at_risk")
 MEMBER_COLUMNS = ("dsl_id", "group_name", "reason", "school_urn", "pupils", "fsm_percent", "phase")
 # What the outcome report needs of each member: the group, the school, the covariates and the days at risk.
 REPORT_COLUMNS = ("dsl_id", "group_name", "school_urn", "pupils", "fsm_percent", "phase", "role", "days_at_risk")
@@ -513,7 +639,8 @@ def frozen_members(cohort: Cohort, columns: tuple[str, ...] = MEMBER_COLUMNS) ->
 
 def membership_changes(cohort: Cohort) -> list[dict]:
     """Who would move if the membership were recomputed now, and why."""
-    frozen = frozen_members(cohort)
+    is_trial = cohort.allocation_id is not None
+    frozen = frozen_members(cohort, MEMBER_COLUMNS + (("arm",) if is_trial else ()))
     fresh = _membership(cohort)
     merged = frozen.merge(fresh, on="dsl_id", how="outer", suffixes=("_frozen", "_now"), indicator=True)
     changed = merged[(merged["_merge"] != "both") | (merged["group_name_frozen"] != merged["group_name_now"])]
@@ -522,14 +649,7 @@ def membership_changes(cohort: Cohort) -> list[dict]:
     emails = dict(db.session.execute(select(Dsl.id, Dsl.email).where(Dsl.id.in_(changed["dsl_id"].tolist()))).all())
     out = []
     for row in changed.to_dict("records"):
-        if row["_merge"] == "left_only":
-            why = "no longer on the DSL register"
-        elif row["_merge"] == "right_only":
-            why = "added to the DSL register since the cohort was created"
-        elif row["group_name_now"] == "treatment":
-            why = f"attendance now shows they {row['reason_now']}"
-        else:
-            why = f"attendance no longer shows what put them in treatment ({row['reason_frozen']})"
+        why = _why_moved(row, is_trial)
         out.append({"dsl_id": int(row["dsl_id"]), "email": emails.get(int(row["dsl_id"]), ""),
                     "from": row["group_name_frozen"] if isinstance(row["group_name_frozen"], str) else "not a member",
                     "to": row["group_name_now"] if isinstance(row["group_name_now"], str) else "not a member",
@@ -537,11 +657,24 @@ def membership_changes(cohort: Cohort) -> list[dict]:
     return out
 
 
+def _why_moved(row: dict, is_trial: bool) -> str:
+    if row["_merge"] == "left_only":
+        return "no longer on the DSL register (or no longer at an allocated school)" if is_trial \
+            else "no longer on the DSL register"
+    if row["_merge"] == "right_only":
+        return "added to the DSL register since the cohort was created"
+    if is_trial:
+        return f"now at a school allocated to {row['arm_now']} (was {row['arm_frozen']})"
+    if row["group_name_now"] == "treatment":
+        return f"attendance now shows they {row['reason_now']}"
+    return f"attendance no longer shows what put them in treatment ({row['reason_frozen']})"
+
+
 def recompute(cohort: Cohort) -> list[dict]:
     """Replace the frozen membership with one computed now; returns who moved and why."""
     changes = membership_changes(cohort)
     members = _membership(cohort)
-    check_groups(members, cohort.courses)
+    check_groups(members, cohort.courses, trial_assignment(cohort))
     db.session.execute(delete(CohortMember).where(CohortMember.cohort_id == cohort.id))
     _freeze(cohort, members)
     cohort.recomputed_at = utcnow()
@@ -604,13 +737,16 @@ def record_counts(start: date, end: date, pre: tuple[date, date] | None = None,
     if cohort is not None:
         conditions["at_risk"] = and_(MashRecord.received_at >= CohortMember.at_risk_low,
                                      MashRecord.received_at < CohortMember.at_risk_high)
+        if cohort.allocation_id is not None:
+            conditions["protocol_at_risk"] = and_(MashRecord.received_at >= CohortMember.protocol_at_risk_low,
+                                                  MashRecord.received_at < CohortMember.protocol_at_risk_high)
         source = source.outerjoin(CohortMember.__table__, and_(CohortMember.cohort_id == cohort.id,
                                                                CohortMember.dsl_id == MashRecord.dsl_id))
     counted, names = [], []
     for prefix, inside in conditions.items():
         for kind, name in ((analysis.CONTACT, "contacts"), (analysis.REFERRAL, "referrals")):
             counted.append(func.count().filter(inside, MashRecord.classification == kind))
-            names.append(f"{name}_at_risk" if prefix == "at_risk" else prefix + name)
+            names.append(f"{name}_{prefix}" if prefix.endswith("at_risk") else prefix + name)
     keys = (MashRecord.dsl_id, MashRecord.school_urn, MashRecord.import_batch_id)
     frame = _frame(select(*keys, *counted).select_from(source).group_by(*keys),
                    ["dsl_id", "school_urn", "import_batch_id", *names], replica=replica)
@@ -621,14 +757,20 @@ def record_counts(start: date, end: date, pre: tuple[date, date] | None = None,
 
 def consultations_at_risk(cohort: Cohort, replica: bool = False) -> pd.DataFrame:
     """Each member's Early Help consultations on their own days at risk, counted in the database
-    (days at risk lie inside the outcome window, so only its consultations are joined)."""
+    (days at risk lie inside the outcome window, so only its consultations are joined); for a
+    trial's cohort also on their per-protocol days at risk (``consultations_protocol_at_risk``)."""
     at_risk = and_(EarlyHelpConsultation.date >= CohortMember.at_risk_from,
                    EarlyHelpConsultation.date <= CohortMember.at_risk_to)
-    return _frame(select(CohortMember.dsl_id, func.count().filter(at_risk))
+    counted, names = [func.count().filter(at_risk)], ["dsl_id", "consultations_at_risk"]
+    if cohort.allocation_id is not None:
+        counted.append(func.count().filter(EarlyHelpConsultation.date >= CohortMember.protocol_at_risk_from,
+                                           EarlyHelpConsultation.date <= CohortMember.protocol_at_risk_to))
+        names.append("consultations_protocol_at_risk")
+    return _frame(select(CohortMember.dsl_id, *counted)
                   .join(EarlyHelpConsultation, EarlyHelpConsultation.dsl_id == CohortMember.dsl_id)
                   .where(CohortMember.cohort_id == cohort.id, EarlyHelpConsultation.date >= cohort.outcome_start,
                          EarlyHelpConsultation.date <= cohort.outcome_end)
-                  .group_by(CohortMember.dsl_id), ["dsl_id", "consultations_at_risk"], replica=replica)
+                  .group_by(CohortMember.dsl_id), names, replica=replica)
 
 
 def consultation_counts(start: date, end: date, replica: bool = False) -> pd.DataFrame:
@@ -664,11 +806,17 @@ class Report:
         """Pseudonymous per-DSL counts, made when first asked for: only the CSV and XLSX carry them,
         and a pseudonym for each of 60,000 DSLs takes a noticeable part of a second."""
         rows = self.rows
+        trial_columns = {}
+        if "arm" in rows:  # a trial's cohort: the arm, and the per-protocol group and days at risk
+            trial_columns = {"arm": rows["arm"], "attended": rows["trained_on"].notna(),
+                             "per_protocol_group": rows["protocol_group"],
+                             "per_protocol_days_at_risk": rows["protocol_days_at_risk"]}
         return pd.DataFrame({
             "pseudonym": pseudonyms(rows["dsl_id"].tolist()), "group": rows["group"], "contacts": rows["contacts"],
             "referrals": rows["referrals"], "days_at_risk": rows["person_days"],
             "contacts_at_risk": rows["contacts_at_risk"], "referrals_at_risk": rows["referrals_at_risk"],
-            "pupils": rows["pupils"], "fsm_percent": rows["fsm_percent"], "phase": rows["phase"]}).sort_values("pseudonym")
+            "pupils": rows["pupils"], "fsm_percent": rows["fsm_percent"], "phase": rows["phase"],
+            **trial_columns}).sort_values("pseudonym")
 
 
 def replica_holds(cohort: Cohort) -> bool:
@@ -694,7 +842,8 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
     Early Help consultations, which read those tables whole, come from the read replica when one is
     configured and already holds the cohort (see :func:`replica_holds`)."""
     replica = replica_holds(cohort)
-    members = frozen_members(cohort, REPORT_COLUMNS).rename(columns={"group_name": "group"})
+    columns = REPORT_COLUMNS + (TRIAL_REPORT_COLUMNS if cohort.allocation_id is not None else ())
+    members = frozen_members(cohort, columns).rename(columns={"group_name": "group"})
     pre = (cohort.pre_start, cohort.pre_end) if cohort.pre_start else None
     records = record_counts(cohort.outcome_start, cohort.outcome_end, pre, cohort, replica=replica)
     per_dsl = analysis.with_days_at_risk(analysis.per_dsl_from_counts(members, records),
@@ -716,12 +865,28 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
     for key, (section, _suppress) in sections.items():
         figures[key] = section(cohort, per_dsl[["dsl_id", "group", "school_urn", "person_days"]], replica)
     figures["sections"] = list(sections)
+    if cohort.allocation_id is not None:
+        figures["trial"] = _trial_block(cohort, per_dsl, figures, suppress)
     if suppress:
         published = analysis.suppressed(figures)
         for key, (_section, suppress_block) in sections.items():
             suppress_block(published[key])
         return Report(published, per_dsl.iloc[0:0])
     return Report(figures, per_dsl)
+
+
+TRIAL_REPORT_COLUMNS = ("arm", "trained_on", "protocol_group", "protocol_days_at_risk")
+
+
+def _trial_block(cohort: Cohort, per_dsl: pd.DataFrame, figures: dict, suppress: bool) -> dict:
+    """The trial's part of the report: the allocation, who attended in each arm, the per-protocol
+    analysis and the locked plan the report follows (cohorts/trial.py)."""
+    provider = trials_provider()
+    assignment = provider.assignment(allocation_id=cohort.allocation_id)
+    allocation = {"name": assignment.name, "arms": list(assignment.arms), "comparison_arm": assignment.comparison_arm,
+                  "drawn_on": assignment.drawn_on.isoformat()}
+    return trial.trial_report(per_dsl, figures, allocation=allocation, plan=provider.locked_plan(cohort.allocation_id),
+                              labels=provider.labels(), suppress=suppress)
 
 
 # -- demand -----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from cohorts.forms import (
     CohortForm,
     LinkageFilterForm,
     ReportOptionsForm,
+    TrialCohortForm,
 )
 from cohorts.models import Cohort, DslAlias
 from core.auth import ADMIN, EVALUATOR, roles_required
@@ -51,6 +52,31 @@ def cohort_new():
     return render_template("cohorts/cohort_new.html", form=form, codes=codes)
 
 
+@bp.route("/new/trial", methods=["GET", "POST"])
+@roles_required(*EVALUATORS)
+def trial_cohort_new():
+    codes = services.course_codes()
+    allocations = services.trial_allocation_names()
+    form = TrialCohortForm(allocations, codes)
+    if request.method == "GET" and request.args.get("trial") in allocations:
+        form.trial.data = request.args["trial"]
+    if form.validate_on_submit():
+        definition = services.Definition(form.name.data, form.courses.data or [], form.exposure,
+                                         (form.outcome_start.day, form.outcome_end.day), form.pre,
+                                         trial=form.trial.data)
+        try:
+            cohort = services.create_cohort(definition, current_user.id)
+        except services.CohortError as error:
+            db.session.rollback()
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Cohort {cohort.name} has been created from allocation {form.trial.data} and its membership "
+                  "frozen.", "success")
+            return redirect(url_for("cohorts.cohort_report", cohort_id=cohort.id))
+    return render_template("cohorts/trial_cohort_new.html", form=form, allocations=allocations)
+
+
 def _options() -> tuple[ReportOptionsForm, dict]:
     form = ReportOptionsForm(formdata=MultiDict(request.args) if request.args else None)
     options = {"annual_calls": None, "annual_cost": None, "suppress": False}
@@ -70,6 +96,7 @@ def cohort_report(cohort_id):
     return render_template("cohorts/report.html", cohort=cohort, form=form, report=result.figures,
                            design=display.design(result.figures), findings=display.findings(result.figures),
                            tables=display.outcome_tables(result.figures), charts=charts.outcome_charts(result.figures),
+                           trial=display.trial_words(result.figures),
                            query=request.args.to_dict())
 
 

@@ -105,3 +105,19 @@ class AnalysisPlan(db.Model):
     @property
     def locked(self) -> bool:
         return self.locked_at is not None
+
+
+class TrialInvitation(db.Model):
+    """An invitation to book training, queued for one DSL of an invited arm or wave: at most one per
+    DSL and allocation, so inviting an arm again reaches only those not yet invited."""
+
+    __tablename__ = "trial_invitations"
+    __table_args__ = (UniqueConstraint("allocation_id", "dsl_id", name="one_invitation_per_dsl"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("trial_allocations.id", ondelete="RESTRICT"))
+    dsl_id: Mapped[int] = mapped_column(ForeignKey("dsls.id", ondelete="CASCADE"), index=True)
+    arm: Mapped[str] = mapped_column(String(40))  # the arm or wave the DSL was invited from
+    email: Mapped[str] = mapped_column(String(254))  # the address the invitation went to
+    queued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -16,13 +16,14 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from core import audit
 from core.bulk import bulk_insert
 from core.extensions import db
-from core.timefmt import utcnow
+from core.timefmt import to_london, utcnow
 from people import services as people
 from trials import allocation as algorithm
 from trials import plans
-from trials.models import AnalysisPlan, TrialAllocation, TrialAllocationSchool
+from trials.models import AnalysisPlan, TrialAllocation, TrialAllocationSchool, TrialInvitation
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 NAME_LENGTH = 100
@@ -246,6 +247,124 @@ def arm_addresses(record: TrialAllocation, arm: str) -> list[dict]:
     return [{"name": row.name, "email": row.email, "role": row.role, "school_urn": row.school_urn,
              "school_name": row.school_name, "arm": arm, "wave": wave}
             for row in people.dsls_at_schools(_urns_in(record, arm))]
+
+
+# -- invitations to book ----------------------------------------------------------------------
+
+
+def invited_dsl_ids(record: TrialAllocation) -> set[int]:
+    """The DSLs already invited from ``record``."""
+    return set(db.session.scalars(select(TrialInvitation.dsl_id).where(TrialInvitation.allocation_id == record.id)))
+
+
+def invitation_counts(record: TrialAllocation) -> dict[str, dict]:
+    """For each invited arm (or wave): its DSLs now on the register and how many were invited."""
+    done = invited_dsl_ids(record)
+    out = {}
+    for arm in invitable_arms(record):
+        ids = [row.dsl_id for row in people.dsls_at_schools(_urns_in(record, arm))]
+        out[arm] = {"dsls": len(ids), "invited": sum(1 for dsl_id in ids if dsl_id in done)}
+    return out
+
+
+def invite_arm(record: TrialAllocation, arm: str, user_id: int | None = None) -> dict:
+    """Queue an invitation to book for each DSL now on the register at a school of ``arm`` who has not
+    had one from this allocation, recorded once per DSL (a second click sends nothing more) and in
+    the audit trail. Returns how many were queued now and how many had been already."""
+    from trials import messages
+
+    if arm not in invitable_arms(record):
+        raise TrialError(f"The DSLs of {arm} are not invited: it is the comparison arm")
+    done = invited_dsl_ids(record)
+    rows = people.dsls_at_schools(_urns_in(record, arm))
+    new = [row for row in rows if row.dsl_id not in done]
+    if not new:
+        return {"queued": 0, "already": len(rows)}
+    wave = record.arms.index(arm) + 1 if record.design == "stepped-wedge" else None
+    try:
+        with db.session.begin_nested():
+            db.session.add_all([TrialInvitation(allocation_id=record.id, dsl_id=row.dsl_id, arm=arm, email=row.email,
+                                                queued_by_id=user_id) for row in new])
+            db.session.flush()
+    except IntegrityError as error:  # someone else invited some of them a moment ago
+        raise TrialError("Someone else has just sent invitations for this allocation: look again and send any "
+                         "still to go") from error
+    for row in new:
+        messages.queue_invitation(row, wave)
+    audit.record("trials.invitation.queued", object_type="trial_allocation", object_id=record.id,
+                 new={"arm": arm, "wave": wave, "invited": len(new), "already_invited": len(rows) - len(new)},
+                 user_id=user_id)
+    return {"queued": len(new), "already": len(rows) - len(new)}
+
+
+# -- what cohorts read of a trial ------------------------------------------------------------
+#
+# A trial's intention-to-treat cohort lives in cohorts, which reads allocations and plans through
+# this provider (registered by trials.init_app as cohorts.services.TRIALS_PROVIDER).
+
+
+def _cohort_error(message: str):
+    from cohorts.services import CohortError
+
+    return CohortError(message, "trial")
+
+
+def cohort_assignment(name: str | None = None, allocation_id: int | None = None):
+    """The allocation ``name`` (or ``allocation_id``) as a cohort follows it: each DSL now on the
+    register at an allocated school, in their school's arm; the first arm is the control arm."""
+    from cohorts.services import TrialAssignment
+
+    record = allocation_by_name(name) if allocation_id is None else db.session.get(TrialAllocation, allocation_id)
+    if record is None:
+        raise _cohort_error(f"There is no allocation called {name}: see the trials page for the allocations"
+                            if name else "Choose the allocation the cohort follows")
+    if record.design != "parallel":
+        raise _cohort_error(f"{record.name} is a stepped wedge: every school is trained in its turn, so there is no "
+                            "control arm to compare an intention-to-treat group with")
+    return TrialAssignment(allocation_id=record.id, name=record.name, comparison_arm=record.arms[0],
+                           arms=list(record.arms), drawn_on=to_london(record.created_at).date(),
+                           dsls=dsl_arms(record)[["dsl_id", "arm"]])
+
+
+def locked_plan_for(allocation_id: int) -> dict | None:
+    """The analysis plan in force for an allocation: the most recently locked version of any plan
+    that analyses it (an amendment, once locked, replaces what it amends), as a dict; None if none."""
+    plan = db.session.scalar(select(AnalysisPlan).where(AnalysisPlan.allocation_id == allocation_id,
+                                                        AnalysisPlan.locked_at.is_not(None))
+                             .order_by(AnalysisPlan.locked_at.desc(), AnalysisPlan.id.desc()).limit(1))
+    if plan is None:
+        return None
+    return {"id": plan.id, "name": plan.name, "version": plan.version, "sha256": plan.sha256,
+            "locked_at": plan.locked_at.isoformat(timespec="seconds") + "Z",
+            "mash_records_at_lock": plan.mash_records_at_lock, "content": dict(plan.content)}
+
+
+def plan_labels() -> dict:
+    return {"outcomes": dict(plans.OUTCOMES), "models": dict(plans.MODELS), "covariates": dict(plans.COVARIATES)}
+
+
+class CohortProvider:
+    """What cohorts asks of trials (see cohorts.services.TRIALS_PROVIDER)."""
+
+    assignment = staticmethod(cohort_assignment)
+    locked_plan = staticmethod(locked_plan_for)
+    labels = staticmethod(plan_labels)
+
+    @staticmethod
+    def allocation_names() -> list[str]:
+        return [record.name for record in parallel_allocations()]
+
+
+def trial_cohorts(record: TrialAllocation) -> list:
+    """The intention-to-treat cohorts that follow ``record``, newest first (their reports are the trial's)."""
+    from cohorts import services as cohorts
+
+    return cohorts.cohorts_following(record.id)
+
+
+def parallel_allocations() -> list[TrialAllocation]:
+    """The allocations an intention-to-treat cohort can follow, newest first."""
+    return [record for record in all_allocations() if record.design == "parallel"]
 
 
 # -- analysis plans ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 from core.auth import roles_required
 from core.downloads import attachment
 from core.extensions import db
+from core.forms import ActionForm
 from trials import INVITERS, PLANNERS, READERS, exports, plans, power, services
 from trials.allocation import MAX_SEED
 from trials.forms import AllocationForm, AmendForm, LockForm, PlanForm, PowerForm, show_error
@@ -68,8 +69,12 @@ def allocation_new():
 @roles_required(*READERS)
 def allocation(allocation_id):
     record = db.get_or_404(TrialAllocation, allocation_id)
+    can_invite = current_user.role in INVITERS
+    can_report = current_user.role in PLANNERS and record.design == "parallel"
     return render_template("trials/allocation.html", allocation=record, summary=services.allocation_summary(record),
-                           arms=services.arm_overview(record), can_invite=current_user.role in INVITERS)
+                           arms=services.arm_overview(record), can_invite=can_invite,
+                           invitations=services.invitation_counts(record) if can_invite else None, form=ActionForm(),
+                           reports=services.trial_cohorts(record) if can_report else None)
 
 
 @bp.route("/allocations/<int:allocation_id>/allocation.csv")
@@ -102,6 +107,27 @@ def arm_addresses(allocation_id, number):
     record, arm = _invited_arm(allocation_id, number)
     data = exports.to_csv(services.arm_addresses(record, arm), services.ADDRESS_COLUMNS, bom=True)
     return attachment(data, f"{record.name}-{arm}-addresses.csv".replace(" ", "-"), "text/csv")
+
+
+@bp.route("/allocations/<int:allocation_id>/arms/<int:number>/invite", methods=["POST"])
+@roles_required(*INVITERS)
+def arm_invite(allocation_id, number):
+    record, arm = _invited_arm(allocation_id, number)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        sent = services.invite_arm(record, arm, current_user.id)
+    except services.TrialError as error:
+        db.session.rollback()
+        flash(str(error))
+    else:
+        db.session.commit()
+        if sent["queued"]:
+            flash(f"An invitation to book has been emailed to {sent['queued']:,} DSL(s) of {arm}"
+                  + (f"; {sent['already']:,} had one already." if sent["already"] else "."), "success")
+        else:
+            flash(f"Every DSL of {arm} has been invited already: nothing more was sent.")
+    return redirect(url_for("trials.allocation", allocation_id=record.id, _anchor="invitations"))
 
 
 # -- analysis plans ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ EVALUATORS = {"admin", "evaluator"}
 POLICY = {
     "cohorts.cohorts": {"GET": EVALUATORS},
     "cohorts.cohort_new": {"GET": EVALUATORS, "POST": EVALUATORS},
+    "cohorts.trial_cohort_new": {"GET": EVALUATORS, "POST": EVALUATORS},
     "cohorts.cohort_report": {"GET": EVALUATORS},
     "cohorts.cohort_export": {"GET": EVALUATORS},
     "cohorts.cohort_membership": {"GET": EVALUATORS, "POST": EVALUATORS},

@@ -12,6 +12,7 @@ POLICY = {
     "trials.allocation_csv": {"GET": READERS},
     "trials.arm_dsls": {"GET": INVITERS},
     "trials.arm_addresses": {"GET": INVITERS},
+    "trials.arm_invite": {"POST": INVITERS},
     "trials.plan_new": {"GET": PLANNERS, "POST": PLANNERS},
     "trials.plan": {"GET": PLANNERS},
     "trials.plan_edit": {"GET": PLANNERS, "POST": PLANNERS},
