@@ -294,16 +294,12 @@ class Result:
                       if len(values) <= 1 and self.published[cell].value != 0)
 
 
-def _domains(counts: dict[Cell, Published], sums, wide: bool) -> dict[Cell, list[int]]:
-    """Each count's possible true values. With ``wide``, a "c" may also be a larger count hidden by a
-    second suppression: anything up to the largest other count of a sum it is in."""
-    widest = {cell: 4 for cell in counts}
-    for total, parts in sums if wide else ():
-        cells = (total, *parts)
-        top = max([4] + [counts[c].value + 2 for c in cells if isinstance(counts[c].value, int)])
-        for cell in cells:
-            widest[cell] = max(widest[cell], top)
-    return {cell: list(disclosure.possible(p.value, widest[cell])) for cell, p in counts.items()}
+def _domains(counts: dict[Cell, Published], sums) -> dict[Cell, list[int]]:
+    """Each count's possible true values; a "c" in a sum may be a larger count hidden by a second
+    suppression (disclosure.widest)."""
+    values = {cell: p.value for cell, p in counts.items()}
+    wide = disclosure.widest(values, sums)
+    return {cell: list(disclosure.possible(value, wide[cell])) for cell, value in values.items()}
 
 
 def _informative(values: dict[Cell, Published], checks) -> list:
@@ -314,15 +310,6 @@ def _informative(values: dict[Cell, Published], checks) -> list:
             if not agrees(values[cell], _evaluate(f, [values[i].value for i in inputs]))]
 
 
-def _attack_under(counts, values, sums, checks) -> dict[Cell, set[int]] | None:
-    """Candidates with "c" read as 1 to 4; where no set of values fits (a second suppression hid a
-    larger count), again with "c" read more widely. None when no set fits either way."""
-    found = solve(Problem(_domains(counts, sums, False), sums, checks, values))
-    if found is None:
-        found = solve(Problem(_domains(counts, sums, True), sums, checks, values))
-    return found
-
-
 def attack(values: dict[Cell, Published]) -> Result:
     """Attack the published figures ``values`` (cell: published value)."""
     counts = {cell: p for cell, p in values.items() if is_count(cell) and isinstance(p.value, (int, str))
@@ -330,7 +317,7 @@ def attack(values: dict[Cell, Published]) -> Result:
     counts = {cell: Published(p.value if p.value == C else int(p.value)) for cell, p in counts.items()}
     sums = disclosure.relations(counts)
     informative = _informative(values, [f for f in formulas(values) if all(i in counts for i in f[1])])
-    found = _attack_under(counts, values, sums, informative)
+    found = solve(Problem(_domains(counts, sums), sums, informative, values))
     if found is None:  # nothing fits: the figures were worked out in some third way; assume the worst
         found = {cell: set() for cell in counts}
     return Result(found, [cell for cell, _inputs, _f in informative], {cell: values[cell] for cell in counts})

@@ -131,16 +131,29 @@ def relations(cells) -> list[tuple[Cell, tuple[Cell, ...]]]:
 # -- second suppression -----------------------------------------------------------------------
 
 
-def _span(value, widest: int) -> tuple[int, int]:
-    r = possible(value, widest)
+def widest(values: dict, rules) -> dict:
+    """How large a count each "c" may hide. A second suppression hides a count of any size, and
+    nothing published says which "c" is which, so a "c" in a sum may be anything up to the largest
+    count published in it (give or take the rounding); a "c" in no sum is 1 to 4."""
+    out = {cell: 4 for cell in values}
+    for total, parts in rules:
+        cells = (total, *parts)
+        top = max([4] + [values[c] + 2 for c in cells if isinstance(values[c], int)])
+        for cell in cells:
+            out[cell] = max(out[cell], top)
+    return out
+
+
+def _span(value, wide: int) -> tuple[int, int]:
+    r = possible(value, wide)
     return r.start, r.stop - 1
 
 
-def feasible(cell: Cell, relation, values: dict, widest: int) -> tuple[int, int]:
+def feasible(cell: Cell, relation, values: dict, wide: dict) -> tuple[int, int]:
     """The lowest and highest true value ``cell`` can take given the relation's other published
     counts (a sum with boxes for its terms: the feasible values form one range)."""
     total, parts = relation
-    spans = {c: _span(values[c], widest) for c in (total, *parts)}
+    spans = {c: _span(values[c], wide[c]) for c in (total, *parts)}
     others = [spans[p] for p in parts if p != cell]
     if cell == total:
         low, high = sum(s[0] for s in others), sum(s[1] for s in others)
@@ -151,14 +164,9 @@ def feasible(cell: Cell, relation, values: dict, widest: int) -> tuple[int, int]
     return max(low, own[0]), min(high, own[1])
 
 
-def _widest(values: dict) -> int:
-    """The largest count a "c" can hide once second suppressions exist: any count published."""
-    return max([4] + [v + 2 for v in values.values() if isinstance(v, int)])
-
-
-def _pinned(relation, values: dict, widest: int) -> bool:
+def _pinned(relation, values: dict, wide: dict) -> bool:
     total, parts = relation
-    return any(values[c] == C and feasible(c, relation, values, widest)[0] >= feasible(c, relation, values, widest)[1]
+    return any(values[c] == C and feasible(c, relation, values, wide)[0] >= feasible(c, relation, values, wide)[1]
                for c in (total, *parts))
 
 
@@ -170,9 +178,9 @@ def second_suppression(values: dict, true: dict) -> set[Cell]:
     changed = True
     while changed:
         changed = False
-        widest = 4 if not added else _widest(values)
+        wide = widest(values, rules)
         for relation in rules:
-            if not _pinned(relation, values, widest):
+            if not _pinned(relation, values, wide):
                 continue
             candidates = [c for c in relation[1] if values[c] not in (C, 0)] or \
                          [c for c in (relation[0],) if values[c] not in (C, 0)]
@@ -181,6 +189,7 @@ def second_suppression(values: dict, true: dict) -> set[Cell]:
                 values[chosen] = C
                 added.add(chosen)
                 changed = True
+                break
     return added
 
 
