@@ -387,7 +387,8 @@ def treated(courses: list[str], start: date, end: date, sessions: pd.DataFrame |
                              "trained_on": pd.Series(dtype=object)})
     first = frame.assign(first_day=pd.to_datetime(frame["first_day"])).sort_values(["first_day", "code"]) \
         .drop_duplicates("dsl_id")
-    reason = "attended " + first["code"] + " on " + first["first_day"].dt.strftime("%Y-%m-%d")
+    day = first["first_day"].dt.day.astype(str) + " " + first["first_day"].dt.strftime("%B %Y")  # 30 September 2020
+    reason = "attended " + first["code"] + " on " + day
     return pd.DataFrame({"dsl_id": first["dsl_id"].astype("int64"), "reason": reason, "trained_on": first["last_day"]})
 
 
