@@ -94,7 +94,7 @@ class ReportOptionsForm(FlaskForm):
         description="The share of the projected calls avoided to take off, as HM Treasury's Green Book advises for "
                     "a projection that may overstate. Leave it empty for 0%.",
         invalid_message="Enter the optimism bias as a percentage from 0 to 100, like 20",
-        validators=[Optional(), NumberRange(min=0, max=100, message="The optimism bias must be from 0% to 100%")])
+        validators=[Optional(), NumberRange(min=0, max=100, message="The optimism bias must be from 0%% to 100%%")])
     suppress = BooleanField("Suppress small numbers for publication", widget=GovCheckboxInput(),
                             description="Counts of 1 to 4 shown as c, other counts rounded to the nearest 5")
     submit = SubmitField("Update the report", widget=GovSubmitInput())
