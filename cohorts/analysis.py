@@ -381,13 +381,17 @@ MIN_PROJECTION_DSLS = 30  # fewer trained DSLs than this: no projection
 
 
 def projection_withheld(exposure_time: dict | None) -> str | None:
-    """Why the projection is withheld (the contract's gates), or None."""
+    """Why the projection is withheld (the contract's gates), or None. A figure suppressed for
+    publication ("c") counts as too small."""
     if not exposure_time or exposure_time["contacts_rate_ratio"] is None:
         return "The rate of contacts per day at risk could not be estimated, so there is nothing to project."
     trained = exposure_time[TREATMENT]["dsls"]
-    if trained < MIN_PROJECTION_DSLS:
-        return (f"Only {trained} trained DSLs have days at risk; a projection needs at least "
+    if trained == "c" or trained < MIN_PROJECTION_DSLS:
+        shown = "fewer than 5" if trained == "c" else f"only {trained}"
+        return (f"{shown.capitalize()} trained DSLs have days at risk; a projection needs at least "
                 f"{MIN_PROJECTION_DSLS}.")
+    if exposure_time["contacts_rate_ratio"] == "c":
+        return "The rate ratio of contacts is suppressed for publication, so there is nothing to project."
     low, high = exposure_time["contacts_ci95"]
     if low <= 1 <= high:
         return ("The 95% interval of the rate ratio includes 1 (no difference), so the data cannot tell a saving "
@@ -396,26 +400,31 @@ def projection_withheld(exposure_time: dict | None) -> str | None:
 
 
 def projection(annual_calls: int, annual_cost: float, pct_decrease: float | None,
-               exposure_time: dict | None = None) -> dict:
-    """Calls avoided and money saved a year if the effect held for every DSL.
+               exposure_time: dict | None = None, optimism_bias_pct: float = 0) -> dict:
+    """Calls avoided and money saved a year if the effect held for every DSL, in the Green Book's way.
 
-    The lead figures come from the exposure-time rate ratio of contacts and its 95% interval:
-    calls avoided = annual calls x (1 - ratio). ``calls_avoided`` and ``saving`` keep the first
-    version's definition (from ``pct_decrease``, the naive difference in means) for comparison with
-    the reference report. Every figure worked out from the data is withheld (None) under the gates
-    of :func:`projection_withheld`.
+    ``annual_calls`` is the base: the MASH's non-urgent calls (contacts) from schools in a year,
+    the only calls a DSL's training can change; ``annual_cost`` what they cost. The lead figures come
+    from the exposure-time rate ratio of contacts and its 95% interval: calls avoided = annual calls
+    x (1 - ratio) x (1 - optimism bias / 100), the optimism bias (0 unless given) taking off the share
+    an appraiser expects a projection to overstate. A negative saving is a cost increase.
+    ``calls_avoided`` and ``saving`` keep the first version's definition (from ``pct_decrease``, the
+    naive difference in means) for comparison with the reference report. Every figure worked out
+    from the data is withheld (None) under the gates of :func:`projection_withheld`.
     """
     unit_cost = annual_cost / annual_calls if annual_calls else None
     withheld = projection_withheld(exposure_time)
+    kept = 1 - optimism_bias_pct / 100
     out = {"annual_calls": int(annual_calls), "annual_cost": number(annual_cost), "unit_cost": number(unit_cost),
+           "optimism_bias_pct": number(optimism_bias_pct),
            "calls_avoided_exposure_time": None, "calls_avoided_ci95": [None, None], "saving_exposure_time": None,
            "saving_ci95": [None, None], "pct_decrease_exposure_time": None, "pct_decrease_ci95": [None, None],
            "calls_avoided": None, "saving": None, "withheld": withheld}
     if withheld or unit_cost is None:
         return out
     ratio, (low, high) = exposure_time["contacts_rate_ratio"], exposure_time["contacts_ci95"]
-    avoided = [annual_calls * (1 - high), annual_calls * (1 - low)]  # lower end first
-    calls = round(annual_calls * (1 - ratio))
+    avoided = [annual_calls * (1 - high) * kept, annual_calls * (1 - low) * kept]  # lower end first
+    calls = round(annual_calls * (1 - ratio) * kept)
     out.update({
         "calls_avoided_exposure_time": calls,
         "calls_avoided_ci95": [number(a) for a in avoided],
@@ -502,7 +511,7 @@ def _estimates(per_dsl: pd.DataFrame, pre: tuple[date, date] | None, outcome: tu
 def outcome_report(per_dsl: pd.DataFrame, *, cohort: str, definition: dict, linkage_counts: dict,
                    early_help_dates: pd.Series | None = None, early_help_counts: pd.Series | None = None,
                    annual_calls: int | None = None, annual_cost: float | None = None,
-                   schools: pd.DataFrame | None = None) -> dict:
+                   schools: pd.DataFrame | None = None, optimism_bias_pct: float = 0) -> dict:
     """Every figure of the outcome report, as the JSON contract in formats.md lays it out, and more.
 
     ``per_dsl`` as in this module's docstring; with school_urn, person_days, contacts_at_risk and
@@ -531,73 +540,12 @@ def outcome_report(per_dsl: pd.DataFrame, *, cohort: str, definition: dict, link
     }
     if annual_calls is not None and annual_cost is not None:
         report["projection"] = projection(annual_calls, annual_cost, report["effect"]["pct_decrease"],
-                                          blocks["exposure_time"])
+                                          blocks["exposure_time"], optimism_bias_pct)
     if early_help_dates is not None:
         report["early_help"] = early_help(consultations_per_month(early_help_dates, *outcome, early_help_counts))
         if _has(per_dsl, AT_RISK_COLUMNS + ("consultations_at_risk",)):
             report["early_help"].update(estimators.early_help_groups(per_dsl))
     return report
-
-
-# -- suppression for publication --------------------------------------------------------------
-
-
-def suppress_counts(values):
-    """Counts of 1 to 4 become "c"; every other count is rounded to the nearest 5."""
-    array = np.asarray(values, dtype=float)
-    rounded = (np.round(array / 5) * 5).astype("int64")
-    small = (array >= 1) & (array <= 4)
-    out = np.where(small, "c", rounded.astype(str)).astype(object)
-    out[~small] = rounded[~small]
-    return [v if v == "c" else int(v) for v in out.tolist()]
-
-
-def _suppress_keys(block: dict | None, keys) -> None:
-    """Suppress, in place, the counts of ``block`` under ``keys`` that it has."""
-    if not block:
-        return
-    present = [key for key in keys if isinstance(block.get(key), (int, np.integer))]
-    for key, value in zip(present, suppress_counts([block[k] for k in present])):
-        block[key] = value
-
-
-# The counts of each estimate's block, per group and overall.
-BLOCK_COUNTS = {
-    "exposure_time": (("dsls", "person_days", "contacts", "referrals"), ("clusters",)),
-    "pre_post": (("dsls", "pre_contacts", "post_contacts"), ("clusters",)),
-    "school_level": (("schools", "pupils", "contacts", "referrals"), ("schools_without_pupils",)),
-    "early_help": (("dsls", "person_days", "consultations"), ("total",)),
-}
-
-
-def suppressed(report: dict) -> dict:
-    """A copy of ``report`` fit for publication: counts suppressed, percentages and means from the
-    unrounded data."""
-    import copy
-
-    out = copy.deepcopy(report)
-    for group in GROUPS:
-        figures = out["groups"][group]
-        for key, value in zip(COUNT_KEYS, suppress_counts([figures[k] for k in COUNT_KEYS])):
-            figures[key] = value
-    keys = list(out["linkage"])
-    for key, value in zip(keys, suppress_counts([out["linkage"][k] for k in keys])):
-        out["linkage"][key] = value
-    for name, (per_group, overall) in BLOCK_COUNTS.items():
-        block = out.get(name)
-        for group in GROUPS if block else ():
-            _suppress_keys(block.get(group), per_group)
-        _suppress_keys(block, overall)
-    if out.get("exposure_time"):
-        _suppress_keys(out["exposure_time"]["dsls_without_days_at_risk"], GROUPS)
-    for band in (out.get("weighted") or {}).get("overlap", []):
-        _suppress_keys(band, GROUPS)
-    for month in out.get("early_help", {}).get("per_month", []):
-        _suppress_keys(month, ("consultations",))
-    for model in out["models"].values():
-        model["n"] = suppress_counts([model["n"]])[0]
-    out["suppressed"] = True
-    return out
 
 
 # -- the reference report's table -------------------------------------------------------------
@@ -608,16 +556,16 @@ def reference_table(report: dict) -> list[dict]:
     c, t = report["groups"][COMPARISON], report["groups"][TREATMENT]
     e = report["effect"]
     return [
-        {"measure": "N", "comparison": c["n"], "treatment": t["n"], "kind": "count"},
-        {"measure": "% who called with a contact", "comparison": c["pct_with_contact"], "treatment": t["pct_with_contact"], "kind": "percent"},
-        {"measure": "did not call MASH", "comparison": c["pct_without_contact"], "treatment": t["pct_without_contact"], "kind": "percent"},
-        {"measure": "contacts and referrals", "comparison": c["calls"], "treatment": t["calls"], "kind": "count"},
-        {"measure": "contacts", "comparison": c["contacts"], "treatment": t["contacts"], "kind": "count"},
-        {"measure": "average contacts per DSL", "comparison": c["mean_contacts"], "treatment": t["mean_contacts"], "kind": "mean"},
-        {"measure": "% decrease", "comparison": None, "treatment": e["pct_decrease"], "kind": "percent"},
-        {"measure": "referrals", "comparison": c["referrals"], "treatment": t["referrals"], "kind": "count"},
-        {"measure": "average referrals per DSL", "comparison": c["mean_referrals"], "treatment": t["mean_referrals"], "kind": "mean"},
-        {"measure": "contact-to-referral ratio", "comparison": c["contact_referral_ratio"], "treatment": t["contact_referral_ratio"], "kind": "ratio"},
+        {"measure": "DSLs", "comparison": c["n"], "treatment": t["n"], "kind": "count"},
+        {"measure": "Made at least one non-urgent contact (%)", "comparison": c["pct_with_contact"], "treatment": t["pct_with_contact"], "kind": "percent"},
+        {"measure": "Made no non-urgent contact (%)", "comparison": c["pct_without_contact"], "treatment": t["pct_without_contact"], "kind": "percent"},
+        {"measure": "Non-urgent contacts and urgent referrals", "comparison": c["calls"], "treatment": t["calls"], "kind": "count"},
+        {"measure": "Non-urgent contacts", "comparison": c["contacts"], "treatment": t["contacts"], "kind": "count"},
+        {"measure": "Non-urgent contacts per DSL", "comparison": c["mean_contacts"], "treatment": t["mean_contacts"], "kind": "mean"},
+        {"measure": "Decrease in non-urgent contacts per DSL (%)", "comparison": None, "treatment": e["pct_decrease"], "kind": "percent"},
+        {"measure": "Urgent referrals", "comparison": c["referrals"], "treatment": t["referrals"], "kind": "count"},
+        {"measure": "Urgent referrals per DSL", "comparison": c["mean_referrals"], "treatment": t["mean_referrals"], "kind": "mean"},
+        {"measure": "Non-urgent contacts for each urgent referral", "comparison": c["contact_referral_ratio"], "treatment": t["contact_referral_ratio"], "kind": "ratio"},
     ]
 
 

@@ -53,25 +53,55 @@ def create(name, courses, exposure, outcome, pre, trial):
                    f"{sizes[1]} DSLs in treatment, {sizes[0]} in comparison.")
 
 
+class Amount(click.ParamType):
+    """A number typed as people write it: 570825, 570,825 or £570,825."""
+
+    name = "amount"
+
+    def __init__(self, whole: bool = False):
+        self.whole = whole
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)):
+            return value
+        text = str(value).strip().removeprefix("£").replace(",", "").strip()
+        try:
+            number = int(text) if self.whole else float(text)
+        except ValueError:
+            self.fail(f"{value!r} is not {'a whole number' if self.whole else 'a number'}, like 570,825", param, ctx)
+        if number < (1 if self.whole else 0):
+            self.fail(f"{value!r} must be {'1 or more' if self.whole else '0 or more'}", param, ctx)
+        return number
+
+
 @cohorts.command("report")
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output)")
-@click.option("--annual-calls", type=click.IntRange(min=1), help="Calls a year that result in no further action")
-@click.option("--annual-cost", type=click.FloatRange(min=0), help="What those calls cost a year")
+@click.option("--annual-calls", type=Amount(whole=True),
+              help="The projection's base: non-urgent calls (contacts) from schools to the MASH in a year, e.g. 2,150")
+@click.option("--annual-cost", type=Amount(), help="What those calls cost a year, e.g. £570,825")
+@click.option("--optimism-bias", type=click.FloatRange(min=0, max=100), default=0, show_default=True,
+              help="Optimism bias in %: the share of the projected calls avoided taken off (HM Treasury Green Book)")
 @click.option("--suppress", is_flag=True, help="For publication: counts of 1 to 4 as c, others rounded to 5")
+@click.option("--per-dsl", is_flag=True, help="Write the pseudonymous per-DSL rows as CSV instead of the report "
+                                              "(not with --suppress)")
 @with_appcontext
-def report(name, fmt, output, annual_calls, annual_cost, suppress):
+def report(name, fmt, output, annual_calls, annual_cost, optimism_bias, suppress, per_dsl):
     """Write the outcome report of cohort NAME."""
     cohort = services.cohort_by_name(name)
     if cohort is None:
         raise click.ClickException(f"There is no cohort called {name}")
     if (annual_calls is None) != (annual_cost is None):
         raise click.UsageError("give both --annual-calls and --annual-cost, or neither")
-    result = services.cohort_report(cohort, annual_calls, annual_cost, suppress)
-    data = render(fmt, result)
+    if per_dsl and suppress:
+        raise click.UsageError("--per-dsl writes one row per DSL, which a suppressed report never carries: "
+                               "leave out --suppress")
+    result = services.cohort_report(cohort, annual_calls, annual_cost, suppress, optimism_bias)
+    data = exports.to_dsl_csv(result.per_dsl) if per_dsl else render(fmt, result)
     services.record_report_export(cohort, fmt, {"annual_calls": annual_calls, "annual_cost": annual_cost,
-                                                "suppress": suppress}, "cli")
+                                                "suppress": suppress, "optimism_bias": optimism_bias,
+                                                "per_dsl": per_dsl}, "cli")
     db.session.commit()
     if output:
         output.write_bytes(data)

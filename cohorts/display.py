@@ -7,10 +7,11 @@ the same numbers. Pure: a report dict in, tables out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from cohorts.analysis import reference_table
-from core.timefmt import month_name, uk_date
+from cohorts.tidy import variable_name
+from core.timefmt import month_name, uk_date, uk_datetime
 
 MISSING = "n/a"
 
@@ -19,40 +20,82 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+SUPPRESSED = "c"  # a figure suppressed for publication (cohorts.disclosure)
+
+
+def _suppressed(format_):
+    """``format_``, showing a suppressed figure as c."""
+    def shown(value) -> str:
+        return SUPPRESSED if value == SUPPRESSED else format_(value)
+    shown.__doc__ = format_.__doc__
+    return shown
+
+
+@_suppressed
 def count(value) -> str:
     return f"{value:,}" if _is_number(value) else (value if isinstance(value, str) else MISSING)
 
 
+@_suppressed
 def percent(value) -> str:
     return f"{value:.1f}%" if _is_number(value) else MISSING
 
 
+@_suppressed
 def two(value) -> str:
     return f"{value:.2f}" if _is_number(value) else MISSING
 
 
+@_suppressed
+def one(value) -> str:
+    return f"{value:.1f}" if _is_number(value) else MISSING
+
+
+@_suppressed
 def three(value) -> str:
     return f"{value:.3f}" if _is_number(value) else MISSING
 
 
+@_suppressed
 def p_value(value) -> str:
     if not _is_number(value):
         return MISSING
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
+@_suppressed
 def money(value) -> str:
-    return f"£{value:,.2f}" if _is_number(value) else MISSING
+    """£1,234.50; a negative amount as "−£1,234.50", never "£-1,234.50"."""
+    if not _is_number(value):
+        return MISSING
+    return f"£{value:,.2f}" if value >= 0 else f"\u2212£{-value:,.2f}"
 
 
+@_suppressed
 def whole(value) -> str:
     """A figure worked out as a fraction but read as a number of things (calls a year)."""
     return f"{round(value):,}" if _is_number(value) else (value if isinstance(value, str) else MISSING)
 
 
+@_suppressed
+def saving(value) -> str:
+    """A saving a year: "£371,169.00", or "a cost increase of £39,559.50" when it is negative."""
+    if not _is_number(value):
+        return MISSING
+    return f"£{value:,.2f}" if value >= 0 else f"a cost increase of £{-value:,.2f}"
+
+
+@_suppressed
+def calls_avoided(value) -> str:
+    """Calls avoided a year: "1,398", or "1,234 more calls" when it is negative."""
+    if not _is_number(value):
+        return MISSING
+    return f"{round(value):,}" if round(value) >= 0 else f"{-round(value):,} more calls"
+
+
 FORMATS = {"count": count, "percent": percent, "mean": two, "ratio": two, "two": two, "three": three,
-           "p": p_value, "money": money, "whole": whole, "text": lambda v: MISSING if v is None else str(v),
-           "computed": str}
+           "p": p_value, "one": one, "money": money, "whole": whole, "saving": saving, "calls_avoided": calls_avoided,
+           "text": lambda v: MISSING if v is None else str(v), "computed": str}
 
 
 @dataclass(frozen=True)
@@ -71,6 +114,8 @@ class Cell:
 
 def interval(pair, kind: str) -> Cell:
     low, high = pair if pair else (None, None)
+    if SUPPRESSED in (low, high):
+        return Cell(SUPPRESSED)
     if low is None or high is None:
         return Cell(MISSING)
     return Cell(f"{FORMATS[kind](low)} to {FORMATS[kind](high)}", "computed")
@@ -124,6 +169,9 @@ class Finding:
     limits: str  # what it cannot show
 
 
+SUPPRESSED_SENTENCE = "Not shown: it rests on a count of fewer than 5, suppressed for publication."
+
+
 def _fold(ratio: float) -> tuple[int, str]:
     """A rate ratio as a whole-number percentage change and its direction."""
     change = round(100 * (ratio - 1))
@@ -145,6 +193,8 @@ def change_sentence(subject: str, ratio, ci, what: str, than: str, note: str | N
     (95% CI 45% to 73% fewer)", or the reason it was not estimated."""
     if ratio is None:
         return note or "Not estimated."
+    if ratio == SUPPRESSED:
+        return SUPPRESSED_SENTENCE
     size, direction = _fold(ratio)
     if size == 0:
         return f"{subject} about as many {what} as {than} ({interval_words(ci)})."
@@ -157,6 +207,8 @@ def did_sentence(block: dict) -> str:
     ratio = block["did_rate_ratio"]
     if ratio is None:
         return block["note"] or "Not estimated."
+    if ratio == SUPPRESSED:
+        return SUPPRESSED_SENTENCE
     size, direction = _fold(ratio)
     if size == 0:
         return (f"From the pre-period to the outcome window, trained DSLs' contacts per day changed as untrained "
@@ -220,6 +272,8 @@ def _seed_finding(report: dict) -> Finding:
     c, t, e = report["groups"]["comparison"], report["groups"]["treatment"], report["effect"]
     if c["mean_contacts"] is None or t["mean_contacts"] is None:
         finding = "Not worked out: a group is empty."
+    elif SUPPRESSED in (c["mean_contacts"], t["mean_contacts"]):
+        finding = SUPPRESSED_SENTENCE
     else:
         finding = (f"Over the whole outcome window trained DSLs made {two(t['mean_contacts'])} contacts each and "
                    f"untrained DSLs {two(c['mean_contacts'])}: a {percent(e['pct_decrease'])} decrease "
@@ -400,11 +454,7 @@ def _pre_post(block: dict) -> Table:
 
 
 def _variable_name(variable: str) -> str:
-    labels = {"pupils": "Pupils on roll", "fsm_percent": "Free school meals (%)"}
-    if variable in labels:
-        return labels[variable]
-    kind, _, level = variable.partition(": ")
-    return f"{kind.capitalize()}: {level} (share)"
+    return variable_name(variable)
 
 
 def _weighted_balance(block: dict) -> Table:
@@ -462,7 +512,7 @@ def _reference(report: dict) -> Table:
     for row in reference_table(report):
         kind = row["kind"]
         comparison = Cell(row["comparison"], kind) if row["comparison"] is not None else Cell("")
-        if row["measure"] == "% decrease":
+        if row["measure"].startswith("Decrease in"):
             table.rows.append([Cell(row["measure"]), Cell(""), Cell(row["treatment"], "percent")])
         else:
             table.rows.append([Cell(row["measure"]), comparison, Cell(row["treatment"], kind)])
@@ -499,16 +549,22 @@ def _models(report: dict) -> Table:
 
 
 def _balance(report: dict) -> Table:
+    """The groups' schools side by side. Suppressed for publication: whole pupils and percentage
+    points, SMDs to one decimal place, phase shares left out (cohorts.disclosure)."""
     table = Table("balance", "Balance of the groups' schools",
                   ["Variable", "Comparison mean", "Comparison SD", "Treatment mean", "Treatment SD", "SMD", "Balance"],
                   numeric_columns=(1, 2, 3, 4, 5))
-    labels = {"pupils": "Pupils on roll", "fsm_percent": "Free school meals (%)"}
+    coarse = bool(report.get("suppressed"))
+    if coarse and not report["balance"]:
+        table.rows.append([Cell("Left out: a group's size is suppressed for publication")] + [Cell("")] * 6)
     for row in report["balance"]:
-        kind = "two" if row["variable"] in labels else "three"
-        name = labels.get(row["variable"], row["variable"].replace("phase: ", "Phase: ") + " (share)")
-        table.rows.append([Cell(name), Cell(row["comparison_mean"], kind), Cell(row["comparison_sd"], kind),
-                           Cell(row["treatment_mean"], kind), Cell(row["treatment_sd"], kind), Cell(row["smd"], "three"),
-                           Cell(row["flag"])])
+        numeric = row["variable"] in ("pupils", "fsm_percent")
+        kind = ("whole" if coarse else "two") if numeric else "three"
+        values = [Cell(row[f"{g}_{what}"], kind) if row[f"{g}_{what}"] is not None else Cell("")
+                  for g in ("comparison", "treatment") for what in ("mean", "sd")]
+        values = [values[0], values[1], values[2], values[3]]
+        table.rows.append([Cell(variable_name(row["variable"])), *values,
+                           Cell(row["smd"], "one" if coarse else "three"), Cell(row["flag"])])
     return table
 
 
@@ -517,16 +573,17 @@ def _projection(p: dict) -> Table:
     if p["withheld"]:
         table.rows.append([Cell("Projection withheld"), Cell(p["withheld"], "computed")])
     table.rows += [
-        [Cell("Calls a year that result in no further action"), Cell(p["annual_calls"], "count")],
+        [Cell("Non-urgent calls from schools a year (the base)"), Cell(p["annual_calls"], "count")],
         [Cell("Their cost a year"), Cell(p["annual_cost"], "money")],
         [Cell("Cost of one call"), Cell(p["unit_cost"], "money")],
-        [Cell("Calls avoided a year (from contacts per day at risk)"), Cell(p["calls_avoided_exposure_time"], "whole")],
-        [Cell("95% interval of calls avoided (from contacts per day at risk)"), interval(p["calls_avoided_ci95"], "whole")],
-        [Cell("Saving a year (from contacts per day at risk)"), Cell(p["saving_exposure_time"], "money")],
-        [Cell("95% interval of the saving (from contacts per day at risk)"), interval(p["saving_ci95"], "money")],
-        [Cell("Calls avoided a year, as the first evaluation worked them out (difference in means)"),
-         Cell(p["calls_avoided"], "whole")],
-        [Cell("Saving a year, as the first evaluation worked it out"), Cell(p["saving"], "money")],
+        [Cell("Optimism bias taken off the calls avoided"), Cell(p.get("optimism_bias_pct") or 0, "percent")],
+        [Cell("Calls avoided a year (from contacts per day at risk)"), Cell(p["calls_avoided_exposure_time"], "calls_avoided")],
+        [Cell("95% interval of calls avoided"), interval(p["calls_avoided_ci95"], "calls_avoided")],
+        [Cell("Saving a year (from contacts per day at risk)"), Cell(p["saving_exposure_time"], "saving")],
+        [Cell("95% interval of the saving"), interval(p["saving_ci95"], "saving")],
+        [Cell("Calls avoided a year, worked out as the first evaluation did (difference in means)"),
+         Cell(p["calls_avoided"], "calls_avoided")],
+        [Cell("Saving a year, worked out as the first evaluation did"), Cell(p["saving"], "saving")],
     ]
     return table
 
@@ -556,9 +613,10 @@ def _linkage(linkage: dict) -> Table:
 
 
 def _batches(batches: list[dict]) -> Table:
-    table = Table("batches", "Import batches behind these figures", ["Batch", "Kind", "File", "Imported (UTC)", "Rows", "SHA-256"],
+    table = Table("batches", "Import batches behind these figures", ["Batch", "Kind", "File", "Imported", "Rows", "SHA-256"],
                   numeric_columns=(0, 4))
-    table.rows = [[Cell(b["id"], "count"), Cell(b["kind"]), Cell(b["filename"]), Cell(b["imported_at"]),
+    table.rows = [[Cell(b["id"], "count"), Cell(b["kind"]), Cell(b["filename"]),
+                   Cell(uk_datetime(datetime.fromisoformat(b["imported_at"].removesuffix("Z")))),
                    Cell(b["rows"], "count"), Cell(b["checksum"][:16])] for b in batches]
     return table
 

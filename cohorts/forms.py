@@ -138,12 +138,22 @@ class ReportOptionsForm(FlaskForm):
     class Meta:
         csrf = False
 
-    annual_calls = WholeNumberField("Calls a year that result in no further action", widget=GovTextInput(),
-                                    invalid_message="Enter the calls a year as a whole number, like 2150",
-                                    validators=[Optional(), NumberRange(min=1, message="Calls a year must be 1 or more")])
-    annual_cost = NumberField("What those calls cost a year (£)", widget=GovTextInput(),
-                              invalid_message="Enter the cost a year as a number, like 570825",
-                              validators=[Optional(), NumberRange(min=0, message="The cost must be 0 or more")])
+    annual_calls = WholeNumberField(
+        "Non-urgent calls from schools to the MASH a year", widget=GovTextInput(),
+        description="The projection's base: the MASH's count for one year of non-urgent contacts from schools, "
+                    "the only calls a DSL's training can change. Not every call from every source. For example, 2,150",
+        invalid_message="Enter the calls a year as a whole number, like 2,150",
+        validators=[Optional(), NumberRange(min=1, message="Calls a year must be 1 or more")])
+    annual_cost = NumberField("What those calls cost a year", widget=GovTextInput(),
+                              description="In pounds, for example £570,825",
+                              invalid_message="Enter the cost a year as an amount in pounds, like £570,825",
+                              validators=[Optional(), NumberRange(min=0, message="The cost must be £0 or more")])
+    optimism_bias = NumberField(
+        "Optimism bias (%)", widget=GovTextInput(),
+        description="The share of the projected calls avoided to take off, as HM Treasury's Green Book advises for "
+                    "a projection that may overstate. Leave it empty for 0%.",
+        invalid_message="Enter the optimism bias as a percentage from 0 to 100, like 20",
+        validators=[Optional(), NumberRange(min=0, max=100, message="The optimism bias must be from 0%% to 100%%")])
     suppress = BooleanField("Suppress small numbers for publication", widget=GovCheckboxInput(),
                             description="Counts of 1 to 4 shown as c, other counts rounded to the nearest 5")
     submit = SubmitField("Update the report", widget=GovSubmitInput())

@@ -1,6 +1,7 @@
 """MASH records and Early Help consultations from imports, and cohorts with frozen membership."""
 
 import datetime as dt
+import secrets
 
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,10 @@ from people.models import Dsl
 
 CLASSIFICATIONS = ("contact", "referral")
 GROUPS = ("comparison", "treatment")
+
+
+def new_salt() -> str:
+    return secrets.token_hex(32)
 
 
 class MashRecord(db.Model):
@@ -91,6 +96,9 @@ class Cohort(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # When the membership was last recomputed and replaced; null while it is as first frozen.
     recomputed_at: Mapped[dt.datetime | None]
+    # Random, made with the cohort: the pseudonyms of its DSLs and schools in exports hash with it, so
+    # no two cohorts' exports share a pseudonym.
+    pseudonym_salt: Mapped[str | None] = mapped_column(String(64), default=new_salt)
 
     members: Mapped[list["CohortMember"]] = relationship(back_populates="cohort", cascade="all, delete-orphan",
                                                          passive_deletes=True)

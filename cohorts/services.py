@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from cohorts import analysis, importers, timezero, trial
+from cohorts import analysis, disclosure, importers, timezero, trial
 from cohorts.importers import EMAIL_LENGTH
 from cohorts.models import Cohort, CohortMember, DslAlias, EarlyHelpConsultation, MashRecord, TrialCohort
 from core import audit
@@ -392,7 +392,8 @@ def treated(courses: list[str], start: date, end: date, sessions: pd.DataFrame |
                              "trained_on": pd.Series(dtype=object)})
     first = frame.assign(first_day=pd.to_datetime(frame["first_day"])).sort_values(["first_day", "code"]) \
         .drop_duplicates("dsl_id")
-    reason = "attended " + first["code"] + " on " + first["first_day"].dt.strftime("%Y-%m-%d")
+    day = first["first_day"].dt.day.astype(str) + " " + first["first_day"].dt.strftime("%B %Y")  # 30 September 2020
+    reason = "attended " + first["code"] + " on " + day
     return pd.DataFrame({"dsl_id": first["dsl_id"].astype("int64"), "reason": reason, "trained_on": first["last_day"]})
 
 
@@ -629,7 +630,8 @@ TRIAL_COLUMNS = ("arm", "protocol_group", "protocol_at_risk_from", "protocol_at_
                  "protocol_at_risk_high", "protocol_days_at_risk")
 MEMBER_COLUMNS = ("dsl_id", "group_name", "reason", "school_urn", "pupils", "fsm_percent", "phase")
 # What the outcome report needs of each member: the group, the school, the covariates and the days at risk.
-REPORT_COLUMNS = ("dsl_id", "group_name", "school_urn", "pupils", "fsm_percent", "phase", "role", "days_at_risk")
+REPORT_COLUMNS = ("dsl_id", "group_name", "school_urn", "pupils", "fsm_percent", "phase", "role", "days_at_risk",
+                  "trained_on")
 
 
 def frozen_members(cohort: Cohort, columns: tuple[str, ...] = MEMBER_COLUMNS) -> pd.DataFrame:
@@ -796,27 +798,59 @@ def batches(ids, replica: bool = False) -> list[dict]:
              "imported_at": b.imported_at.isoformat(timespec="seconds") + "Z", "rows": b.rows} for b in rows]
 
 
+def cohort_pseudonyms(salt: str, kind: str, ids) -> list[str]:
+    """Pseudonyms of ``ids`` (DSL ids or school URNs, ``kind`` "dsl" or "school") that belong to one
+    cohort: keyed on the service's secret and the cohort's own random salt, so one cohort's export
+    cannot be joined to another's on them. A DSL's start with D, a school's with S."""
+    key = (current_app.config["SECRET_KEY"] + ":" + (salt or "")).encode()
+    prefix = "D" if kind == "dsl" else "S"
+    return [prefix + hmac.digest(key, f"{kind}:{value}".encode(), "sha256").hex()[:10] for value in ids]
+
+
+PUPIL_BANDS = ((0, "Under 200"), (200, "200 to 399"), (400, "400 to 799"), (800, "800 to 1,199"),
+               (1200, "1,200 or more"))
+FSM_BANDS = ((0, "Under 10%"), (10, "10% to 19.9%"), (20, "20% to 29.9%"), (30, "30% to 39.9%"), (40, "40% or more"))
+
+
+def band(values: pd.Series, bands) -> pd.Series:
+    """Each value's band: the label of the last band whose lower edge it reaches."""
+    edges = [edge for edge, _label in bands]
+    labels = [label for _edge, label in bands]
+    index = pd.Series(pd.cut(values.astype(float), edges + [float("inf")], right=False, labels=False), index=values.index)
+    return index.map(lambda i: labels[int(i)] if pd.notna(i) else None)
+
+
+PER_DSL_COLUMNS = ("dsl", "school", "group", "trained_on", "days_at_risk", "contacts", "referrals", "contacts_at_risk",
+                   "referrals_at_risk", "pupils_band", "fsm_band", "phase", "role")
+
+
 @dataclass
 class Report:
     figures: dict  # the JSON report
     rows: pd.DataFrame  # the per-DSL frame behind the figures (empty when suppressed)
+    salt: str = ""  # the cohort's pseudonym salt
 
     @cached_property
     def per_dsl(self) -> pd.DataFrame:
-        """Pseudonymous per-DSL counts, made when first asked for: only the CSV and XLSX carry them,
-        and a pseudonym for each of 60,000 DSLs takes a noticeable part of a second."""
+        """One row per DSL, pseudonymous, for analysts (unsuppressed reports only): the cohort's own
+        pseudonyms of the DSL and the school, the training date, days at risk and counts, and the
+        school's size and FSM % in bands, so that no school is picked out by its figures. Made when
+        first asked for: a pseudonym for each of 60,000 DSLs takes a noticeable part of a second."""
         rows = self.rows
-        trial_columns = {}
-        if "arm" in rows:  # a trial's cohort: the arm, and the per-protocol group and days at risk
-            trial_columns = {"arm": rows["arm"], "attended": rows["trained_on"].notna(),
-                             "per_protocol_group": rows["protocol_group"],
-                             "per_protocol_days_at_risk": rows["protocol_days_at_risk"]}
-        return pd.DataFrame({
-            "pseudonym": pseudonyms(rows["dsl_id"].tolist()), "group": rows["group"], "contacts": rows["contacts"],
-            "referrals": rows["referrals"], "days_at_risk": rows["person_days"],
+        trained = rows["trained_on"] if "trained_on" in rows else pd.Series(None, index=rows.index)
+        frame = pd.DataFrame({
+            "dsl": cohort_pseudonyms(self.salt, "dsl", rows["dsl_id"].tolist()),
+            "school": cohort_pseudonyms(self.salt, "school", rows["school_urn"].tolist()),
+            "group": rows["group"], "trained_on": pd.to_datetime(trained).dt.date,
+            "days_at_risk": rows["person_days"], "contacts": rows["contacts"], "referrals": rows["referrals"],
             "contacts_at_risk": rows["contacts_at_risk"], "referrals_at_risk": rows["referrals_at_risk"],
-            "pupils": rows["pupils"], "fsm_percent": rows["fsm_percent"], "phase": rows["phase"],
-            **trial_columns}).sort_values("pseudonym")
+            "pupils_band": band(rows["pupils"], PUPIL_BANDS), "fsm_band": band(rows["fsm_percent"], FSM_BANDS),
+            "phase": rows["phase"], "role": rows["role"] if "role" in rows else None}, columns=PER_DSL_COLUMNS)
+        if "arm" in rows:  # a trial's cohort: the arm, and the per-protocol group and days at risk
+            frame = frame.assign(arm=rows["arm"].to_numpy(), attended=rows["trained_on"].notna().to_numpy(),
+                                 per_protocol_group=rows["protocol_group"].to_numpy(),
+                                 per_protocol_days_at_risk=rows["protocol_days_at_risk"].to_numpy())
+        return frame.sort_values("dsl").reset_index(drop=True)
 
 
 def replica_holds(cohort: Cohort) -> bool:
@@ -835,7 +869,7 @@ def replica_holds(cohort: Cohort) -> bool:
 
 
 def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: float | None = None,
-                  suppress: bool = False) -> Report:
+                  suppress: bool = False, optimism_bias: float = 0) -> Report:
     """The outcome report of ``cohort``: every figure, traced to the import batches behind it.
 
     The cohort and its frozen members come from the primary. The counts over the MASH records and
@@ -853,7 +887,8 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
         per_dsl, cohort=cohort.name, definition=cohort.definition,
         linkage_counts=analysis.linkage_from_counts(records, members["dsl_id"]),
         early_help_dates=consultations["date"], early_help_counts=consultations["consultations"],
-        annual_calls=annual_calls, annual_cost=annual_cost, schools=analysis.schools_from_counts(members, records))
+        annual_calls=annual_calls, annual_cost=annual_cost, schools=analysis.schools_from_counts(members, records),
+        optimism_bias_pct=optimism_bias)
     figures["membership"] = {"frozen_at": cohort.created_at.isoformat(timespec="seconds") + "Z",
                              "recomputed_at": cohort.recomputed_at.isoformat(timespec="seconds") + "Z"
                              if cohort.recomputed_at else None}
@@ -868,11 +903,11 @@ def cohort_report(cohort: Cohort, annual_calls: int | None = None, annual_cost: 
     if cohort.allocation_id is not None:
         figures["trial"] = _trial_block(cohort, per_dsl, figures, suppress)
     if suppress:
-        published = analysis.suppressed(figures)
+        published = disclosure.published(figures)
         for key, (_section, suppress_block) in sections.items():
             suppress_block(published[key])
-        return Report(published, per_dsl.iloc[0:0])
-    return Report(figures, per_dsl)
+        return Report(published, per_dsl.iloc[0:0], cohort.pseudonym_salt or "")
+    return Report(figures, per_dsl, cohort.pseudonym_salt or "")
 
 
 TRIAL_REPORT_COLUMNS = ("arm", "trained_on", "protocol_group", "protocol_days_at_risk")

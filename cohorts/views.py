@@ -79,11 +79,12 @@ def trial_cohort_new():
 
 def _options() -> tuple[ReportOptionsForm, dict]:
     form = ReportOptionsForm(formdata=MultiDict(request.args) if request.args else None)
-    options = {"annual_calls": None, "annual_cost": None, "suppress": False}
+    options = {"annual_calls": None, "annual_cost": None, "suppress": False, "optimism_bias": 0}
     if request.args and form.validate():
         options = {"annual_calls": form.annual_calls.data,
                    "annual_cost": float(form.annual_cost.data) if form.annual_cost.data is not None else None,
-                   "suppress": bool(form.suppress.data)}
+                   "suppress": bool(form.suppress.data),
+                   "optimism_bias": float(form.optimism_bias.data) if form.optimism_bias.data is not None else 0}
     return form, options
 
 
@@ -111,6 +112,20 @@ def cohort_export(cohort_id, fmt):
     services.record_report_export(cohort, fmt, options, "web")
     db.session.commit()
     return attachment(data, f"{cohort.name}-outcome-report.{fmt}", exports.CONTENT_TYPES[fmt])
+
+
+@bp.route("/<int:cohort_id>/dsls.csv")
+@roles_required(*EVALUATORS)
+def cohort_dsls(cohort_id):
+    """The pseudonymous per-DSL rows: never part of a report suppressed for publication."""
+    cohort = db.get_or_404(Cohort, cohort_id)
+    _form, options = _options()
+    if options["suppress"]:
+        flash("A report suppressed for publication has no per-DSL rows: download them without suppression, and "
+              "keep them inside the team.", "error")
+        return redirect(url_for("cohorts.cohort_report", cohort_id=cohort.id, **request.args))
+    data = exports.to_dsl_csv(services.cohort_report(cohort, **options).per_dsl)
+    return attachment(data, f"{cohort.name}-per-dsl.csv", exports.CONTENT_TYPES["csv"])
 
 
 @bp.route("/<int:cohort_id>/membership", methods=["GET", "POST"])

@@ -25,8 +25,13 @@ def single_line(form, field) -> None:
         raise ValidationError(f"{field.label.text} must be on one line: remove the line breaks")
 
 
+def _plain_number(text: str) -> str:
+    """A number as typed, without what people add to it: 570,825, £570,825 and 12% read as numbers."""
+    return text.strip().removeprefix("£").replace(",", "").rstrip("%").strip()
+
+
 class WholeNumberField(IntegerField):
-    """An IntegerField whose parse error is ``invalid_message``."""
+    """An IntegerField whose parse error is ``invalid_message``; "2,150" reads as 2150."""
 
     def __init__(self, label=None, validators=None, invalid_message="Enter a whole number", **kwargs):
         super().__init__(label, validators, **kwargs)
@@ -35,7 +40,7 @@ class WholeNumberField(IntegerField):
     def process_formdata(self, valuelist):
         if valuelist and valuelist[0].strip():
             try:
-                self.data = int(valuelist[0].strip().replace(",", ""))
+                self.data = int(_plain_number(valuelist[0]))
             except ValueError:
                 self.data = None
                 raise ValueError(self.invalid_message)
@@ -47,7 +52,7 @@ class WholeNumberField(IntegerField):
 
 
 class NumberField(DecimalField):
-    """A DecimalField whose parse error is ``invalid_message``."""
+    """A DecimalField whose parse error is ``invalid_message``; "£570,825" reads as 570825."""
 
     def __init__(self, label=None, validators=None, invalid_message="Enter a number", **kwargs):
         kwargs.setdefault("places", None)
@@ -56,7 +61,7 @@ class NumberField(DecimalField):
 
     def process_formdata(self, valuelist):
         try:
-            super().process_formdata([v.strip().rstrip("%") for v in valuelist] if valuelist else valuelist)
+            super().process_formdata([_plain_number(v) for v in valuelist] if valuelist else valuelist)
         except ValueError:
             raise ValueError(self.invalid_message)
 

@@ -1,6 +1,8 @@
 """Upload an import file, see what it would do, then confirm. Admins, evaluators and trainers
 (each sees only the kinds their role may import)."""
 
+from datetime import date, datetime
+
 import pandas as pd
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -16,6 +18,7 @@ from core.auth import ADMIN, EVALUATOR, TRAINER, roles_required
 from core.extensions import db
 from core.imports import MAX_ERRORS_SHOWN, apply_plan, import_kinds, kinds_for_role, plan_import
 from core.models import ImportBatch
+from core.timefmt import uk_date, uk_datetime
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 PREVIEW_ROWS = 20
@@ -48,6 +51,7 @@ def _load(token: str) -> tuple[dict, bytes]:
 def preview_tables(plan) -> list[dict]:
     """The first rows to create and to update, as GOV.UK table parameters."""
     columns = [c.name for c in plan.kind.columns]
+    kinds = {c.name: c.kind for c in plan.kind.columns}
     tables = []
     for title, frame in (("Records to create", plan.create), ("Records to update", plan.update)):
         if not len(frame):
@@ -55,16 +59,22 @@ def preview_tables(plan) -> list[dict]:
         caption = title if len(frame) <= PREVIEW_ROWS else f"{title} (first {PREVIEW_ROWS} of {len(frame)})"
         head = [{"text": "Row"}] + [{"text": name} for name in columns]
         rows = [
-            [{"text": int(record["_row"])}] + [{"text": _cell(record.get(name))} for name in columns]
+            [{"text": int(record["_row"])}] + [{"text": _cell(record.get(name), kinds[name])} for name in columns]
             for record in frame.head(PREVIEW_ROWS).to_dict("records")
         ]
         tables.append({"caption": caption, "head": head, "rows": rows})
     return tables
 
 
-def _cell(value) -> str:
+def _cell(value, kind: str = "text") -> str:
+    """A value as the preview shows it: dates the UK way (17 September 2020), times in London time
+    (stored UTC), never ISO 8601."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
+    if kind == "datetime" and isinstance(value, datetime):
+        return uk_datetime(value)
+    if kind == "date" and isinstance(value, (date, datetime)):
+        return uk_date(value.date() if isinstance(value, datetime) else value)
     return str(value)
 
 

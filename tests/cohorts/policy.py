@@ -8,6 +8,7 @@ POLICY = {
     "cohorts.trial_cohort_new": {"GET": EVALUATORS, "POST": EVALUATORS},
     "cohorts.cohort_report": {"GET": EVALUATORS},
     "cohorts.cohort_export": {"GET": EVALUATORS},
+    "cohorts.cohort_dsls": {"GET": EVALUATORS},
     "cohorts.cohort_membership": {"GET": EVALUATORS, "POST": EVALUATORS},
     "cohorts.linkage": {"GET": EVALUATORS},
     "cohorts.relink": {"POST": EVALUATORS},

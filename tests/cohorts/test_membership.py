@@ -44,7 +44,7 @@ def test_create_freezes_membership_and_recompute_shows_who_moved(runner, attenda
     assert _groups(cohort) == {on_time.id: "treatment", partial.id: "comparison", too_late.id: "comparison",
                                other_course.id: "comparison", nobody.id: "comparison"}
     member = db.session.query(CohortMember).filter_by(cohort_id=cohort.id, dsl_id=on_time.id).one()
-    assert member.reason == "attended refresher on 2020-09-30" and member.pupils == on_time.school.pupils
+    assert member.reason == "attended refresher on 30 September 2020" and member.pupils == on_time.school.pupils
 
     # Attendance back-filled later, and a new DSL: the frozen membership does not change by itself.
     attendance(nobody, "induction", date(2020, 9, 1))
@@ -53,7 +53,7 @@ def test_create_freezes_membership_and_recompute_shows_who_moved(runner, attenda
     changes = {c["dsl_id"]: c for c in services.membership_changes(cohort)}
     assert set(changes) == {nobody.id, newcomer.id}
     assert changes[nobody.id]["from"] == "comparison" and changes[nobody.id]["to"] == "treatment"
-    assert "attended induction on 2020-09-01" in changes[nobody.id]["why"]
+    assert "attended induction on 1 September 2020" in changes[nobody.id]["why"]
     assert changes[newcomer.id]["from"] == "not a member"
     services.recompute(cohort)
     assert _groups(cohort)[nobody.id] == "treatment" and cohort.recomputed_at is not None
