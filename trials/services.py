@@ -8,14 +8,11 @@ Schools and DSLs come through people's services, cohorts and MASH records throug
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
-from pathlib import Path
-
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from core import version
 from core.bulk import bulk_insert
 from core.extensions import db
 from core.timefmt import utcnow
@@ -24,7 +21,6 @@ from trials import allocation as algorithm
 from trials import plans
 from trials.models import AnalysisPlan, TrialAllocation, TrialAllocationSchool
 
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 NAME_LENGTH = 100
 REGISTER_COLUMNS = ("urn", "name", "district", "phase", "pupils", "fsm_percent")
 UNIT_COLUMNS = ("school_urn", "district", "phase", "pupils", "fsm_percent", "size_band", "stratum", "arm", "wave")
@@ -76,11 +72,9 @@ class TrialError(ValueError):
         self.field = field
 
 
-@cache
 def app_version() -> str:
     """The version in pyproject.toml, recorded with each allocation."""
-    with PYPROJECT.open("rb") as file:
-        return tomllib.load(file)["project"]["version"]
+    return version.app_version()
 
 
 def register_frame() -> pd.DataFrame:
