@@ -25,7 +25,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from core.pdf import fonts
 
-WIDTH, HEIGHT = 480, 240
+WIDTH, HEIGHT = 480, 210
 SMALLEST = 9  # points: axis labels, bar labels, legends
 TITLE_SIZE = 10.5
 INK = colors.HexColor("#0b0c0c")
@@ -36,7 +36,7 @@ GRID_COLOUR = colors.HexColor("#dddddd")
 GROUP_NAMES = ["Comparison group", "Treatment group"]
 GROUP_KEYS = ("comparison", "treatment")
 SUPPRESSED = "c"
-PAGE_FONTS = '"Helvetica Neue", Helvetica, Arial, sans-serif'
+PAGE_FONTS = "'Helvetica Neue', Helvetica, Arial, sans-serif"  # the page's own typeface
 SVG_FONTS = {fonts.BOLD: f"{PAGE_FONTS}; font-weight: bold",
              fonts.REGULAR: PAGE_FONTS}  # the bold name first: it starts with the other
 NICE_STEPS = (1, 2, 2.5, 5)

@@ -58,7 +58,7 @@ def report(name, fmt, output, annual_calls, annual_cost, suppress):
     if (annual_calls is None) != (annual_cost is None):
         raise click.UsageError("give both --annual-calls and --annual-cost, or neither")
     result = services.cohort_report(cohort, annual_calls, annual_cost, suppress)
-    data = render(fmt, result)
+    data = render(fmt, result, cohort)
     if output:
         output.write_bytes(data)
         click.echo(f"Wrote {output}", err=True)
@@ -67,14 +67,16 @@ def report(name, fmt, output, annual_calls, annual_cost, suppress):
         sys.stdout.flush()
 
 
-def render(fmt: str, result) -> bytes:
+def render(fmt: str, result, cohort=None) -> bytes:
+    """The report ``result`` in ``fmt``; a PDF names the analysis plan that registered ``cohort``."""
     if fmt == "json":
         return exports.to_json(result.figures)
     if fmt == "csv":
         return exports.to_csv(result.figures, result.per_dsl)
     if fmt == "xlsx":
         return exports.to_xlsx(result.figures, result.per_dsl)
-    return exports.to_pdf(result.figures, current_app.config.get("COUNCIL_NAME", ""))
+    plan = services.analysis_plan(cohort) if cohort else None
+    return exports.to_pdf(result.figures, current_app.config.get("COUNCIL_NAME", ""), plan=plan)
 
 
 @cohorts.command("recompute")

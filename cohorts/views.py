@@ -80,7 +80,7 @@ def cohort_export(cohort_id, fmt):
         abort(404)
     cohort = db.get_or_404(Cohort, cohort_id)
     _form, options = _options()
-    data = render(fmt, services.cohort_report(cohort, **options))
+    data = render(fmt, services.cohort_report(cohort, **options), cohort)
     return attachment(data, f"{cohort.name}-outcome-report.{fmt}", exports.CONTENT_TYPES[fmt])
 
 

@@ -9,9 +9,11 @@ INVITERS = (ADMIN, TRAINER)  # who may see the DSLs (names and emails) of an arm
 
 
 def init_app(app) -> None:
-    from trials import cli
+    from cohorts import services as cohorts
+    from trials import cli, services
     from trials.views import bp
 
+    cohorts.register_plan_source(app, services.plan_for_windows)
     app.register_blueprint(bp)
     app.cli.add_command(cli.trials)
     add_nav_item(app, "trials.index", "Trials", set(READERS), order=63, section="trials.")

@@ -63,8 +63,9 @@ def test_report_figures(cohort):
     assert figures["effect"]["pct_decrease"] == pytest.approx(100 * (10 / 6 - 1 / 3) / (10 / 6))
 
 
-def _texts(figures):
-    return [cell.text for table in display.outcome_tables(figures) for row in table.rows for cell in row]
+def _texts(figures, leave_out=None):
+    return [cell.text for table in display.outcome_tables(figures) if table.key != leave_out
+            for row in table.rows for cell in row]
 
 
 def download_every_format(client, cohort, query: str) -> dict:
@@ -96,8 +97,12 @@ def test_page_pdf_xlsx_csv_and_json_show_the_same_numbers(client, login_as, coho
     csv_text = downloads["csv"].decode("utf-8-sig")
     for text in _texts(figures):
         assert text in page_text, text
-        assert " ".join(text.split()) in pdf_words, text
         assert text in csv_text or "'" + text in csv_text, text
+    # The PDF lists the import batches among its methods, with whole checksums and times in words.
+    for text in _texts(figures, leave_out="batches"):
+        assert " ".join(text.split()) in pdf_words, text
+    for batch in figures["batches"]:
+        assert batch["filename"] in pdf_words and batch["checksum"] in "".join(pdf_text.split())
     workbook = load_workbook(io.BytesIO(downloads["xlsx"]), read_only=True)
     for table in display.outcome_tables(figures):
         sheet = list(workbook[table.key].iter_rows(values_only=True))
