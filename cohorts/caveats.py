@@ -42,6 +42,11 @@ def _shown(value) -> str:
     return f"{number:,.0f}" if number is not None else str(value)
 
 
+def _many(value, thing: str) -> str:
+    """"1 school", "3 schools", "c schools" (a suppressed count is always read as plural)."""
+    return f"{_shown(value)} {thing}" + ("" if _number(value) == 1 else "s")
+
+
 def _variable(name: str) -> str:
     labels = {"pupils": "school size (pupils on roll)", "fsm_percent": "free school meals (%)"}
     if name in labels:
@@ -84,7 +89,7 @@ def few_clusters(report: dict) -> Caveat | None:
     if not few:
         return None
     where = {group: f"the {GROUP_WORDS[group]} group" if group in GROUP_WORDS else "the whole cohort" for group in few}
-    listed = "; ".join(f"{_shown(value)} schools in {where[group]}" for group, value in few.items())
+    listed = "; ".join(f"{_many(value, 'school')} in {where[group]}" for group, value in few.items())
     return Caveat("few_clusters", "Few schools",
                   f"There are fewer than {FEW_CLUSTERS} schools in a group ({listed}). DSLs of one school tend to act "
                   "alike, and the intervals allow for that by school; with this few schools those intervals are "
@@ -97,7 +102,7 @@ def small_groups(report: dict) -> Caveat | None:
              if group in groups and _below(groups[group].get("n"), SMALL_GROUP)}
     if not small:
         return None
-    listed = "; ".join(f"{_shown(value)} DSLs in the {GROUP_WORDS[group]} group" for group, value in small.items())
+    listed = "; ".join(f"{_many(value, 'DSL')} in the {GROUP_WORDS[group]} group" for group, value in small.items())
     return Caveat("small_groups", "Small groups",
                   f"A group has fewer than {SMALL_GROUP} DSLs ({listed}). A few DSLs' calls can move every figure a "
                   "long way, so the estimates are imprecise and the projection is withheld.")
@@ -108,9 +113,9 @@ def stale_linkage(report: dict) -> Caveat | None:
     if not (stale == SUPPRESSED or (_number(stale) or 0) > 0):
         return None
     return Caveat("stale_linkage", "Some MASH records are linked out of date",
-                  f"{_shown(stale)} MASH records in the outcome window are linked to a DSL other than the one the "
-                  "register and its aliases give now, so they may be counted in the wrong group. Relink them (the "
-                  "linkage page, or the relink command) and make the report again.")
+                  "MASH records or Early Help consultations in the outcome window linked to a DSL other than the "
+                  f"one the register and its aliases give now, and so perhaps counted in the wrong group: {_shown(stale)}. "
+                  "Relink them (the linkage page, or the relink command) and make the report again.")
 
 
 def no_effect_in_interval(report: dict) -> Caveat | None:
