@@ -272,3 +272,13 @@ def test_the_page_gives_each_chart_its_figures_as_a_table(small, client, login_a
         assert "Figures in this chart" in figure and "<table" in figure
         for cell in chart.head + chart.rows[0]:
             assert cell in figure.replace("&#39;", "'"), (chart.key, cell)
+
+
+def test_a_suppressed_figure_is_drawn_as_no_bar_labelled_c(small):
+    figures = services.cohort_report(small).figures
+    figures["groups"]["treatment"]["pct_with_contact"] = "c"
+    chart = next(chart for chart in charts.outcome_charts(figures) if chart.key == "dsls-contacting")
+    bars = chart.drawing.contents[0]
+    assert bars.data[0][1] == 0 and bars.barLabelArray[0][1] == "c"
+    assert chart.rows[1] == ["Treatment group", "c"]
+    assert ">c</text>" in svg_of(chart)
