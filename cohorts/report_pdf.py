@@ -149,6 +149,7 @@ def _first_page(figures: dict, context: Context, styles: Styles) -> list[Flowabl
     story += [_p(text, styles.body) for text in design(figures)]
     story.append(Heading("The main finding", styles.h2))
     story += _main_finding(figures, styles)
+    story += _in_numbers(figures, styles)
     story.append(Heading("What it does not show", styles.h2))
     story += [_p(text, styles.body) for text in _limits(figures)]
     return story
@@ -172,6 +173,35 @@ def _main_finding(figures: dict, styles: Styles) -> list[Flowable]:
         out.append(_p("Urgent referrals, the safety outcome: " + change_sentence(
             "trained DSLs made", referrals, safety, "referrals per day at risk", "untrained DSLs", None), styles.body))
     return out
+
+
+def _count(value) -> str:
+    if value == SUPPRESSED:
+        return SUPPRESSED
+    return f"{value:,}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "not available"
+
+
+def _per_thousand(group: dict, key: str) -> str:
+    events, days = group.get(key), group.get("person_days")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (events, days)) or not days:
+        return SUPPRESSED if SUPPRESSED in (events, days) else "not available"
+    return f"{1000 * events / days:.2f}"
+
+
+def _in_numbers(figures: dict, styles: Styles) -> list[Flowable]:
+    """The counts behind the main finding, untrained beside trained."""
+    block = figures.get("exposure_time") or {}
+    groups = [block.get("comparison"), block.get("treatment")]
+    if not all(groups):
+        return []
+    rows = [["DSLs with days at risk"] + [_count(g.get("dsls")) for g in groups],
+            ["Days at risk"] + [_count(g.get("person_days")) for g in groups],
+            ["Non-urgent contacts on those days"] + [_count(g.get("contacts")) for g in groups],
+            ["Contacts per 1,000 days at risk"] + [_per_thousand(g, "contacts") for g in groups],
+            ["Urgent referrals on those days"] + [_count(g.get("referrals")) for g in groups],
+            ["Referrals per 1,000 days at risk"] + [_per_thousand(g, "referrals") for g in groups]]
+    return [Spacer(1, 2 * mm), _text_table(["In numbers", "Untrained DSLs", "Trained DSLs"], rows, styles, (1, 2)),
+            Spacer(1, 2 * mm)]
 
 
 def _limits(figures: dict) -> list[str]:
