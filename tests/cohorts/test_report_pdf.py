@@ -101,6 +101,8 @@ def test_the_first_page_says_what_was_done_the_main_finding_and_what_it_does_not
            "(95% CI 10% to 60% fewer)" in first
     assert "0.60 (95% confidence interval 0.40 to 0.90)" in first
     assert "does not show that the training caused the difference" in first
+    assert "In numbers Untrained DSLs Trained DSLs DSLs with days at risk" in first
+    assert "Contacts per 1,000 days at risk" in first
 
 
 def test_the_methods_give_the_design_windows_rule_models_software_batches_and_plan(small):
