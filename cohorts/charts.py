@@ -214,25 +214,30 @@ ESTIMATES = [("exposure_time", "contacts", "Contacts per day at risk"),
              ("school_level", "referrals", "Referrals per pupil, by school")]
 
 
-def rate_ratio_rows(report: dict) -> list[tuple[str, float | None, float | None, float | None]]:
-    """(label, ratio, low, high) of every rate ratio the report estimates, trained over untrained."""
+def _ratio(value) -> float | str | None:
+    return SUPPRESSED if value == SUPPRESSED else _number(value)
+
+
+def rate_ratio_rows(report: dict) -> list[tuple[str, float | str | None, float | None, float | None]]:
+    """(label, ratio, low, high) of every rate ratio the report estimates, trained over untrained;
+    a suppressed ratio is "c"."""
     rows = []
     for key, prefix, label in ESTIMATES:
         block = report.get(key) or {}
-        ratio = _number(block.get(f"{prefix}_rate_ratio"))
+        ratio = _ratio(block.get(f"{prefix}_rate_ratio"))
         low, high = (_number(bound) for bound in (block.get(f"{prefix}_ci95") or (None, None)))
         if block:
             rows.append((label, ratio, low, high))
     eh = report.get("early_help") or {}
     if "consultations_rate_ratio" in eh:
         low, high = (_number(bound) for bound in (eh.get("consultations_ci95") or (None, None)))
-        rows.append(("Early Help consultations per day at risk", _number(eh["consultations_rate_ratio"]), low, high))
+        rows.append(("Early Help consultations per day at risk", _ratio(eh["consultations_rate_ratio"]), low, high))
     return rows
 
 
 def _log_range(rows) -> list[float]:
     """The ticks of a log axis that holds every interval and 1."""
-    values = [v for _, ratio, low, high in rows for v in (ratio, low, high) if v is not None and v > 0] + [0.5, 2]
+    values = [v for _, ratio, low, high in rows for v in (ratio, low, high) if isinstance(v, float) and v > 0] + [0.5, 2]
     low = max([t for t in LOG_TICKS if t <= min(values)] or [LOG_TICKS[0]])
     high = min([t for t in LOG_TICKS if t >= max(values)] or [LOG_TICKS[-1]])
     return [t for t in LOG_TICKS if low <= t <= high]
@@ -269,8 +274,8 @@ def _forest(rows, title: str) -> Drawing:
     for index, (label, ratio, low, high) in enumerate(rows):
         y = top - row_height * (index + 0.5)
         drawing.add(String(0, y - 3, label, fontName=fonts.REGULAR, fontSize=SMALLEST, fillColor=INK))
-        if ratio is None:
-            drawing.add(String(left + 4, y - 3, "not estimated", fontName=fonts.REGULAR, fontSize=SMALLEST,
+        if not isinstance(ratio, float):
+            drawing.add(String(left + 4, y - 3, SUPPRESSED if ratio == SUPPRESSED else "not estimated", fontName=fonts.REGULAR, fontSize=SMALLEST,
                                fillColor=COMPARISON_COLOUR))
             continue
         if low is not None and high is not None:
@@ -283,7 +288,7 @@ def _forest(rows, title: str) -> Drawing:
 
 def _rate_ratio_chart(report: dict) -> Chart | None:
     rows = rate_ratio_rows(report)
-    if not any(ratio is not None for _, ratio, _, _ in rows):
+    if not any(isinstance(ratio, float) for _, ratio, _, _ in rows):
         return None
     title = "Rate ratios with their 95% intervals (trained over untrained)"
     table = [[label, _shown(ratio, "%.2f"),

@@ -21,6 +21,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table
 from reportlab.platypus.flowables import Flowable
 
@@ -29,10 +30,12 @@ from cohorts.charts import Chart, outcome_charts
 from cohorts.display import Table as ReportTable
 from cohorts.display import change_sentence, design, findings, outcome_tables
 from core import pdf
+from core.pdf import fonts
 from core.timefmt import today_london, uk_date, uk_datetime
 
 SUPPRESSED = "c"
 MARGIN = 15 * mm
+FOOT_SIZE = 9  # the running head and foot
 FRAME_WIDTH = A4[0] - 2 * MARGIN
 RULE = colors.HexColor("#b1b4b6")
 SHADE = colors.HexColor("#f3f2f1")
@@ -378,22 +381,51 @@ class Layout:
         return {page: heading for page, heading in self.placed}
 
 
-def _build(figures: dict, context: Context, total: int | None, layout: Layout | None = None) -> tuple[bytes, int]:
+def _numbering(doc, size: float) -> type[Canvas]:
+    """A canvas that holds each page back until the last is laid out, then writes "Page n of N" at
+    the foot of each, where core.pdf.Edges writes a page number: one layout, not two."""
+
+    class PagesOfWhole(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._held: list[dict] = []
+
+        def showPage(self):
+            self._held.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._held)
+            for number, state in enumerate(self._held, start=1):
+                self.__dict__.update(state)
+                self.saveState()
+                self.setFont(fonts.REGULAR, size)
+                self.setFillColor(colors.HexColor(pdf.SECONDARY_INK))
+                self.drawRightString(doc.pagesize[0] - doc.rightMargin, doc.bottomMargin * 0.45,
+                                     f"Page {number} of {total}")
+                self.restoreState()
+                super().showPage()
+            super().save()
+
+    return PagesOfWhole
+
+
+def _build(figures: dict, context: Context, layout: Layout) -> bytes:
     name = f"Outcome report: {figures['cohort']}"
     buffer = io.BytesIO()
     doc = pdf.document(buffer, A4, pdf.DocumentInfo(name, context.council or pdf.CREATOR, _subject(figures)), MARGIN)
     footer = " \u00b7 ".join(part for part in (context.council, f"Right Support {context.app_version}",
                                                 f"Made on {uk_date(context.generated)}") if part)
-    number = "Page {page}" + (f" of {total}" if total else "")
-    doc.addPageTemplates([pdf.page_template(doc, "report", pdf.Edges(footer=footer, header=name, number=number,
-                                                                     size=9, colour=pdf.SECONDARY_INK))])
-    if layout is not None:
-        def placed(flowable):
-            if not isinstance(flowable, Spacer):
-                layout.placed.append((doc.page, isinstance(flowable, Heading)))
-        doc.afterFlowable = placed
-    data = pdf.built(doc, buffer, _story(figures, context))
-    return data, doc.page
+    doc.addPageTemplates([pdf.page_template(doc, "report", pdf.Edges(footer=footer, header=name, number=None,
+                                                                     size=FOOT_SIZE, colour=pdf.SECONDARY_INK))])
+
+    def placed(flowable):
+        if not isinstance(flowable, Spacer):
+            layout.placed.append((doc.page, isinstance(flowable, Heading)))
+
+    doc.afterFlowable = placed
+    doc.build(_story(figures, context), canvasmaker=_numbering(doc, FOOT_SIZE))
+    return buffer.getvalue()
 
 
 def _subject(figures: dict) -> str:
@@ -404,14 +436,12 @@ def _subject(figures: dict) -> str:
 
 
 def build(figures: dict, context: Context) -> bytes:
-    """The report's PDF. Laid out twice: once to count the pages, once to number them "of" the whole."""
+    """The report's PDF."""
     return build_with_layout(figures, context)[0]
 
 
 def build_with_layout(figures: dict, context: Context) -> tuple[bytes, Layout]:
     """The PDF and where its flowables landed (what the tests check headings against)."""
     context = replace(context, generated=context.generated or today_london())
-    _, pages = _build(figures, context, None)
     layout = Layout()
-    data, _ = _build(figures, context, pages, layout)
-    return data, layout
+    return _build(figures, context, layout), layout
