@@ -281,7 +281,8 @@ def _windows(figures: dict, styles: Styles) -> Table:
     rows = [["Courses", ", ".join(d["courses"])], ["Exposure window (first day of a session)", _span(d["exposure"])],
             ["Outcome window (MASH records received)", _span(d["outcome"])],
             ["Pre-period (before training)", _span(d.get("pre"))]]
-    return _text_table(["Window", "Dates (both ends included)"], rows, styles)
+    return _text_table(["Window", "Dates (both ends included)"], rows, styles,
+                       widths=[FRAME_WIDTH * 0.45, FRAME_WIDTH * 0.55])
 
 
 def _models(figures: dict) -> list[str]:

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from cohorts import charts, display, exports, services
+from cohorts import caveats, charts, display, exports, services
 from cohorts.cli import relinked_summary, render
 from cohorts.forms import (
     AliasChoiceForm,
@@ -70,6 +70,7 @@ def cohort_report(cohort_id):
     return render_template("cohorts/report.html", cohort=cohort, form=form, report=result.figures,
                            design=display.design(result.figures), findings=display.findings(result.figures),
                            tables=display.outcome_tables(result.figures), charts=charts.outcome_charts(result.figures),
+                           caveats=caveats.caveats(result.figures),
                            query=request.args.to_dict())
 
 

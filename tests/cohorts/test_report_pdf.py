@@ -284,3 +284,11 @@ def test_a_suppressed_figure_is_drawn_as_no_bar_labelled_c(small):
     assert bars.data[0][1] == 0 and bars.barLabelArray[0][1] == "c"
     assert chart.rows[1] == ["Treatment group", "c"]
     assert ">c</text>" in svg_of(chart)
+
+
+def test_the_page_lists_the_same_caveats_as_the_pdf(small, client, login_as):
+    login_as("evaluator")
+    page = client.get(f"/cohorts/{small.id}").get_data(as_text=True).replace("&#39;", "'")
+    for caveat in caveats.caveats(services.cohort_report(small).figures):
+        assert f'id="caveat-{caveat.key}"' in page and caveat.title in page
+    assert 'id="caveat-small_groups"' in page and 'id="caveat-self_selection"' in page
