@@ -169,8 +169,10 @@ def _bar_chart(spec: Bars, title: str) -> Drawing:
     axis.labels.fontName, axis.labels.fontSize = fonts.REGULAR, SMALLEST
     axis.labelTextFormat = spec.tick or tick_format(step)
     axis.visibleGrid, axis.gridStrokeColor, axis.gridStrokeWidth = True, GRID_COLOUR, 0.5
-    chart.barLabelFormat = "values"
     chart.barLabelArray = [[_shown(v, spec.label) for v in series] for series in spec.values]
+    # Each bar's figure over it, unless the widest would reach its neighbour's (the table has them all).
+    widest = max(stringWidth(text, fonts.REGULAR, SMALLEST) for series in chart.barLabelArray for text in series)
+    chart.barLabelFormat = "values" if widest <= slot / len(spec.values) - 2 else None
     chart.barLabels.nudge = 7
     chart.barLabels.fontName, chart.barLabels.fontSize = fonts.REGULAR, SMALLEST
     chart.groupSpacing = 12

@@ -292,3 +292,15 @@ def test_the_page_lists_the_same_caveats_as_the_pdf(small, client, login_as):
     for caveat in caveats.caveats(services.cohort_report(small).figures):
         assert f'id="caveat-{caveat.key}"' in page and caveat.title in page
     assert 'id="caveat-small_groups"' in page and 'id="caveat-self_selection"' in page
+
+
+@pytest.mark.parametrize(("months", "labelled"), [(4, True), (12, True), (24, False), (36, False)])
+def test_figures_over_bars_are_left_off_rather_than_overlap(months, labelled):
+    per_month = [{"month": f"{2020 + (8 + m) // 12}-{(8 + m) % 12 + 1:02d}", "consultations": 150 + m}
+                 for m in range(months)]
+    bars = charts._early_help_chart({"per_month": per_month}).drawing.contents[0]
+    assert (bars.barLabelFormat == "values") == labelled
+    if labelled:
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        assert max(stringWidth(text, "DejaVuSans", 9) for text in bars.barLabelArray[0]) < bars.width / months
