@@ -98,7 +98,7 @@ def report(name, fmt, output, annual_calls, annual_cost, optimism_bias, suppress
         raise click.UsageError("--per-dsl writes one row per DSL, which a suppressed report never carries: "
                                "leave out --suppress")
     result = services.cohort_report(cohort, annual_calls, annual_cost, suppress, optimism_bias)
-    data = exports.to_dsl_csv(result.per_dsl) if per_dsl else render(fmt, result)
+    data = exports.to_dsl_csv(result.per_dsl) if per_dsl else render(fmt, result, cohort)
     services.record_report_export(cohort, fmt, {"annual_calls": annual_calls, "annual_cost": annual_cost,
                                                 "suppress": suppress, "optimism_bias": optimism_bias,
                                                 "per_dsl": per_dsl}, "cli")
@@ -111,14 +111,16 @@ def report(name, fmt, output, annual_calls, annual_cost, optimism_bias, suppress
         sys.stdout.flush()
 
 
-def render(fmt: str, result) -> bytes:
+def render(fmt: str, result, cohort=None) -> bytes:
+    """The report ``result`` in ``fmt``; a PDF names the analysis plan that registered ``cohort``."""
     if fmt == "json":
         return exports.to_json(result.figures)
     if fmt == "csv":
         return exports.to_csv(result.figures, result.per_dsl)
     if fmt == "xlsx":
         return exports.to_xlsx(result.figures, result.per_dsl)
-    return exports.to_pdf(result.figures, current_app.config.get("COUNCIL_NAME", ""))
+    plan = services.analysis_plan(cohort) if cohort else None
+    return exports.to_pdf(result.figures, current_app.config.get("COUNCIL_NAME", ""), plan=plan)
 
 
 @cohorts.command("recompute")

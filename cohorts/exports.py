@@ -7,16 +7,14 @@ neutralised (core.spreadsheets), the service's own composed text included.
 
 from __future__ import annotations
 
-import io
 import json
+from datetime import date
 
 import pandas as pd
-from reportlab.lib.enums import TA_CENTER
 
 from cohorts import analyst_exports
-from cohorts.charts import outcome_charts
-from cohorts.display import outcome_tables
-from core import pdf
+from core import version
+from core.timefmt import today_london
 
 CONTENT_TYPES = {
     "json": "application/json",
@@ -50,52 +48,11 @@ def to_xlsx(figures: dict, per_dsl: pd.DataFrame | None = None) -> bytes:
     return analyst_exports.workbook(figures, per_dsl)
 
 
-class ReportStyles(pdf.Styles):
-    def __init__(self):
-        super().__init__()
-        self.title = self.make("report-title", 18, bold=True, align=TA_CENTER, after=6, leading=22)
-        self.heading = self.make("report-heading", 13, bold=True, before=8, after=4)
-        self.body = self.make("report-body", 10, after=4, leading=12)
-        self.cell = self.make("report-cell", 8, leading=10)
+def to_pdf(figures: dict, council: str = "", plan: dict | None = None, generated: date | None = None) -> bytes:
+    """The report as an A4 PDF (cohorts.report_pdf), saying which version of the service and of its
+    analysis libraries made it, and the locked analysis plan behind it if there is one."""
+    from cohorts import report_pdf
 
-
-def to_pdf(figures: dict, council: str = "") -> bytes:
-    """An A4 report on the service's PDF foundation: the definition, every table, and the charts;
-    the cohort's name at the head of every page and the page number at the foot."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, Spacer, Table
-
-    name = f"Outcome report: {figures['cohort']}"
-    buffer = io.BytesIO()
-    doc = pdf.document(buffer, A4, pdf.DocumentInfo(name, council or pdf.CREATOR, _title(figures)), 15 * mm)
-    edges = pdf.Edges(footer=f"{council} \u00b7 {pdf.CREATOR}" if council else pdf.CREATOR, header=name,
-                      number="Page {page}", size=8, colour=pdf.SECONDARY_INK)
-    doc.addPageTemplates([pdf.page_template(doc, "report", edges)])
-    styles = ReportStyles()
-    story = [Paragraph(pdf.safe(name), styles.title), Paragraph(pdf.safe(_title(figures)), styles.body),
-             Spacer(1, 4 * mm)]
-    charts = {chart.key: chart for chart in outcome_charts(figures)}
-    for table in outcome_tables(figures):
-        story.append(Paragraph(pdf.safe(table.title), styles.heading))
-        data = [[Paragraph(pdf.safe(h), styles.cell) for h in table.head]]
-        data += [[Paragraph(pdf.safe(cell.text), styles.cell) for cell in row] for row in table.rows]
-        widths = None
-        if table.widths_mm:
-            widths = [width * mm for width in table.widths_mm]
-        elif len(table.head) == 2:
-            widths = [120 * mm, 60 * mm]
-        elif len(table.head) == 3:
-            widths = [90 * mm, 45 * mm, 45 * mm]
-        grid = pdf.styled(Table(data, colWidths=widths, repeatRows=1), [
-            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f2f1")), ("VALIGN", (0, 0), (-1, -1), "TOP")])
-        story += [grid, Spacer(1, 4 * mm)]
-        if table.key == "outcomes":
-            story += [charts[key].drawing for key in ("contacts-per-dsl", "contacts-and-referrals", "dsls-contacting")]
-        if table.key == "early_help" and "early-help" in charts:
-            story.append(charts["early-help"].drawing)
-        if table.key == "overlap" and "overlap" in charts:
-            story.append(charts["overlap"].drawing)
-    return pdf.built(doc, buffer, story)
+    context = report_pdf.Context(council=council, generated=generated or today_london(),
+                                 app_version=version.app_version(), software=version.software_versions(), plan=plan)
+    return report_pdf.build(figures, context)

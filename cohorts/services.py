@@ -1095,3 +1095,26 @@ def london_day(moment: datetime) -> date:
     from core.timefmt import to_london
 
     return to_london(moment).date()
+
+
+# -- analysis plans ---------------------------------------------------------------------------
+
+PLAN_SOURCES = "cohorts.plan_sources"
+
+
+def register_plan_source(app, source) -> None:
+    """Let a package that keeps analysis plans (trials) say which plan registered a cohort's
+    analysis: ``source(outcome, pre)`` gets the cohort's outcome window and pre-period (each a pair
+    of days, or None) and gives the plan as a dict of plain text, or None. Registered this way so
+    that cohorts need not know the package that calls on it."""
+    app.extensions.setdefault(PLAN_SOURCES, []).append(source)
+
+
+def analysis_plan(cohort: Cohort) -> dict | None:
+    """The locked analysis plan with ``cohort``'s windows, from the first source that has one."""
+    pre = (cohort.pre_start, cohort.pre_end) if cohort.pre_start else None
+    for source in current_app.extensions.get(PLAN_SOURCES, ()):
+        plan = source((cohort.outcome_start, cohort.outcome_end), pre)
+        if plan:
+            return plan
+    return None

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from cohorts import charts, display, exports, services
+from cohorts import caveats, charts, display, exports, services
 from cohorts.cli import relinked_summary, render
 from cohorts.forms import (
     AliasChoiceForm,
@@ -98,6 +98,7 @@ def cohort_report(cohort_id):
                            design=display.design(result.figures), findings=display.findings(result.figures),
                            tables=display.outcome_tables(result.figures), charts=charts.outcome_charts(result.figures),
                            trial=display.trial_words(result.figures),
+                           caveats=caveats.caveats(result.figures),
                            query=request.args.to_dict())
 
 
@@ -108,7 +109,7 @@ def cohort_export(cohort_id, fmt):
         abort(404)
     cohort = db.get_or_404(Cohort, cohort_id)
     _form, options = _options()
-    data = render(fmt, services.cohort_report(cohort, **options))
+    data = render(fmt, services.cohort_report(cohort, **options), cohort)
     services.record_report_export(cohort, fmt, options, "web")
     db.session.commit()
     return attachment(data, f"{cohort.name}-outcome-report.{fmt}", exports.CONTENT_TYPES[fmt])

@@ -8,24 +8,21 @@ Schools and DSLs come through people's services, cohorts and MASH records throug
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
-from pathlib import Path
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from core import audit
+from core import audit, version
 from core.bulk import bulk_insert
 from core.extensions import db
-from core.timefmt import to_london, utcnow
+from core.timefmt import to_london, uk_date, uk_datetime, utcnow
 from people import services as people
 from trials import allocation as algorithm
 from trials import plans
 from trials.models import AnalysisPlan, TrialAllocation, TrialAllocationSchool, TrialInvitation
 
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 NAME_LENGTH = 100
 REGISTER_COLUMNS = ("urn", "name", "district", "phase", "pupils", "fsm_percent")
 UNIT_COLUMNS = ("school_urn", "district", "phase", "pupils", "fsm_percent", "size_band", "stratum", "arm", "wave")
@@ -77,11 +74,9 @@ class TrialError(ValueError):
         self.field = field
 
 
-@cache
 def app_version() -> str:
     """The version in pyproject.toml, recorded with each allocation."""
-    with PYPROJECT.open("rb") as file:
-        return tomllib.load(file)["project"]["version"]
+    return version.app_version()
 
 
 def register_frame() -> pd.DataFrame:
@@ -489,3 +484,34 @@ def amend_plan(plan: AnalysisPlan, reason: str, user_id: int | None = None) -> A
     db.session.add(amendment)
     db.session.flush()
     return amendment
+
+
+def plan_for_windows(outcome: tuple[date, date], pre: tuple[date, date] | None) -> dict | None:
+    """The most recently locked plan whose outcome window is ``outcome`` and whose pre window is
+    ``pre`` (a plan with no pre window matches an analysis with none), as plain text for a report."""
+    wanted = {"outcome_window": [day.isoformat() for day in outcome],
+              "pre_window": [day.isoformat() for day in pre] if pre else None}
+    locked = db.session.scalars(select(AnalysisPlan).where(AnalysisPlan.locked_at.is_not(None))
+                                .order_by(AnalysisPlan.locked_at.desc(), AnalysisPlan.id.desc()))
+    for plan in locked:
+        if all(plan.content.get(key) == value for key, value in wanted.items()):
+            return plan_summary(plan)
+    return None
+
+
+def plan_summary(plan: AnalysisPlan) -> dict:
+    """A locked plan's choices in words, as a report shows them."""
+    choices = plan.content
+
+    def span(window):
+        return " to ".join(uk_date(date.fromisoformat(day)) for day in window) if window else "None"
+
+    return {"name": plan.name, "version": plan.version, "locked": uk_datetime(plan.locked_at), "sha256": plan.sha256,
+            "allocation": plan.allocation.name if plan.allocation else "",
+            "primary_outcome": plans.OUTCOMES[choices["primary_outcome"]],
+            "secondary_outcomes": ", ".join(plans.OUTCOMES[k] for k in choices["secondary_outcomes"]) or "None",
+            "model": plans.MODELS[choices["model"]],
+            "covariates": ", ".join(plans.COVARIATES[k] for k in choices["covariates"]) or "None",
+            "outcome_window": span(choices["outcome_window"]), "pre_window": span(choices["pre_window"]),
+            "minimums": f"{choices['min_dsls_per_arm']:,} DSLs and {choices['min_schools_per_arm']:,} schools in each arm",
+            "amendment_reason": plan.amendment_reason or ""}
