@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from core.timefmt import today_london
-from courses.models import Attendance, Booking, CourseSession, CourseType
+from courses.models import Attendance, Booking, CalendarFeed, CourseSession, CourseType
 
 
 def _status(db_session, session, dsl):
@@ -125,8 +125,6 @@ def test_a_past_or_cancelled_session_cannot_be_booked(client, dsl_user, db_sessi
 
 
 def test_calendar_feed_needs_its_token_and_the_token_can_be_changed(client, dsl_user, db_session, make_session):
-    from courses.models import CalendarFeed
-
     _, dsl = dsl_user()
     session = make_session()
     client.post(f"/my-training/sessions/{session.id}/book")
@@ -139,8 +137,6 @@ def test_calendar_feed_needs_its_token_and_the_token_can_be_changed(client, dsl_
 
 
 def test_regenerating_the_feed_stops_the_old_address(client, dsl_user, db_session):
-    from courses.models import CalendarFeed
-
     _, dsl = dsl_user()
     client.get("/my-training")
     old = db_session.scalar(select(CalendarFeed.token).where(CalendarFeed.dsl_id == dsl.id))
@@ -251,3 +247,18 @@ def test_trainer_books_on_behalf_and_cancels(client, login_as, db_session, make_
     assert client.post(f"/sessions/{session.id}/cancel").status_code == 302
     db_session.expire_all()
     assert db_session.get(CourseSession, session.id).cancelled
+
+
+def test_a_downloaded_event_and_the_feed_say_where_and_who_runs_it(client, dsl_user, db_session, make_session):
+    _, dsl = dsl_user()
+    session = make_session(mode="in-person", address="1 Market Square, Warwick", notes="Parking at the back.")
+    client.post(f"/my-training/sessions/{session.id}/book")
+    booking = db_session.scalar(select(Booking).where(Booking.dsl_id == dsl.id))
+    client.get("/my-training")
+    token = db_session.scalar(select(CalendarFeed.token).where(CalendarFeed.dsl_id == dsl.id))
+    for address in (f"/my-training/bookings/{booking.id}.ics", f"/calendar/{token}.ics"):
+        [event] = Calendar.from_ical(client.get(address).data).walk("VEVENT")
+        description = str(event["description"])
+        assert description.startswith("In person at Shire Hall, 1 Market Square, Warwick"), address
+        assert "Parking at the back." in description and "Right Support, Demo County Council" in description
+        assert str(event["location"]) == "Shire Hall, 1 Market Square, Warwick"

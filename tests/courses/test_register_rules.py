@@ -140,3 +140,13 @@ def test_a_place_with_attendance_cannot_be_cancelled(client, login_as, dsl_user,
     db_session.expire_all()
     assert booking.status == "booked" and not session.cancelled
     assert _statuses(db_session, session) == {person.id: "attended"}
+    # A DSL cancelling their own place is refused the same way.
+    _, own = dsl_user()
+    _book(db_session, session, own)
+    db_session.add(Attendance(session_id=session.id, dsl_id=own.id, status="partial"))
+    db_session.commit()
+    mine = db_session.scalar(select(Booking).where(Booking.dsl_id == own.id))
+    page = client.post(f"/my-training/bookings/{mine.id}/cancel", follow_redirects=True).get_data(as_text=True)
+    assert "attendance has been recorded for it" in page
+    db_session.expire_all()
+    assert mine.status == "booked" and _statuses(db_session, session)[own.id] == "partial"
