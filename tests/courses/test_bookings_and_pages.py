@@ -69,7 +69,8 @@ def test_capacity_holds_and_the_waiting_list_moves_up(client, dsl_user, db_sessi
     assert db_session.scalar(select(Booking.waitlist_position).where(Booking.dsl_id == fourth.id)) == 2
 
 
-def test_raising_capacity_promotes_the_waiting_list(db_session, make_session, make_dsl):
+def test_raising_capacity_promotes_the_waiting_list(db_session, make_session, make_dsl, mailbox):
+    from core.mail import deliver
     from courses.services import PartTimes, book_place, save_session
 
     session = make_session(capacity=1)
@@ -81,6 +82,11 @@ def test_raising_capacity_promotes_the_waiting_list(db_session, make_session, ma
                  joining_link="https://meet.example.org/x")
     db_session.commit()
     assert {_status(db_session, session, p) for p in people} == {"booked"}
+    deliver()
+    for person in people[1:]:
+        assert [m["Subject"].split(":")[0] for m in mailbox.to(person.email)] == [
+            f"You are on the waiting list for DSL refresher on {session.first_day.day} {session.first_day:%B %Y}",
+            "A place has come up"]
 
 
 def test_dsl_books_sees_the_page_cancels_and_gets_a_calendar(client, dsl_user, db_session, make_session):
