@@ -130,6 +130,7 @@ def test_a_trainer_cancelling_a_place_says_so(client, login_as, db_session, make
     client.post(f"/sessions/{session.id}/bookings/{booking.id}/cancel", follow_redirects=True)
     [message] = mailbox.to(person.email)
     assert "The training team has cancelled your place" in mailbox.text(message)
+    assert _calendar(mailbox, message)[1]["method"] == "CANCEL"
 
 
 def test_trainer_books_several_people_from_one_search(client, login_as, db_session, make_session, make_dsl, mailbox):

@@ -46,6 +46,9 @@ def test_no_attendance_before_the_session_starts(client, login_as, db_session, m
     response = client.post(f"/sessions/{session.id}/register/attendees", data={"file": (listing, "list.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and b"once the session has started" in response.data
+    page = client.post(f"/sessions/{session.id}/register/attendees/confirm",
+                       data={"matched": f"{person.id}:attended", "seen": ""}, follow_redirects=True)
+    assert "Attendance can be recorded once the session has started" in page.get_data(as_text=True)
     assert _statuses(db_session, session) == {}
 
 
