@@ -382,14 +382,15 @@ def outcome_charts(report: dict) -> list[Chart]:
 
 def bar_chart(key: str, title: str, names: list[str], series: list[list[float]], legend: list[str] | None = None,
               label_format: str | None = "%.0f") -> Chart:
-    """A titled bar chart of one or more series over ``names``, described in words for people who
-    cannot see it; for other features' pages."""
-    fonts.register()
+    """A titled bar chart of counts, one or more series over ``names``, with its data table and a
+    sentence describing it for people who cannot see it; for other features' pages."""
     fills = [TREATMENT_COLOUR, COMPARISON_COLOUR, SECOND_COLOUR][:len(series)]
-    drawing = _bars([[_number(v) for v in values] for values in series], names, fills, label_format, None, legend)
-    labels = legend or [title]
-    listed = "; ".join(f"{name}: " + ", ".join(f"{label} {_number(values[i]):g}" for label, values in zip(labels, series))
-                       for i, name in enumerate(names))
+    spec = Bars(series, [names], fills, label_format or "%.0f", whole=True, legend=legend)
+    drawing = _bar_chart(spec, title)
     if label_format is None:
         drawing.contents[0].barLabelFormat = None
-    return Chart(key, title, f"{title}. {listed}.", _titled(drawing, title))
+    labels = legend or [title]
+    rows = [[name] + [_shown(values[i], "%.0f") for values in series] for i, name in enumerate(names)]
+    listed = "; ".join(f"{row[0]}: " + ", ".join(f"{label} {cell}" for label, cell in zip(labels, row[1:]))
+                       for row in rows)
+    return Chart(key, title, f"{title}. {listed}.", drawing, [""] + labels, rows)

@@ -48,10 +48,14 @@ def training_reminders_due(on: date) -> pd.DataFrame:
     return merged[merged["_sent"].isna()].drop(columns="_sent").reset_index(drop=True)
 
 
-def _training_context(row, base: dict) -> dict:
-    expires = "" if row.key == "never" else uk_date(date.fromisoformat(row.key))
-    return {**base, "name": row.name, "state": row.state, "expires_text": expires, "school": row.school_name,
-            "role_text": "DSL" if row.role == "DSL" else "deputy DSL"}
+def _training_messages(due: pd.DataFrame, base: dict) -> list[tuple[str, dict]]:
+    """(recipient, context) for each row of ``due``. Columns are read as plain lists and each expiry
+    date is worded once: tens of thousands of rows, a few hundred dates."""
+    expiries = {key: uk_date(date.fromisoformat(key)) for key in set(due["key"].tolist()) if key != "never"}
+    columns = [due[column].tolist() for column in ("email", "name", "state", "key", "school_name", "role")]
+    return [(email, {**base, "name": name, "state": state, "expires_text": expiries.get(key, ""), "school": school,
+                     "role_text": "DSL" if role == "DSL" else "deputy DSL"})
+            for email, name, state, key, school, role in zip(*columns)]
 
 
 def send_training_reminders(on: date, dry_run: bool = False) -> dict[str, int]:
@@ -66,8 +70,7 @@ def send_training_reminders(on: date, dry_run: bool = False) -> dict[str, int]:
     config = current_app.config
     base = {"council_name": config["COUNCIL_NAME"], "service_name": config["SERVICE_NAME"],
             "my_training": external_url("courses.my_training")}
-    queue_many(messages.TRAINING_REMINDER, [(row.email, _training_context(row, base))
-                                            for row in due.itertuples(index=False)])
+    queue_many(messages.TRAINING_REMINDER, _training_messages(due, base))
     db.session.flush()
     return counts
 

@@ -50,10 +50,22 @@ def _ensure_chromium() -> None:
     pytest.skip(message)
 
 
+def _ensure_stylesheet() -> None:
+    """Build the site's stylesheet when it is missing or older than its sources (it is not kept in
+    git): without it every page loses its layout, and the width and contrast checks test nothing."""
+    css, sources = ROOT / "static" / "css" / "app.css", list((ROOT / "static" / "scss").rglob("*.scss"))
+    if css.exists() and all(css.stat().st_mtime >= source.stat().st_mtime for source in sources):
+        return
+    if not shutil.which("npm") or not (ROOT / "node_modules" / ".bin" / "sass").exists():
+        pytest.fail("browser tests cannot run: static/css/app.css is missing or stale and sass is not installed (make css)")
+    subprocess.run(["npm", "run", "--silent", "build:css"], cwd=ROOT, check=True)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app under gunicorn on loopback, with the demo county loaded. Yields its base URL."""
     _ensure_chromium()
+    _ensure_stylesheet()
     tmp = tmp_path_factory.mktemp("live")
     with fresh_database(tmp, "browser") as database_url:
         # Production settings, but for one: the browser reaches the server over plain HTTP on

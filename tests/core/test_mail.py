@@ -12,6 +12,7 @@ from core.mail import deliver, queue
 from core.mail.models import OutboxMessage
 from core.mail.sending import retry_delay
 from core.timefmt import utcnow
+from people.models import User
 from tests.support import free_port
 
 
@@ -199,3 +200,14 @@ def test_the_readme_cron_lines_run(tmp_path):
                 assert args[:3] == [".venv/bin/flask", "--app", "wsgi"], command
                 output = flask_command(env, *args[3:]).stdout
                 assert json.loads(output.strip().splitlines()[-1]) is not None
+
+
+def test_a_new_link_is_emailed_and_the_earlier_one_stops(client, login_as, mailbox, db_session):
+    _invite(client, login_as, "again@council.example.org").close()
+    user = db_session.scalar(select(User).where(User.email == "again@council.example.org"))
+    client.post(f"/admin/users/{user.id}/invite").close()
+    first, second = mailbox.to("again@council.example.org")
+    links = [mailbox.text(m).split("Set your password here:\n")[1].split("\n")[0] for m in (first, second)]
+    assert links[0] != links[1]
+    assert client.get(links[0].split("localhost")[1]).status_code == 404, "the earlier link no longer works"
+    assert client.get(links[1].split("localhost")[1]).status_code == 200

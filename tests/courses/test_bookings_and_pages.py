@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from core.timefmt import today_london
-from courses.models import Attendance, Booking, CourseSession, CourseType
+from courses.models import Attendance, Booking, CalendarFeed, CourseSession, CourseType
 
 
 def _status(db_session, session, dsl):
@@ -69,7 +69,8 @@ def test_capacity_holds_and_the_waiting_list_moves_up(client, dsl_user, db_sessi
     assert db_session.scalar(select(Booking.waitlist_position).where(Booking.dsl_id == fourth.id)) == 2
 
 
-def test_raising_capacity_promotes_the_waiting_list(db_session, make_session, make_dsl):
+def test_raising_capacity_promotes_the_waiting_list(db_session, make_session, make_dsl, mailbox):
+    from core.mail import deliver
     from courses.services import PartTimes, book_place, save_session
 
     session = make_session(capacity=1)
@@ -81,6 +82,11 @@ def test_raising_capacity_promotes_the_waiting_list(db_session, make_session, ma
                  joining_link="https://meet.example.org/x")
     db_session.commit()
     assert {_status(db_session, session, p) for p in people} == {"booked"}
+    deliver()
+    for person in people[1:]:
+        assert [m["Subject"].split(":")[0] for m in mailbox.to(person.email)] == [
+            f"You are on the waiting list for DSL refresher on {session.first_day.day} {session.first_day:%B %Y}",
+            "A place has come up"]
 
 
 def test_dsl_books_sees_the_page_cancels_and_gets_a_calendar(client, dsl_user, db_session, make_session):
@@ -250,3 +256,18 @@ def test_trainer_books_on_behalf_and_cancels(client, login_as, db_session, make_
     assert client.post(f"/sessions/{session.id}/cancel").status_code == 302
     db_session.expire_all()
     assert db_session.get(CourseSession, session.id).cancelled
+
+
+def test_a_downloaded_event_and_the_feed_say_where_and_who_runs_it(client, dsl_user, db_session, make_session):
+    _, dsl = dsl_user()
+    session = make_session(mode="in-person", address="1 Market Square, Warwick", notes="Parking at the back.")
+    client.post(f"/my-training/sessions/{session.id}/book")
+    booking = db_session.scalar(select(Booking).where(Booking.dsl_id == dsl.id))
+    client.get("/my-training")
+    token = db_session.scalar(select(CalendarFeed.token).where(CalendarFeed.dsl_id == dsl.id))
+    for address in (f"/my-training/bookings/{booking.id}.ics", f"/calendar/{token}.ics"):
+        [event] = Calendar.from_ical(client.get(address).data).walk("VEVENT")
+        description = str(event["description"])
+        assert description.startswith("In person at Shire Hall, 1 Market Square, Warwick"), address
+        assert "Parking at the back." in description and "Right Support, Demo County Council" in description
+        assert str(event["location"]) == "Shire Hall, 1 Market Square, Warwick"

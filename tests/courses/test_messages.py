@@ -130,6 +130,7 @@ def test_a_trainer_cancelling_a_place_says_so(client, login_as, db_session, make
     client.post(f"/sessions/{session.id}/bookings/{booking.id}/cancel", follow_redirects=True)
     [message] = mailbox.to(person.email)
     assert "The training team has cancelled your place" in mailbox.text(message)
+    assert _calendar(mailbox, message)[1]["method"] == "CANCEL"
 
 
 def test_trainer_books_several_people_from_one_search(client, login_as, db_session, make_session, make_dsl, mailbox):
@@ -242,3 +243,40 @@ def test_nobody_is_emailed_about_a_session_that_has_started(client, login_as, db
     db_session.expire_all()
     assert _booking(db_session, started, person).status == "cancelled" and started.cancelled
     assert mailbox.messages == []
+
+
+def test_every_message_is_plain_text_and_simple_html(app, db_session, make_session, make_dsl, make_user, mailbox):
+    """Each kind of message goes out with a plain-text part and a simple HTML part (no images, scripts
+    or style sheets); a name is written as typed in the text and escaped in the HTML."""
+    from core.extensions import db
+    from courses.reminders import send_session_reminders, send_training_reminders
+    from courses.services import book_place, cancel_booking, cancel_session
+    from people.messages import INVITATION, queue_invitation
+
+    name = "Ann <b>O'Neill</b> & Co"
+    first, second = make_dsl(name=name), make_dsl(name=name)
+    session = make_session(first_day=today_london() + timedelta(days=2), capacity=1)
+    book_place(session, first)
+    book_place(session, second)  # on the waiting list
+    cancel_booking(_booking(db_session, session, first))  # the second is promoted
+    send_session_reminders(today_london())
+    send_training_reminders(today_london())  # neither has trained yet
+    cancel_session(session)
+    queue_invitation(make_user("trainer", name=name), "https://rs.example.gov.uk/set-password/x", 7,
+                     "Demo County Council", "Right Support")
+    db.session.commit()
+    deliver()
+
+    db_session.expire_all()
+    kinds = set(db_session.scalars(select(OutboxMessage.kind)))
+    assert kinds == {INVITATION, "courses.booked", "courses.cancelled", "courses.promoted",
+                     "courses.session_reminder", "courses.training_reminder", "courses.session_cancelled"}
+    assert set(db_session.scalars(select(OutboxMessage.status))) == {"sent"}
+    assert len(mailbox.messages) == db_session.scalar(select(func.count()).select_from(OutboxMessage)) == 9
+    for message in mailbox.messages:
+        text, html = mailbox.text(message), mailbox.html(message)
+        assert f"Dear {name}," in text, message["Subject"]
+        assert "Dear Ann &lt;b&gt;O&#39;Neill&lt;/b&gt; &amp; Co," in html, message["Subject"]
+        assert html.startswith("<!DOCTYPE html>") and "<b>" not in html
+        for unwanted in ("<img", "<script", "<link", "<style"):
+            assert unwanted not in html, (message["Subject"], unwanted)

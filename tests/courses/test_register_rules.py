@@ -46,6 +46,9 @@ def test_no_attendance_before_the_session_starts(client, login_as, db_session, m
     response = client.post(f"/sessions/{session.id}/register/attendees", data={"file": (listing, "list.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and b"once the session has started" in response.data
+    page = client.post(f"/sessions/{session.id}/register/attendees/confirm",
+                       data={"matched": f"{person.id}:attended", "seen": ""}, follow_redirects=True)
+    assert "Attendance can be recorded once the session has started" in page.get_data(as_text=True)
     assert _statuses(db_session, session) == {}
 
 
@@ -140,3 +143,13 @@ def test_a_place_with_attendance_cannot_be_cancelled(client, login_as, dsl_user,
     db_session.expire_all()
     assert booking.status == "booked" and not session.cancelled
     assert _statuses(db_session, session) == {person.id: "attended"}
+    # A DSL cancelling their own place is refused the same way.
+    _, own = dsl_user()
+    _book(db_session, session, own)
+    db_session.add(Attendance(session_id=session.id, dsl_id=own.id, status="partial"))
+    db_session.commit()
+    mine = db_session.scalar(select(Booking).where(Booking.dsl_id == own.id))
+    page = client.post(f"/my-training/bookings/{mine.id}/cancel", follow_redirects=True).get_data(as_text=True)
+    assert "attendance has been recorded for it" in page
+    db_session.expire_all()
+    assert mine.status == "booked" and _statuses(db_session, session)[own.id] == "partial"
