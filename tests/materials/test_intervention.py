@@ -237,6 +237,7 @@ def test_the_accessibility_statement_says_what_the_pdfs_lack(client):
     assert "What the PDF files lack" in page
     assert "have not been checked against the PDF/UA standard" in page
     assert "lists and tables are tagged as plain paragraphs" in page
+    assert "stay apart when printed in black and white and for readers with red-green colour blindness" in page
 
 
 def test_the_form_refuses_a_sheet_whose_back_would_not_fit(client, login_as, published):

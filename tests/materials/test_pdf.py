@@ -13,6 +13,7 @@ from materials.content import DECKS, FOLLOW_UP, INDUCTION, KINDS, POSTER, REFRES
 from materials.outline import SLIDE_WORDS, deck
 from materials.pdf import Meta, build, notes
 from materials.pdf.colours import (
+    COLOUR_VISION,
     PANEL_CONTRAST,
     PANELS,
     WCAG_AA,
@@ -21,6 +22,8 @@ from materials.pdf.colours import (
     panel_contrasts,
     relative_luminance,
     rgb,
+    seen_fill_contrasts,
+    seen_luminance,
 )
 from tests.materials.pdfread import (
     outline_titles,
@@ -137,8 +140,19 @@ def test_the_html_versions_and_the_documented_contract_use_the_pdfs_fills():
         assert float(ratio) == pytest.approx(panel_contrasts()[name], abs=0.05)
         assert float(luminance) == pytest.approx(relative_luminance(fill), abs=0.0005)
     between = " ".join(section.split("\n## ")[0].split())
-    for ratio in fill_contrasts().values():
+    for ratio in [*fill_contrasts().values(), *seen_fill_contrasts().values()]:
         assert f"{ratio:.2f}:1" in between
+
+
+def test_panels_stay_apart_for_readers_with_red_green_colour_blindness():
+    seen = seen_fill_contrasts()
+    assert {vision for vision, _a, _b in seen} == {"deuteranopia", "protanopia"} and len(seen) == 6
+    for key, ratio in seen.items():
+        assert ratio >= PANEL_CONTRAST, (key, round(ratio, 2))
+    # Greys are seen as they are; pure red loses most of its light to a protanope.
+    for vision in COLOUR_VISION:
+        assert seen_luminance("#767676", vision) == pytest.approx(relative_luminance("#767676"), abs=1e-5)
+    assert seen_luminance("#ff0000", "protanopia") < relative_luminance("#ff0000") * 0.75
 
 
 def test_contrast_ratio_matches_known_values():
