@@ -237,6 +237,7 @@ def test_the_accessibility_statement_says_what_the_pdfs_lack(client):
     assert "What the PDF files lack" in page
     assert "have not been checked against the PDF/UA standard" in page
     assert "lists and tables are tagged as plain paragraphs" in page
+    assert "stay apart when printed in black and white and for readers with red-green colour blindness" in page
 
 
 def test_the_form_refuses_a_sheet_whose_back_would_not_fit(client, login_as, published):
@@ -256,3 +257,36 @@ def test_the_form_refuses_a_sheet_whose_back_would_not_fit(client, login_as, pub
     page = client.post(f"/admin/materials/{FOLLOW_UP}/edit", data=data).get_data(as_text=True)
     assert "The back of the sheet would not fit one page at readable sizes" in page
     assert services.draft_of(services.material_by_kind(FOLLOW_UP)) is None
+
+
+# -- trainer's notes are edited with the deck and published with its version ------------------------
+
+
+def test_a_trainers_note_edited_in_the_form_is_published_with_the_version(client, login_as, published):
+    login_as("admin")
+    material = services.material_by_kind(INDUCTION)
+    version_1 = services.current_version(material)
+    old_notes = version_1.notes_pdf
+    note = "Ask who in the room has called the MASH this term, and what happened next."
+    data = flatten(first_version(INDUCTION))
+    data["notes_why"] = note
+    assert client.post(f"/admin/materials/{INDUCTION}/edit", data=data).status_code == 302
+    assert note in client.get(f"/admin/materials/{INDUCTION}/preview").get_data(as_text=True)
+    assert client.post(f"/admin/materials/{INDUCTION}/publish", data={"figure_checked": "y"}).status_code == 302
+    current = services.current_version(material)
+    assert current.number == 2 and current.content["notes"]["why"] == note
+    # In the notes PDF under slide 4's heading, before slide 5's; the old version's notes unchanged.
+    text = squashed(text_of(current.notes_pdf))
+    assert squashed(f"4. Why this matters{note}5.") in text
+    assert squashed(note) not in squashed(text_of(old_notes)) and version_1.notes_pdf == old_notes
+    login_as("dsl")
+    assert note in client.get(f"/materials/{INDUCTION}/").get_data(as_text=True)
+
+
+def test_the_form_refuses_a_when_trigger_over_15_words(client, login_as, published):
+    login_as("admin")
+    data = flatten(first_version(POSTER))
+    data["mash_when"] = "Only when a child is at risk of harm and needs urgent action right now today."
+    page = client.post("/admin/materials/poster/edit", data=data).get_data(as_text=True)
+    assert "The WHEN to call for MASH must be 8 to 15 words; it has 16" in page
+    assert services.draft_of(services.material_by_kind(POSTER)) is None

@@ -13,6 +13,7 @@ from materials.content import DECKS, FOLLOW_UP, INDUCTION, KINDS, POSTER, REFRES
 from materials.outline import SLIDE_WORDS, deck
 from materials.pdf import Meta, build, notes
 from materials.pdf.colours import (
+    COLOUR_VISION,
     PANEL_CONTRAST,
     PANELS,
     WCAG_AA,
@@ -21,6 +22,8 @@ from materials.pdf.colours import (
     panel_contrasts,
     relative_luminance,
     rgb,
+    seen_fill_contrasts,
+    seen_luminance,
 )
 from tests.materials.pdfread import (
     outline_titles,
@@ -121,6 +124,37 @@ def test_every_pair_of_panel_fills_differs_in_greyscale_and_text_meets_aa():
         relative_luminance(PANELS["red"]["background"])
 
 
+def test_the_html_versions_and_the_documented_contract_use_the_pdfs_fills():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    css = (root / "materials" / "static" / "materials.css").read_text()
+    for name, panel in PANELS.items():
+        rule = re.search(rf"\.app-panel--{name} {{ background: (#[0-9a-f]{{6}}); color: (#[0-9a-f]{{6}}); }}", css)
+        assert rule and rule.groups() == (panel["background"], panel["text"]), name
+    section = (root / "docs" / "formats.md").read_text().split("## The materials' panels in black and white")[1]
+    documented = re.findall(r"^\| [^|]+ \| `(#[0-9a-f]{6})` \| `(#[0-9a-f]{6})` \(([\d.]+):1\) \| ([\d.]+) \|$",
+                            section.split("\n## ")[0], re.M)
+    assert [(fill, text) for fill, text, _c, _l in documented] == [(p["background"], p["text"]) for p in PANELS.values()]
+    for (fill, text, ratio, luminance), name in zip(documented, PANELS):
+        assert float(ratio) == pytest.approx(panel_contrasts()[name], abs=0.05)
+        assert float(luminance) == pytest.approx(relative_luminance(fill), abs=0.0005)
+    between = " ".join(section.split("\n## ")[0].split())
+    for ratio in [*fill_contrasts().values(), *seen_fill_contrasts().values()]:
+        assert f"{ratio:.2f}:1" in between
+
+
+def test_panels_stay_apart_for_readers_with_red_green_colour_blindness():
+    seen = seen_fill_contrasts()
+    assert {vision for vision, _a, _b in seen} == {"deuteranopia", "protanopia"} and len(seen) == 6
+    for key, ratio in seen.items():
+        assert ratio >= PANEL_CONTRAST, (key, round(ratio, 2))
+    # Greys are seen as they are; pure red loses most of its light to a protanope.
+    for vision in COLOUR_VISION:
+        assert seen_luminance("#767676", vision) == pytest.approx(relative_luminance("#767676"), abs=1e-5)
+    assert seen_luminance("#ff0000", "protanopia") < relative_luminance("#ff0000") * 0.75
+
+
 def test_contrast_ratio_matches_known_values():
     assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
     assert contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
@@ -167,6 +201,45 @@ def test_rendered_panels_stack_from_not_urgent_to_at_risk_and_print_as_three_gre
     shades = {name: f"#{level:02x}{level:02x}{level:02x}" for name, level in levels.items()}
     for a, b in combinations(shades, 2):
         assert contrast_ratio(shades[a], shades[b]) >= PANEL_CONTRAST, (a, b, shades)
+
+
+def _inked_rows(image) -> list[int]:
+    """The rows of a greyscale rendering that hold anything darker than paper."""
+    width, height = image.size
+    pixels = image.load()
+    return [y for y in range(height) if any(pixels[x, y] < 240 for x in range(width))]
+
+
+@pytest.mark.parametrize("kind", [POSTER, "poster-A3"])
+def test_poster_fills_its_page_without_an_empty_band(built, kind, tmp_path):
+    image = render(built[kind], tmp_path, resolution=50, gray=True)
+    height = image.size[1]
+    inked = _inked_rows(image)
+    # From the title under the top margin to the footer at the foot, with no band of white
+    # between (the spare room goes into the panels, not under them).
+    assert inked[0] < height * 0.06 and inked[-1] > height * 0.96, (inked[0], inked[-1], height)
+    widest_gap = max(b - a for a, b in zip(inked, inked[1:]))
+    assert widest_gap < height * 0.03, widest_gap
+
+
+@pytest.mark.parametrize("size", ["A4", "A3"])
+def test_the_title_breaks_where_its_text_breaks(size):
+    content = first_version(POSTER)
+    content["title"] = "THE RIGHT\nSUPPORT AT THE RIGHT TIME"
+    runs = pieces(build(POSTER, content, META, size=size))
+    title_size = max(p.size for p in runs)
+    assert [p.text for p in runs if p.size == title_size] == ["THE RIGHT", "SUPPORT AT THE RIGHT TIME"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_when_trigger_is_8_to_15_words_and_printed_whole(built, kind):
+    from materials.content import WHEN_WORDS
+
+    text = squashed(text_of(built[kind]))
+    for item in first_version(kind)["services"]:
+        assert WHEN_WORDS[0] <= len(words(item["when"])) <= WHEN_WORDS[1], item["when"]
+        if kind != REFRESHER:  # the refresher recaps the services by their names and numbers
+            assert squashed(item["when"]) in text, (kind, item["key"])
 
 
 # -- the A3 poster: its own layout for a wall --------------------------------------------------
@@ -221,6 +294,28 @@ def test_deck_content_fills_each_slide_rather_than_hanging_from_its_top(built, k
         # Above the footer's band, the slide's lower third holds some of its content.
         footer_band = int(height * 0.09)
         assert any(height * 2 / 3 <= y < height - footer_band for y in inked), number
+
+
+@pytest.mark.parametrize("kind", DECKS)
+def test_decks_share_the_posters_visual_system(built, kind, tmp_path):
+    """The slide that sets out the three services wears the poster's fills, in the poster's order,
+    with the poster's urgency labels and the stripe under its heading."""
+    slides = deck(kind, first_version(kind))
+    number = next(n for n, s in enumerate(slides) if s.id == "services")
+    image = render(built[kind], tmp_path, resolution=30, page=number + 1)
+    width, height = image.size
+    pixels = image.load()
+    found = {}
+    for name, panel in PANELS.items():
+        target = rgb(panel["background"])
+        xs = [x for x in range(width) for y in range(0, height, 3)
+              if all(abs(a - b) <= 6 for a, b in zip(pixels[x, y], target))]
+        assert len(xs) > width * height / 3 * 0.05, f"no {name} panel on the slide"
+        found[name] = sum(xs) / len(xs)
+    assert found["green"] < found["amber"] < found["red"], found
+    on_slide = [p.text for p in pieces(built[kind]) if p.page == number]
+    poster_labels = [p.text for p in pieces(built[POSTER]) if p.text in ("NOT URGENT", "UNSURE", "CHILD AT RISK NOW")]
+    assert [t for t in on_slide if t in poster_labels] == poster_labels
 
 
 @pytest.mark.parametrize("kind", DECKS)
