@@ -1,7 +1,7 @@
 """A random salt per cohort for its export pseudonyms
 
-Revision ID: 0013_pseudonym_salt
-Revises: 0012_days_at_risk
+Revision ID: 0017_pseudonym_salt
+Revises: 0016_trial_cohorts
 Create Date: 2026-12-02 10:00:00
 
 Each cohort keeps a random salt, so the pseudonyms of its DSLs and schools in an unsuppressed export
@@ -16,8 +16,8 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_pseudonym_salt"
-down_revision = "0012_days_at_risk"
+revision = "0017_pseudonym_salt"
+down_revision = "0016_trial_cohorts"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Audit trail retention: purges, the only way an audit event is ever deleted
 
-Revision ID: 0013_audit_retention
-Revises: 0012_days_at_risk
+Revision ID: 0014_audit_retention
+Revises: 0013_infoline
 Create Date: 2026-12-03 10:00:00
 
 Audit events are kept for a set time (AUDIT_RETENTION_MONTHS) and then purged by
@@ -15,8 +15,8 @@ given (the app's shortest retention is one month), the last four weeks of the tr
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_audit_retention"
-down_revision = "0012_days_at_risk"
+revision = "0014_audit_retention"
+down_revision = "0013_infoline"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Two-step sign-in and hashed calendar feed tokens
 
-Revision ID: 0013_sign_in_security
-Revises: 0012_days_at_risk
+Revision ID: 0015_sign_in_security
+Revises: 0014_audit_retention
 Create Date: 2026-12-02 10:00:00
 
 Accounts get a TOTP secret, when they enrolled and the last time step a code was accepted for, and
@@ -16,8 +16,8 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_sign_in_security"
-down_revision = "0012_days_at_risk"
+revision = "0015_sign_in_security"
+down_revision = "0014_audit_retention"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """A trial's cohorts and invitations
 
-Revision ID: 0013_trial_cohorts
-Revises: 0012_days_at_risk
+Revision ID: 0016_trial_cohorts
+Revises: 0015_sign_in_security
 Create Date: 2026-11-30 15:00:00
 
 A cohort may be a trial's intention-to-treat cohort: a trial_cohorts row ties it to the allocation
@@ -16,8 +16,8 @@ Cohorts made before this revision are not trial cohorts: the new columns stay nu
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_trial_cohorts"
-down_revision = "0012_days_at_risk"
+revision = "0016_trial_cohorts"
+down_revision = "0015_sign_in_security"
 branch_labels = None
 depends_on = None
 
