@@ -8,6 +8,7 @@ import importlib
 from pathlib import Path
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 ROLES = ("dsl", "trainer", "evaluator", "admin", "infoline")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -36,8 +37,9 @@ def routes(app):
 def url_for_rule(rule) -> str:
     values = {}
     for name in rule.arguments:
-        converter = type(rule._converters[name]).__name__.replace("Converter", "").lower()
-        values[name] = STAND_IN.get({"integer": "int", "unicode": "string"}.get(converter, converter), "no-such-thing")
+        converter = rule._converters[name]
+        kind = "int" if isinstance(converter, IntegerConverter) else type(converter).__name__.replace("Converter", "").lower()
+        values[name] = STAND_IN.get({"unicode": "string"}.get(kind, kind), "no-such-thing")
     return rule.build(values, append_unknown=False)[1]
 
 
