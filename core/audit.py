@@ -1,5 +1,8 @@
 """The audit trail: who did what to which object, when, from which address, with the values before
-and after. Every feature writes to it through :func:`record`; nothing changes or removes a row.
+and after. Every feature writes to it through :func:`record` (or :func:`record_change`, which keeps
+only the values that changed). Nothing changes a row, and only :func:`purge` removes rows: those
+older than the retention period (AUDIT_RETENTION_MONTHS), after recording the purge, which is the
+one deletion the database's triggers let through (migration 0013).
 
 Event names read ``<feature>.<object>.<what happened>``, lower case, words joined by underscores:
 ``cohorts.alias.created``, ``cohorts.alias.removed``; later, for example, ``people.sign_in.failed``

@@ -268,8 +268,6 @@ def test_aliases_and_relinking_without_the_form_token_are_refused(app, client, l
     ("email=jo.home@mail.example.org&q=smith", {"email": "jo.home@mail.example.org"}, "Choose the DSL this email belongs to"),
     ("email=jo.home@mail.example.org&q=smith", {"email": "jo.home@mail.example.org", "dsl": "999999"},
      "Choose the DSL this email belongs to from the register"),
-    ("email=jo.home@mail.example.org&q=smith", {"email": "jo.home@mail.example.org", "dsl": "x\x00"},
-     "Choose the DSL this email belongs to from the register"),
     ("", {"email": "j.smith@school.example.org", "dsl": "1"}, "is on the DSL register (Jo Smith)"),
 ])
 def test_bad_alias_input_gets_a_message_and_changes_nothing(client, login_as, unlinked, query, data, message):
@@ -278,6 +276,14 @@ def test_bad_alias_input_gets_a_message_and_changes_nothing(client, login_as, un
     response = client.post(url, data=data) if data is not None else client.get(url)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "govuk-error-summary" in page and message in page
+    assert db.session.scalar(select(func.count()).select_from(DslAlias)) == 0
+
+
+def test_a_nul_in_the_alias_form_or_the_filters_is_refused_and_changes_nothing(client, login_as, unlinked):
+    login_as("evaluator")
+    for response in (client.post("/cohorts/linkage/aliases", data={"email": "jo.home@mail.example.org", "dsl": "x\x00"}),
+                     client.get("/cohorts/linkage?batch=abc%00")):
+        assert response.status_code == 400 and "a character that is not allowed" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(DslAlias)) == 0
 
 
@@ -364,7 +370,6 @@ def test_the_linkage_page_filters_by_source_and_batch(client, login_as, runner, 
 
 @pytest.mark.parametrize("query, message", [
     ("batch=999999", "Choose an import batch from the list"),
-    ("batch=abc%00", "Choose an import batch from the list"),
     ("source=Nobody", "Choose a source from the list"),
 ])
 def test_a_bad_filter_gets_a_message_and_shows_everything(client, login_as, runner, tmp_path, query, message):

@@ -8,7 +8,6 @@ import importlib
 from pathlib import Path
 
 import pytest
-from werkzeug.routing import IntegerConverter
 
 ROLES = ("dsl", "trainer", "evaluator", "admin", "infoline")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -37,9 +36,10 @@ def routes(app):
 def url_for_rule(rule) -> str:
     values = {}
     for name in rule.arguments:
-        converter = rule._converters[name]
-        kind = "int" if isinstance(converter, IntegerConverter) else type(converter).__name__.replace("Converter", "").lower()
-        values[name] = STAND_IN.get({"unicode": "string"}.get(kind, kind), "no-such-thing")
+        # The converter's kind, or the kind it is made from (the app's int converter is an IntegerConverter).
+        kinds = [{"integer": "int", "unicode": "string"}.get(kind, kind) for kind in
+                 (cls.__name__.replace("Converter", "").lower() for cls in type(rule._converters[name]).__mro__)]
+        values[name] = next((STAND_IN[kind] for kind in kinds if kind in STAND_IN), "no-such-thing")
     return rule.build(values, append_unknown=False)[1]
 
 
