@@ -40,7 +40,8 @@ FRAME_WIDTH = A4[0] - 2 * MARGIN
 RULE = colors.HexColor("#b1b4b6")
 SHADE = colors.HexColor("#f3f2f1")
 # Tables shown in their own place (the findings table, the import batches) or in words (the summary).
-NOT_IN_ALL_FIGURES = ("summary", "outcomes", "batches")
+FINDINGS = "outcomes"  # the table in the first evaluation's layout
+NOT_IN_ALL_FIGURES = ("summary", FINDINGS, "batches")
 SUPPRESSION_NOTE = ("c: a count from 1 to 4, or a figure that would let one be worked out, is suppressed to protect "
                     "the people counted. Other counts are rounded to the nearest 5, and figures derived from counts "
                     "come from the rounded counts.")
@@ -103,7 +104,8 @@ def _widths(columns: int) -> list[float]:
         return [FRAME_WIDTH * 0.65, FRAME_WIDTH * 0.35]
     if columns == 3:
         return [FRAME_WIDTH * 0.5, FRAME_WIDTH * 0.25, FRAME_WIDTH * 0.25]
-    first = FRAME_WIDTH * (0.3 if columns < 6 else 0.22)
+    # With six or more columns the first narrows so that every header word fits its column whole.
+    first = FRAME_WIDTH * (0.3 if columns < 6 else 0.22 if columns == 6 else 0.18)
     return [first] + [(FRAME_WIDTH - first) / (columns - 1)] * (columns - 1)
 
 
@@ -315,7 +317,7 @@ def _batches(figures: dict, styles: Styles) -> list[Flowable]:
         return [_p("No imported records lie behind these figures.", styles.body)]
     rows = [[str(b["id"]), b["kind"], b["filename"], _imported(b.get("imported_at")), f"{b['rows']:,}",
              b["checksum"]] for b in batches]
-    widths = [15 * mm, 22 * mm, 37 * mm, 30 * mm, 16 * mm, FRAME_WIDTH - 120 * mm]
+    widths = [15 * mm, 22 * mm, 35 * mm, 30 * mm, 18 * mm, FRAME_WIDTH - 120 * mm]
     return [_p("The files the counted records came from, each with the SHA-256 checksum of the file as it was "
                "imported: a file that gives the same checksum is the same file.", styles.body),
             _text_table(["Batch", "Kind", "File", "Imported", "Rows", "SHA-256"], rows, styles, (0, 4), widths),
@@ -346,22 +348,30 @@ PLAN_ROWS = (("locked", "Locked"), ("sha256", "SHA-256 of the locked plan"), ("a
 
 def _figures(figures: dict, styles: Styles) -> list[Flowable]:
     """The findings table in the first evaluation's layout, then every other table; each chart after
-    the table it draws."""
+    the table it draws (a chart whose table is not shown comes after the findings table)."""
     suppressed = bool(figures.get("suppressed"))
     tables = outcome_tables(figures)
-    charts = outcome_charts(figures)
-    story = [PageBreak(), Heading("Findings", styles.h2)]
-    findings = [t for t in tables if t.key == "outcomes"]
+    findings = [t for t in tables if t.key == FINDINGS]
     rest = [t for t in tables if t.key not in NOT_IN_ALL_FIGURES]
-    shown = 0  # figures are numbered in the order they appear
-    for index, table in enumerate(findings + rest):
-        if index == len(findings):
-            story.append(Heading("All figures", styles.h2))
-        story += _report_table(table, styles, suppressed)
+    charts = outcome_charts(figures)
+    placed = {t.key for t in findings + rest}
+    numbered = iter(range(1, len(charts) + 1))  # figures are numbered in the order they appear
+
+    def drawn_after(key: str) -> list[Flowable]:
+        out = []
         for chart in charts:
-            if chart.after == table.key:
-                shown += 1
-                story += _chart(chart, shown, styles)
+            if chart.after == key or (key == FINDINGS and chart.after not in placed):
+                out += _chart(chart, next(numbered), styles)
+        return out
+
+    lead = []
+    for table in findings:
+        lead += _report_table(table, styles, suppressed) + drawn_after(table.key)
+    lead = lead or drawn_after(FINDINGS)
+    story = [PageBreak()] + ([Heading("Findings", styles.h2)] + lead if lead else [])
+    story.append(Heading("All figures", styles.h2))
+    for table in rest:
+        story += _report_table(table, styles, suppressed) + drawn_after(table.key)
     return story
 
 

@@ -304,3 +304,15 @@ def test_figures_over_bars_are_left_off_rather_than_overlap(months, labelled):
         from reportlab.pdfbase.pdfmetrics import stringWidth
 
         assert max(stringWidth(text, "DejaVuSans", 9) for text in bars.barLabelArray[0]) < bars.width / months
+
+
+def test_a_chart_whose_table_is_not_shown_still_appears(small, monkeypatch):
+    figures = services.cohort_report(small).figures
+    made = charts.outcome_charts(figures)
+    for chart in made:
+        chart.after = "a table that is not shown"
+    monkeypatch.setattr(report_pdf, "outcome_charts", lambda report: made)
+    data, layout = report_pdf.build_with_layout(figures, context())
+    text = " ".join(pages_of(data))
+    assert all(f"Figure {n}: {chart.title}" in text for n, chart in enumerate(made, start=1))
+    assert not any(layout.last_on_each_page().values())
