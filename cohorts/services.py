@@ -581,7 +581,13 @@ def _with_trial_defaults(definition: Definition) -> tuple[Definition, TrialAssig
     if not courses:
         known = course_codes()
         courses = [code for code in DEFAULT_TRIAL_COURSES if code in known] or known
-    exposure = definition.exposure or (assignment.drawn_on, max(assignment.drawn_on, definition.outcome[1]))
+    exposure = definition.exposure
+    if exposure is None:
+        if definition.outcome[1] < assignment.drawn_on:
+            raise CohortError(f"The outcome window ends before {assignment.name} was drawn "
+                              f"({uk_date(assignment.drawn_on)}), so attendance cannot count from the draw: give the "
+                              "days attendance counts between", "exposure_start")
+        exposure = (assignment.drawn_on, definition.outcome[1])
     return replace(definition, courses=courses, exposure=exposure), assignment
 
 

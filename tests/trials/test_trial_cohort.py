@@ -184,6 +184,7 @@ def test_a_suppressed_report_keeps_the_arms_sizes_to_itself(runner, trial, db_se
     (["--trial", "nothing", "--outcome", "2027-01-01:2027-06-30"], "There is no allocation called nothing"),
     (["--outcome", "2027-01-01:2027-06-30"], "give --courses and --exposure, or --trial ALLOCATION"),
     (["--trial", "wedge", "--outcome", "2027-01-01:2027-06-30"], "wedge is a stepped wedge"),
+    (["--trial", "pilot", "--outcome", "2020-01-01:2020-06-30"], "The outcome window ends before pilot was drawn"),
 ])
 def test_bad_trial_cohorts_are_refused_in_one_line(runner, trial, args, message):
     assert runner.invoke(args=["trials", "allocate", "wedge", "--seed", "1", "--waves", "2"]).exit_code == 0
