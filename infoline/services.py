@@ -125,6 +125,25 @@ def record_call(*, dsl: Dsl | None, school: School | None, advice: str, topic: s
     return call
 
 
+REMOVABLE_FOR = timedelta(hours=24)
+
+
+def removable_call(call_id: int, recorded_by_id: int) -> InfolineCall | None:
+    """A call this adviser recorded on the page in the last day, which they may take back; None otherwise."""
+    return db.session.scalar(select(InfolineCall).where(
+        InfolineCall.id == call_id, InfolineCall.recorded_by_id == recorded_by_id,
+        InfolineCall.import_batch_id.is_(None), InfolineCall.created_at >= utcnow() - REMOVABLE_FOR))
+
+
+def remove_call(call: InfolineCall) -> None:
+    """Take back a call recorded by mistake, keeping what it said in the audit trail."""
+    old = {"received_at": call.received_at, "advice": call.advice, "school_urn": call.school_urn,
+           "dsl_id": call.dsl_id, "topic": call.topic, "duration_minutes": call.duration_minutes}
+    audit.record("infoline.call.removed", object_type="infoline_call", object_id=call.id, old=old)
+    db.session.delete(call)
+    db.session.flush()
+
+
 def recent_calls(recorded_by_id: int, limit: int = 5) -> list[tuple[InfolineCall, str]]:
     """The last calls this adviser recorded, with who called, to check what was just saved."""
     rows = db.session.execute(

@@ -9,6 +9,7 @@ from core.auth import ADMIN, EVALUATOR, INFOLINE, roles_required
 from core.downloads import attachment
 from core.extensions import db
 from core.forms import ActionForm
+from core.timefmt import utcnow
 from infoline import display, exports, services
 from infoline.forms import CallerSearchForm, CallForm, PeriodForm, TopicForm
 from infoline.models import ADVICE_LABELS, InfolineTopic
@@ -59,7 +60,20 @@ def record():
             return redirect(url_for("infoline.record"))
     return render_template("infoline/record.html", search=search, form=form, query=query, callers=callers,
                            schools=services.school_names(), recent=services.recent_calls(current_user.id),
-                           advice_labels=ADVICE_LABELS)
+                           advice_labels=ADVICE_LABELS, action=ActionForm(),
+                           removable_since=utcnow() - services.REMOVABLE_FOR)
+
+
+@bp.route("/calls/<int:call_id>/remove", methods=["POST"])
+@roles_required(*ADVISERS)
+def remove(call_id):
+    call = services.removable_call(call_id, current_user.id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.remove_call(call)
+    db.session.commit()
+    flash("The call was removed. Record it again if it was saved with a mistake.", "success")
+    return redirect(url_for("infoline.record"))
 
 
 @bp.route("/topics", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ ADMIN_ONLY = {"admin"}
 
 POLICY = {
     "infoline.record": {"GET": ADVISERS, "POST": ADVISERS},
+    "infoline.remove": {"POST": ADVISERS},
     "infoline.topics": {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY},
     "infoline.topic_active": {"POST": ADMIN_ONLY},
     "infoline.figures": {"GET": READERS},

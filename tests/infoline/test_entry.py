@@ -113,3 +113,24 @@ def test_admins_manage_the_topics(client, login_as):
     db.session.refresh(topic)
     assert not topic.active
     assert db.session.scalar(select(func.count()).select_from(InfolineTopic)) == 1
+
+
+def test_an_adviser_removes_their_own_mistaken_call_only(client, login_as, make_school, make_user, db_session):
+    from core.models import AuditEvent
+
+    adviser = login_as("infoline")
+    school = make_school(name="Oak School")
+    client.post(URL, data={"q": "oak", "caller": f"school-{school.urn}", "advice": "mash"})
+    (call,) = _calls()
+    other = make_user("infoline")
+    theirs = InfolineCall(received_at=call.received_at, advice="handled", school_urn=school.urn,
+                          recorded_by_id=other.id)
+    db_session.add(theirs)
+    db_session.commit()
+    assert "Remove<span" in client.get(URL).get_data(as_text=True)
+    assert client.post(f"/infoline/calls/{theirs.id}/remove", data={}).status_code == 404
+    response = client.post(f"/infoline/calls/{call.id}/remove", data={})
+    assert response.status_code == 302
+    assert [c.id for c in _calls()] == [theirs.id]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "infoline.call.removed"))
+    assert event.user_id == adviser.id and event.old_values["advice"] == "mash"

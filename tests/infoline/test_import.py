@@ -142,3 +142,32 @@ def test_the_summary_command_counts_the_imported_calls(runner, formats):
     assert runner.invoke(args=["infoline", "add-topic", "Neglect"]).exit_code == 0
     again = runner.invoke(args=["infoline", "add-topic", "neglect"])
     assert again.exit_code == 1 and "already a topic" in again.output
+
+
+def _upload(client, data, name="infoline.csv"):
+    import io
+
+    return client.post("/imports/", data={"kind": "infoline", "file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def test_an_evaluator_previews_then_imports_on_the_upload_page(client, login_as, formats):
+    login_as("evaluator")
+    assert "DSL Infoline calls" in client.get("/imports/").get_data(as_text=True)
+    page = _upload(client, (formats / "infoline.csv").read_bytes()).get_data(as_text=True)
+    assert "Records to create" in page and "INF-30101" in page
+    assert _count(InfolineCall) == 0, "a preview writes nothing"
+    token = page.split('name="upload" type="hidden" value="')[1].split('"')[0]
+    assert client.post("/imports/confirm", data={"upload": token}).status_code == 302
+    assert _count(InfolineCall) == 4
+    assert db.session.scalar(select(ImportBatch.source)) == "web"
+    bad = _upload(client, (HEADER + "A-1,2020-10-01,phoned,,,,\n").encode()).get_data(as_text=True)
+    assert "Row 2" in bad and "advice" in bad and 'name="upload"' not in bad
+
+
+def test_advisers_and_trainers_cannot_import_calls(client, login_as, formats):
+    login_as("trainer")
+    page = client.get("/imports/").get_data(as_text=True)
+    assert "DSL Infoline calls" not in page
+    response = _upload(client, (formats / "infoline.csv").read_bytes())
+    assert response.status_code in (200, 403) and _count(InfolineCall) == 0
