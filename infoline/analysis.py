@@ -209,13 +209,15 @@ def report_block(per_dsl: pd.DataFrame) -> dict:
     }
 
 
-def suppress_block(block: dict, suppress_counts) -> None:
-    """Suppress the block's counts in place for publication; each mean from the published counts."""
+def suppress_block(block: dict, disclosure) -> None:
+    """Suppress the block's counts in place for publication with ``disclosure`` (cohorts.disclosure):
+    each mean and the rate ratio from the published counts, the interval moved to that ratio."""
     for group in (COMPARISON, TREATMENT):
         figures = block[group]
-        keys = ("dsls", "person_days", "calls")
-        for key, value in zip(keys, suppress_counts([figures[k] for k in keys])):
-            figures[key] = value
-        calls, dsls = figures["calls"], figures["dsls"]
-        figures["mean_calls"] = "c" if "c" in (calls, dsls) else (number(calls / dsls) if dsls else None)
-    block["clusters"] = suppress_counts([block["clusters"]])[0]
+        for key in ("dsls", "person_days", "calls"):
+            figures[key] = disclosure.publish_count(figures[key])
+        figures["mean_calls"] = disclosure.div(figures["calls"], figures["dsls"])
+    block["clusters"] = disclosure.publish_count(block["clusters"])
+    t, c = block[TREATMENT], block[COMPARISON]
+    ratio = disclosure.ratio_of_rates(t["calls"], t["person_days"], c["calls"], c["person_days"])
+    block["rate_ratio"], block["ci95"], block["p_value"] = disclosure.recentred(block["rate_ratio"], block["ci95"], ratio)

@@ -212,6 +212,9 @@ def report_section(cohort, per_dsl: pd.DataFrame, replica: bool) -> dict:
 
 
 def suppress_section(block: dict) -> None:
-    from cohorts.analysis import suppress_counts
+    """The block fit for publication, in place, by the outcome report's own rule (cohorts.disclosure):
+    counts published as "c" or rounded to 5, and each mean, the rate ratio and its interval worked
+    out again from the published counts."""
+    from cohorts import disclosure
 
-    analysis.suppress_block(block, suppress_counts)
+    analysis.suppress_block(block, disclosure)
