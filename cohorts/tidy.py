@@ -119,12 +119,20 @@ PROJECTION = (
 )
 WITHHELD = "Projection withheld: "
 
+INFOLINE_GROUP = (_m("dsls", "DSLs with at least one day at risk", "DSLs"), _m("person_days", "Days at risk", "days"),
+                  _m("calls", "DSL Infoline calls on the days at risk", "calls"),
+                  _m("mean_calls", "DSL Infoline calls per DSL", "per DSL"))
+INFOLINE_BOTH = (_m("clusters", "Schools (clusters)", "schools"),
+                 _m("rate_ratio", "Rate ratio of DSL Infoline calls per day at risk, trained over untrained", "ratio",
+                    "ci95"),
+                 _m("p_value", "p-value of the rate ratio of DSL Infoline calls", "p"))
+
 # Sections whose measures are fixed, as (per group, about both).
 FIXED = {
     "groups": (GROUP_MEASURES, ()), "effect": ((), EFFECT_MEASURES), "exposure_time": (EXPOSURE_GROUP, EXPOSURE_BOTH),
     "pre_post": (PRE_POST_GROUP, PRE_POST_BOTH), "school_level": (SCHOOL_GROUP, SCHOOL_BOTH),
     "weighted": ((), WEIGHTED_BOTH), "early_help": (EARLY_HELP_GROUP, EARLY_HELP_BOTH), "linkage": ((), LINKAGE),
-    "projection": ((), PROJECTION),
+    "projection": ((), PROJECTION), "infoline": (INFOLINE_GROUP, INFOLINE_BOTH),
 }
 LEFT_OUT = _m("dsls_without_days_at_risk", "DSLs with no day at risk (left out)", "DSLs")
 
@@ -239,9 +247,30 @@ def _projection(p: dict) -> list[dict]:
     return rows
 
 
+def _trial(block: dict) -> list[dict]:
+    """A trial's outcomes, by intention to treat and per protocol, and who is in each arm."""
+    rows = []
+    for outcome in block.get("outcomes") or []:
+        for analysis_key, analysis_name in (("intention_to_treat", "intention to treat"),
+                                            ("per_protocol", "per protocol")):
+            estimate = outcome.get(analysis_key) or {}
+            label = f"{outcome['label']} ({outcome['role']}): ratio, {analysis_name}"
+            rows.append(_row("trial", f"{outcome['outcome']}:{analysis_key}", label, "", estimate.get("ratio"),
+                             "ratio", estimate.get("ci95")))
+    for arm in (block.get("membership") or {}).get("arms", []):
+        for key, words in (("schools", "Schools"), ("dsls", "DSLs"), ("attended", "DSLs who attended"),
+                           ("did_not_attend", "DSLs who did not attend")):
+            unit = "schools" if key == "schools" else "DSLs"
+            rows.append(_row("trial", f"arm:{arm['arm']}:{key}", f"{words} in the {arm['arm']} arm", arm["group"],
+                             arm.get(key), unit))
+    return rows
+
+
 def long_rows(figures: dict) -> list[dict]:
-    """Every figure of the report as a row (with its cell), in the order the report shows them."""
-    rows = _fixed("groups", figures["groups"]) + _fixed("effect", figures["effect"])
+    """Every figure of the report as a row (with its cell), in the order the report shows them; a
+    trial's own figures first."""
+    rows = _trial(figures["trial"]) if figures.get("trial") else []
+    rows += _fixed("groups", figures["groups"]) + _fixed("effect", figures["effect"])
     for section in ("exposure_time", "pre_post", "school_level"):
         if figures.get(section):
             rows += _fixed(section, figures[section])
@@ -257,6 +286,9 @@ def long_rows(figures: dict) -> list[dict]:
     rows += _fixed("linkage", figures["linkage"])
     if figures.get("projection"):
         rows += _projection(figures["projection"])
+    for section in figures.get("sections") or []:
+        if figures.get(section) and section in FIXED:
+            rows += _fixed(section, figures[section])
     return rows
 
 
