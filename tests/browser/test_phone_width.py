@@ -81,3 +81,19 @@ def test_pages_without_signing_in_fit_a_phone(browser, live_server):
             assert too_wide(page) <= 0, path
     finally:
         context.close()
+
+
+def test_a_dsls_certificates_and_book_buttons_show_whole_on_a_phone(browser, live_server):
+    """Not only does My training fit: nothing a DSL comes for sits off the screen inside a scrolling table."""
+    context, page = sign_in_on_phone(browser, live_server, ROLE_EMAILS["dsl"])
+    try:
+        page.goto("/my-training")
+        wanted = page.get_by_role("link", name=re.compile(r"^Certificate")).all() + page.get_by_role(
+            "button", name="Book").all()
+        assert len(wanted) >= 2
+        for element in wanted:
+            box = element.bounding_box()
+            assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], element.inner_text()
+        assert page.evaluate("() => [...document.querySelectorAll('table')].every(t => t.scrollWidth <= t.clientWidth)")
+    finally:
+        context.close()

@@ -83,6 +83,9 @@ def test_cancelling_sends_a_calendar_cancel_and_promotes_the_waiting_list(app, c
     assert promoted["Subject"].startswith("A place has come up: you are booked on DSL refresher")
     _, calendar = _calendar(mailbox, promoted)
     assert calendar["method"] == "REQUEST"
+    # Cancelling again changes nothing and sends nothing.
+    client.post(f"/my-training/bookings/{booking.id}/cancel", follow_redirects=True)
+    assert len(mailbox.to(dsl.email)) == 2 and len(mailbox.to(waiting.email)) == 2
 
 
 def test_a_trainer_cancelling_a_session_tells_everyone_booked_once(client, login_as, db_session, make_session,
