@@ -290,3 +290,14 @@ def test_the_form_refuses_a_when_trigger_over_15_words(client, login_as, publish
     page = client.post("/admin/materials/poster/edit", data=data).get_data(as_text=True)
     assert "The WHEN to call for MASH must be 8 to 15 words; it has 16" in page
     assert services.draft_of(services.material_by_kind(POSTER)) is None
+
+
+@pytest.mark.parametrize("kind", [REFRESHER, INDUCTION, FOLLOW_UP])
+def test_every_material_with_the_figure_can_take_it_from_the_latest_cohort(client, login_as, published,
+                                                                             trained_cohort, kind):
+    login_as("admin")
+    page = client.get(f"/admin/materials/{kind}/edit").get_data(as_text=True)
+    assert "Fill the social-norm figure from the latest cohort report" in page
+    page = client.get(f"/admin/materials/{kind}/edit?figure=latest").get_data(as_text=True)
+    assert "**88% of DSLs** trained in September 2020 made no non-urgent call to the MASH." in page
+    assert "Our outcome report for the autumn-2020 cohort: 22 of 25 trained DSLs" in page
