@@ -257,7 +257,7 @@ def recentred(ratio, ci, published_ratio) -> tuple:
         p_value
 
 
-def _rate_block(block: dict, prefix: str, events: str, exposure: str) -> None:
+def rate_block(block: dict, prefix: str, events: str, exposure: str) -> None:
     if not block:
         return
     t, c = block[TREATMENT], block[COMPARISON]
@@ -373,7 +373,7 @@ def _early_help(eh: dict | None) -> None:
             div(months[last] - months[first], months[first], 100))
         eh["pct_change_first_to_last_month"] = change
     if "comparison" in eh:
-        _rate_block(eh, "consultations", "consultations", "person_days")
+        rate_block(eh, "consultations", "consultations", "person_days")
 
 
 def _projection(out: dict) -> None:
@@ -400,10 +400,10 @@ def published(report: dict) -> dict:
     _models(out)
     hidden = _any_c(*(out["groups"][g]["n"] for g in GROUPS))
     out["balance"] = coarse_balance(out["balance"], hidden)
-    _rate_block(out.get("exposure_time"), "contacts", "contacts", "person_days")
-    _rate_block(out.get("exposure_time"), "referrals", "referrals", "person_days")
-    _rate_block(out.get("school_level"), "contacts", "contacts", "pupils")
-    _rate_block(out.get("school_level"), "referrals", "referrals", "pupils")
+    rate_block(out.get("exposure_time"), "contacts", "contacts", "person_days")
+    rate_block(out.get("exposure_time"), "referrals", "referrals", "person_days")
+    rate_block(out.get("school_level"), "contacts", "contacts", "pupils")
+    rate_block(out.get("school_level"), "referrals", "referrals", "pupils")
     _pre_post(out.get("pre_post"))
     _weighted(out, _any_c(*((out.get("exposure_time") or {}).get(g, {}).get("contacts") for g in GROUPS)))
     _early_help(out.get("early_help"))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cohorts import analysis, estimators
+from cohorts import analysis, disclosure, estimators
 from cohorts.estimators import COMPARISON, TREATMENT, number
 
 # The columns of a trial cohort's per-DSL frame that the per-protocol analysis reads.
@@ -242,22 +242,29 @@ def _suppressed_membership(sizes: dict) -> dict:
     out = {**sizes, "arms": [dict(arm) for arm in sizes["arms"]],
            "per_protocol_left_out": dict(sizes["per_protocol_left_out"])}
     for arm in out["arms"]:
-        analysis._suppress_keys(arm, ("dsls", "attended", "did_not_attend", "schools"))
-    analysis._suppress_keys(out, ("crossovers", "never_attended"))
-    analysis._suppress_keys(out["per_protocol_left_out"], ("intervention_did_not_attend", "control_attended"))
+        _publish_counts(arm, ("dsls", "attended", "did_not_attend", "schools"))
+    _publish_counts(out, ("crossovers", "never_attended"))
+    _publish_counts(out["per_protocol_left_out"], ("intervention_did_not_attend", "control_attended"))
     return out
+
+
+def _publish_counts(figures: dict, keys) -> None:
+    for key in keys:
+        figures[key] = disclosure.publish_count(figures[key])
 
 
 def _suppressed_protocol(pp: dict) -> dict:
     """The per-protocol block with its counts suppressed as the ITT report's are."""
     shaped = {key: value for key, value in pp.items() if key != "early_help"}
-    out = analysis.suppressed({**shaped, "linkage": {}})
+    out = disclosure.published({**shaped, "linkage": {}})
     early_help = dict(pp["early_help"]) if pp.get("early_help") else None
     for group in (COMPARISON, TREATMENT) if early_help else ():
         early_help[group] = dict(early_help[group])
-        analysis._suppress_keys(early_help[group], ("dsls", "person_days", "consultations"))
+        _publish_counts(early_help[group], ("dsls", "person_days", "consultations"))
+    if early_help and "consultations_rate_ratio" in early_help:
+        disclosure.rate_block(early_help, "consultations", "consultations", "person_days")
     out["early_help"] = early_help
-    del out["linkage"], out["suppressed"]
+    del out["linkage"], out["suppressed"], out["suppression"]
     return out
 
 

@@ -1,3 +1,5 @@
+import io
+
 """A trial's report: the intention-to-treat cohort of an allocation (every DSL of an intervention
 school, whether or not they attended; control attendees kept in control and reported as
 crossovers), the per-protocol analysis beside it, and the locked plan the report follows."""
@@ -5,6 +7,7 @@ crossovers), the per-protocol analysis beside it, and the locked plan the report
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 from sqlalchemy import insert, select
 
@@ -129,9 +132,17 @@ def test_the_csv_carries_the_trials_tables_and_each_dsls_arm(runner, trial, db_s
     assert _create(runner).exit_code == 0
     result = runner.invoke(args=["cohorts", "report", "pilot-itt", "--format", "csv"])
     assert result.exit_code == 0, result.output
-    text = result.output
-    assert text.index("The trial's outcomes") < text.index("Who is in each arm") < text.index("Per protocol:")
-    assert "arm,attended,per_protocol_group,per_protocol_days_at_risk" in text
+    table = pd.read_csv(io.StringIO(result.output))
+    trial_rows = table[table["section"] == "trial"]
+    # The trial's own figures come first: each outcome by intention to treat and per protocol, then the arms.
+    assert trial_rows.index.tolist() == list(range(len(trial_rows)))
+    measures = trial_rows["measure"].tolist()
+    assert measures[0].endswith("ratio, intention to treat") and measures[1].endswith("ratio, per protocol")
+    assert "DSLs in the intervention arm" in measures and "DSLs in the control arm" in measures
+    per_dsl = runner.invoke(args=["cohorts", "report", "pilot-itt", "--format", "csv", "--per-dsl"])
+    assert per_dsl.exit_code == 0, per_dsl.output
+    columns = pd.read_csv(io.StringIO(per_dsl.output)).columns.tolist()
+    assert columns[-4:] == ["arm", "attended", "per_protocol_group", "per_protocol_days_at_risk"]
 
 
 def _locked_plan(db_session, allocation, **changes) -> AnalysisPlan:
