@@ -69,8 +69,10 @@ def flask_command(env: dict, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 20) -> None:
-    """Wait until ``url`` answers; fail with the server's log if it stops or never answers."""
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 90) -> None:
+    """Wait until ``url`` answers; fail with the server's log if it stops or never answers. A server
+    answers within a few seconds on a quiet machine; on a busy 2-core one, importing the statistics
+    and PDF libraries alone has taken 20 s, so the wait is long and a dead server fails at once."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
