@@ -172,118 +172,125 @@ def agrees(published: Published, computed) -> bool:
 
 @dataclass
 class Problem:
-    domains: dict[Cell, list[int]]
+    domains: dict[Cell, range]  # each count's possible values, a range
     sums: list[tuple[Cell, tuple[Cell, ...]]]
     checks: list[tuple[Cell, tuple[Cell, ...], object]]  # (published cell, inputs, function)
     published: dict[Cell, Published]
 
-    def neighbours(self) -> dict[Cell, set[Cell]]:
-        out = {cell: set() for cell in self.domains}
-        for cells in [(t, *p) for t, p in self.sums] + [inputs for _c, inputs, _f in self.checks]:
-            for a in cells:
-                out[a].update(b for b in cells if b != a)
-        return out
+
+Bounds = dict[Cell, tuple[int, int]]
 
 
-def _sum_possible(total, parts, assigned: dict, domains: dict) -> bool:
-    """Whether total - sum(parts) = 0 can still hold with the unassigned cells in their domains."""
-    low = high = 0
-    for cell, sign in [(total, 1)] + [(p, -1) for p in parts]:
-        if cell in assigned:
-            low += sign * assigned[cell]
-            high += sign * assigned[cell]
-        else:
-            lo, hi = min(domains[cell]), max(domains[cell])
-            low, high = (low + lo, high + hi) if sign > 0 else (low - hi, high - lo)
-    return low <= 0 <= high
+def _tighten_sum(bounds: Bounds, total: Cell, parts: tuple[Cell, ...]) -> bool | None:
+    """Narrow the bounds of one sum's cells (total = sum of parts); None when it cannot hold, else
+    whether anything changed."""
+    low, high = sum(bounds[p][0] for p in parts), sum(bounds[p][1] for p in parts)
+    t_low, t_high = max(bounds[total][0], low), min(bounds[total][1], high)
+    if t_low > t_high:
+        return None
+    changed = (t_low, t_high) != bounds[total]
+    bounds[total] = (t_low, t_high)
+    for part in parts:
+        p_low, p_high = bounds[part]
+        new = (max(p_low, t_low - (high - p_high)), min(p_high, t_high - (low - p_low)))
+        if new[0] > new[1]:
+            return None
+        if new != (p_low, p_high):
+            bounds[part], changed = new, True
+            low, high = low - p_low + new[0], high - p_high + new[1]
+    return changed
 
 
-def _consistent(problem: Problem, cell: Cell, assigned: dict, touching: dict) -> bool:
-    for kind, item in touching[cell]:
-        if kind == "sum" and not _sum_possible(*item, assigned, problem.domains):
-            return False
-        if kind == "check" and all(i in assigned for i in item[1]):
-            if not agrees(problem.published[item[0]], _evaluate(item[2], [assigned[i] for i in item[1]])):
+def _tighten(bounds: Bounds, sums) -> bool:
+    """Bounds consistency over every sum, to a fixed point; False when some sum cannot hold."""
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in sums:
+            result = _tighten_sum(bounds, total, parts)
+            if result is None:
+                return False
+            changed |= result
+    return True
+
+
+def _checks_hold(problem: Problem, bounds: Bounds, checks) -> bool:
+    for cell, inputs, function in checks:
+        if all(bounds[i][0] == bounds[i][1] for i in inputs):
+            if not agrees(problem.published[cell], _evaluate(function, [bounds[i][0] for i in inputs])):
                 return False
     return True
 
 
-def _order(problem: Problem, start: Cell, neighbours: dict) -> list[Cell]:
-    """The target first, then its component breadth first, so that sums and checks close early."""
-    order, seen, queue = [], {start}, [start]
-    while queue:
-        cell = queue.pop(0)
-        order.append(cell)
-        for other in sorted(neighbours[cell] - seen, key=lambda c: len(problem.domains[c])):
-            seen.add(other)
-            queue.append(other)
-    return order
-
-
-def _exists(problem: Problem, order: list[Cell], assigned: dict, touching: dict, budget: list[int]) -> bool:
-    if len(assigned) == len(order):
-        return True
+def _exists(problem: Problem, bounds: Bounds, sums, checks, budget: list[int]) -> bool:
+    """Whether the counts can take values inside ``bounds`` that keep every sum and check: bounds
+    consistency after each choice, choosing the count with the fewest values left first."""
     budget[0] -= 1
     if budget[0] < 0:
         return True  # too large to settle: count the value as possible (the test's tables are small)
-    cell = order[len(assigned)]
-    for value in problem.domains[cell]:
-        assigned[cell] = value
-        if _consistent(problem, cell, assigned, touching) and _exists(problem, order, assigned, touching, budget):
-            del assigned[cell]
+    if not _tighten(bounds, sums) or not _checks_hold(problem, bounds, checks):
+        return False
+    undecided = [cell for cell, (low, high) in bounds.items() if low < high]
+    if not undecided:
+        return True
+    cell = min(undecided, key=lambda c: (bounds[c][1] - bounds[c][0], c))
+    for value in range(bounds[cell][0], bounds[cell][1] + 1):
+        trial = dict(bounds)
+        trial[cell] = (value, value)
+        if _exists(problem, trial, sums, checks, budget):
             return True
-        del assigned[cell]
     return False
-
-
-def _touching(problem: Problem) -> dict:
-    touching = {cell: [] for cell in problem.domains}
-    for total, parts in problem.sums:
-        for cell in (total, *parts):
-            touching[cell].append(("sum", (total, parts)))
-    for check in problem.checks:
-        for cell in check[1]:
-            touching[cell].append(("check", check))
-    return touching
 
 
 def components(problem: Problem) -> list[list[Cell]]:
     """The counts in groups that no sum or check links to each other."""
-    neighbours, seen, out = problem.neighbours(), set(), []
-    for cell in problem.domains:
-        if cell in seen:
+    links = {cell: set() for cell in problem.domains}
+    for cells in [(t, *p) for t, p in problem.sums] + [inputs for _c, inputs, _f in problem.checks]:
+        for cell in cells:
+            links[cell].update(cells)
+    seen, out = set(), []
+    for start in problem.domains:
+        if start in seen:
             continue
-        part = _order(problem, cell, neighbours)
-        seen.update(part)
+        part, queue = [], [start]
+        seen.add(start)
+        while queue:
+            cell = queue.pop()
+            part.append(cell)
+            for other in links[cell] - seen:
+                seen.add(other)
+                queue.append(other)
         out.append(part)
     return out
 
 
-def solve(problem: Problem, budget: int = 200_000) -> dict[Cell, set[int]] | None:
-    """Each count's values that some complete set of values consistent with everything allows, or
-    None when no complete set is (the figures cannot have been worked out this way)."""
-    neighbours, touching = problem.neighbours(), _touching(problem)
+def solve(problem: Problem, budget: int = 20_000, enough: int = 2) -> dict[Cell, set[int]] | None:
+    """Values of each count that some complete set of values consistent with everything allows (at
+    most ``enough`` of them: two settle that a count is not given away), or None when no complete set
+    is consistent (the figures cannot have been worked out this way)."""
     out = {}
     for part in components(problem):
-        if not _exists(problem, part, {}, touching, [budget]):
+        inside = set(part)
+        sums = [s for s in problem.sums if s[0] in inside]
+        checks = [c for c in problem.checks if c[1][0] in inside]
+        bounds = {cell: (problem.domains[cell].start, problem.domains[cell].stop - 1) for cell in part}
+        if not _exists(problem, dict(bounds), sums, checks, [budget]):
             return None
         for target in part:
-            order = _order(problem, target, neighbours)
             out[target] = set()
             for value in problem.domains[target]:
-                assigned = {target: value}
-                if _consistent(problem, target, assigned, touching) and \
-                        _exists(problem, order, assigned, touching, [budget]):
+                trial = dict(bounds)
+                trial[target] = (value, value)
+                if _exists(problem, trial, sums, checks, [budget]):
                     out[target].add(value)
+                    if len(out[target]) >= enough:
+                        break
     return out
-
-
-# -- the attack -------------------------------------------------------------------------------
 
 
 @dataclass
 class Result:
-    candidates: dict[Cell, set[int]]
+    candidates: dict[Cell, set[int]]  # up to two values each: enough to tell one from more
     leaks: list[Cell]  # worked-out figures that the published counts do not give
     published: dict[Cell, Published] = field(default_factory=dict)
 
@@ -294,12 +301,20 @@ class Result:
                       if len(values) <= 1 and self.published[cell].value != 0)
 
 
-def _domains(counts: dict[Cell, Published], sums) -> dict[Cell, list[int]]:
+def _domains(counts: dict[Cell, Published], sums) -> dict[Cell, range]:
     """Each count's possible true values; a "c" in a sum may be a larger count hidden by a second
     suppression (disclosure.widest)."""
     values = {cell: p.value for cell, p in counts.items()}
     wide = disclosure.widest(values, sums)
-    return {cell: list(disclosure.possible(value, wide[cell])) for cell, value in values.items()}
+    return {cell: disclosure.possible(value, wide[cell]) for cell, value in values.items()}
+
+
+def exposed_by_sums(values: dict[Cell, object], sums) -> list[Cell]:
+    """The counts (published values: numbers or "c") that the sums between them alone leave with one
+    possible value, a published 0 aside. cohorts.disclosure suppresses more counts until none is."""
+    counts = {cell: Published(value) for cell, value in values.items()}
+    found = solve(Problem(_domains(counts, sums), sums, [], counts)) or {}
+    return sorted(cell for cell, left in found.items() if len(left) <= 1 and values[cell] != 0)
 
 
 def _informative(values: dict[Cell, Published], checks) -> list:

@@ -133,63 +133,61 @@ def relations(cells) -> list[tuple[Cell, tuple[Cell, ...]]]:
 
 def widest(values: dict, rules) -> dict:
     """How large a count each "c" may hide. A second suppression hides a count of any size, and
-    nothing published says which "c" is which, so a "c" in a sum may be anything up to the largest
-    count published in it (give or take the rounding); a "c" in no sum is 1 to 4."""
-    out = {cell: 4 for cell in values}
-    for total, parts in rules:
-        cells = (total, *parts)
-        top = max([4] + [values[c] + 2 for c in cells if isinstance(values[c], int)])
-        for cell in cells:
-            out[cell] = max(out[cell], top)
-    return out
+    nothing published says which "c" is which, so a "c" is bounded only by the sums it is in: a part
+    by its total's largest possible value, a total by its parts' (carried along chains of sums). A
+    "c" no sum bounds is taken as at most the largest count published (and never less than 4)."""
+    infinite = float("inf")
+    high = {cell: (infinite if value == C else possible(value).stop - 1) for cell, value in values.items()}
+    for _ in range(len(rules) + 1):
+        changed = False
+        for total, parts in rules:
+            bound = sum(high[p] for p in parts)
+            if bound < high[total]:
+                high[total], changed = bound, True
+            for part in parts:
+                if high[total] < high[part]:
+                    high[part], changed = high[total], True
+        if not changed:
+            break
+    fallback = max([4] + [v + 2 for v in values.values() if isinstance(v, int)])
+    return {cell: max(4, int(min(bound, fallback))) for cell, bound in high.items()}
 
 
-def _span(value, wide: int) -> tuple[int, int]:
-    r = possible(value, wide)
-    return r.start, r.stop - 1
+MAX_SECOND = 50  # second suppressions in one report at most (each makes another "c")
 
 
-def feasible(cell: Cell, relation, values: dict, wide: dict) -> tuple[int, int]:
-    """The lowest and highest true value ``cell`` can take given the relation's other published
-    counts (a sum with boxes for its terms: the feasible values form one range)."""
-    total, parts = relation
-    spans = {c: _span(values[c], wide[c]) for c in (total, *parts)}
-    others = [spans[p] for p in parts if p != cell]
-    if cell == total:
-        low, high = sum(s[0] for s in others), sum(s[1] for s in others)
-    else:
-        low = spans[total][0] - sum(s[1] for s in others)
-        high = spans[total][1] - sum(s[0] for s in others)
-    own = spans[cell]
-    return max(low, own[0]), min(high, own[1])
+def _neighbours(cell: Cell, rules) -> set[Cell]:
+    return {c for total, parts in rules if cell in (total, *parts) for c in (total, *parts)} - {cell}
 
 
-def _pinned(relation, values: dict, wide: dict) -> bool:
-    total, parts = relation
-    return any(values[c] == C and feasible(c, relation, values, wide)[0] >= feasible(c, relation, values, wide)[1]
-               for c in (total, *parts))
+def _second_choice(exposed: Cell, values: dict, true: dict, rules) -> Cell | None:
+    """The count to suppress so that ``exposed`` is no longer given away: the count itself when it is
+    only rounded, else the smallest count (never a zero) in a sum with it, else in a sum with those,
+    and so on outwards."""
+    seen, layer = {exposed}, [exposed]
+    while layer:
+        open_ = [c for c in layer if values[c] not in (C, 0)]
+        if open_:
+            return min(open_, key=lambda c: (true[c], c))
+        layer = sorted({n for c in layer for n in _neighbours(c, rules)} - seen)
+        seen.update(layer)
+    return None
 
 
 def second_suppression(values: dict, true: dict) -> set[Cell]:
-    """Suppress, in ``values``, a second count wherever a sum would give a suppressed one away; the
-    smallest other count in the sum (never a zero). Returns the cells suppressed this way."""
+    """Suppress, in ``values``, more counts wherever the sums between counts would give one away (leave
+    it one possible value: cohorts.attack searches them all). Returns the cells suppressed this way."""
+    from cohorts.attack import exposed_by_sums  # the attack searches what the sums give away
+
     rules = relations(values)
     added = set()
-    changed = True
-    while changed:
-        changed = False
-        wide = widest(values, rules)
-        for relation in rules:
-            if not _pinned(relation, values, wide):
-                continue
-            candidates = [c for c in relation[1] if values[c] not in (C, 0)] or \
-                         [c for c in (relation[0],) if values[c] not in (C, 0)]
-            if candidates:
-                chosen = min(candidates, key=lambda c: (true[c], c))
-                values[chosen] = C
-                added.add(chosen)
-                changed = True
-                break
+    for _ in range(MAX_SECOND):
+        exposed = exposed_by_sums(values, rules)
+        chosen = _second_choice(exposed[0], values, true, rules) if exposed else None
+        if chosen is None:
+            break
+        values[chosen] = C
+        added.add(chosen)
     return added
 
 
@@ -308,6 +306,7 @@ def _models(out: dict) -> None:
     c, t = out["groups"][COMPARISON], out["groups"][TREATMENT]
     hidden = _any_c(c["contacts"], t["contacts"], c["n"], t["n"])
     for name, model in out["models"].items():
+        model["alpha"] = _rounded(model.get("alpha"), 2)  # the dispersion rests on each DSL's counts
         if hidden:
             model.update({"rate_ratio": C, "ci95": [C, C], "p_value": C})
         elif name == "unadjusted":

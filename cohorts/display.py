@@ -48,7 +48,11 @@ def two(value) -> str:
 
 @_suppressed
 def one(value) -> str:
-    return f"{value:.1f}" if _is_number(value) else MISSING
+    """To one decimal place; a value that rounds to zero is 0.0, never -0.0."""
+    if not _is_number(value):
+        return MISSING
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text
 
 
 @_suppressed

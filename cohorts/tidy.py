@@ -337,8 +337,8 @@ def _dynamic_key(section: str, measure: str) -> str | None:
 
 
 def cell_of(section: str, measure: str, group) -> tuple[str, str, str] | None:
-    """The cell a long-table row stands for, or None for a row this version does not know (balance
-    rows are not needed to check disclosure and are not read back)."""
+    """The cell a long-table row stands for, or None for a row not read back (the balance rows and the
+    weighted SMDs: no count can be worked out from them)."""
     group = group if isinstance(group, str) else ""
     key = STATIC.get((section, measure)) or _dynamic_key(section, measure)
     return (section, key, group) if key else None

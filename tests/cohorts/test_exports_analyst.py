@@ -113,3 +113,13 @@ def test_per_dsl_csv_route_and_command(client, login_as, runner, cohort, tmp_pat
     assert pd.read_csv(out).equals(frame)
     refused = runner.invoke(args=["cohorts", "report", "autumn-test", "--per-dsl", "--suppress"])
     assert refused.exit_code != 0 and "--suppress" in refused.output
+
+
+def test_the_documented_example_is_a_long_table_pandas_reads_in_one_call():
+    from pathlib import Path
+
+    frame = pd.read_csv(Path(__file__).parents[2] / "docs" / "examples" / "outcome-report.csv")
+    assert list(frame.columns) == list(tidy.COLUMNS)
+    assert frame["value"].dtype.kind == "f" and set(frame["section"]) >= {"groups", "effect", "projection"}
+    assert all(tidy.cell_of(s, m, g) for s, m, g in frame[["section", "measure", "group"]].itertuples(index=False)
+               if s != "balance" and "standardised mean difference" not in m)
