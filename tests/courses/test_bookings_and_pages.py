@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from core.timefmt import today_london
-from courses.models import Attendance, Booking, CalendarFeed, CourseSession, CourseType
+from courses.models import Attendance, Booking, CourseSession, CourseType
 
 
 def _status(db_session, session, dsl):
@@ -263,8 +263,7 @@ def test_a_downloaded_event_and_the_feed_say_where_and_who_runs_it(client, dsl_u
     session = make_session(mode="in-person", address="1 Market Square, Warwick", notes="Parking at the back.")
     client.post(f"/my-training/sessions/{session.id}/book")
     booking = db_session.scalar(select(Booking).where(Booking.dsl_id == dsl.id))
-    client.get("/my-training")
-    token = db_session.scalar(select(CalendarFeed.token).where(CalendarFeed.dsl_id == dsl.id))
+    token = _feed_token(client)
     for address in (f"/my-training/bookings/{booking.id}.ics", f"/calendar/{token}.ics"):
         [event] = Calendar.from_ical(client.get(address).data).walk("VEVENT")
         description = str(event["description"])
