@@ -60,7 +60,7 @@ def served(tmp_path_factory):
         cohort_id = _prepare(url, folder)
         # Production settings, except cookies: the server is plain HTTP on loopback, and a Secure
         # cookie would never be sent back to it.
-        env = {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": "names-test", "DATABASE_URL": url,
+        env = {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": "names-test-" + "x" * 32, "DATABASE_URL": url,
                "SESSION_COOKIE_SECURE": "0"}
         with gunicorn_server(env, folder, workers=1) as (base, _):
             yield base, cohort_id, signed_in_opener(base, EMAIL, PASSWORD)
