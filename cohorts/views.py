@@ -40,16 +40,24 @@ def cohort_new():
         definition = services.Definition(form.name.data, form.courses.data,
                                          (form.exposure_start.day, form.exposure_end.day),
                                          (form.outcome_start.day, form.outcome_end.day), form.pre)
-        try:
-            cohort = services.create_cohort(definition, current_user.id)
-        except services.CohortError as error:
-            db.session.rollback()
-            form[error.field].errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"Cohort {cohort.name} has been created and its membership frozen.", "success")
-            return redirect(url_for("cohorts.cohort_report", cohort_id=cohort.id))
+        created = _create(form, definition, "Cohort {name} has been created and its membership frozen.")
+        if created:
+            return created
     return render_template("cohorts/cohort_new.html", form=form, codes=codes)
+
+
+def _create(form, definition, message: str):
+    """Create the cohort ``definition`` describes and go to its report, saying ``message``; or, when
+    it cannot be made, put the reason on the form's field and give None."""
+    try:
+        cohort = services.create_cohort(definition, current_user.id)
+    except services.CohortError as error:
+        db.session.rollback()
+        form[error.field].errors.append(str(error))
+        return None
+    db.session.commit()
+    flash(message.replace("{name}", cohort.name), "success")
+    return redirect(url_for("cohorts.cohort_report", cohort_id=cohort.id))
 
 
 @bp.route("/new/trial", methods=["GET", "POST"])
@@ -64,16 +72,10 @@ def trial_cohort_new():
         definition = services.Definition(form.name.data, form.courses.data or [], form.exposure,
                                          (form.outcome_start.day, form.outcome_end.day), form.pre,
                                          trial=form.trial.data)
-        try:
-            cohort = services.create_cohort(definition, current_user.id)
-        except services.CohortError as error:
-            db.session.rollback()
-            form[error.field].errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"Cohort {cohort.name} has been created from allocation {form.trial.data} and its membership "
-                  "frozen.", "success")
-            return redirect(url_for("cohorts.cohort_report", cohort_id=cohort.id))
+        created = _create(form, definition, "Cohort {name} has been created from allocation " + form.trial.data
+                          + " and its membership frozen.")
+        if created:
+            return created
     return render_template("cohorts/trial_cohort_new.html", form=form, allocations=allocations)
 
 
