@@ -36,8 +36,8 @@ def test_demo_cohort_report_with_projection(sign_in, check_page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     check_page(page, "evaluator-cohort-report-390")
     page.get_by_text("Projection and publication options").click()
-    page.get_by_label("Calls a year that result in no further action").fill("2150")
-    page.get_by_label("What those calls cost a year (£)").fill("570825")
+    page.get_by_label("Non-urgent calls from schools to the MASH a year").fill("2,150")
+    page.get_by_label("What those calls cost a year").fill("£570,825")
     follow(page.get_by_role("button", name="Update the report"))
     assert "Calls avoided a year" in page.content()
     check_page(page, "evaluator-cohort-report-projection")

@@ -4,7 +4,7 @@ field is there to copy by hand."""
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS, follow
+from tests.browser.conftest import DEMO_PASSWORD, SCREENSHOTS, follow
 
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
 
@@ -46,7 +46,7 @@ def test_without_javascript_the_field_is_there_and_the_button_is_not(browser, li
         page = context.new_page()
         page.goto("/login")
         page.get_by_label("Email address").fill("dsl@demo.test")
-        page.get_by_label("Password", exact=True).fill("demo-password")
+        page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
         follow(page.get_by_role("button", name="Sign in"))
         page.goto("/my-training")
         expect(page.locator("#feed-address")).to_be_visible()
