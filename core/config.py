@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,26 +21,28 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def load_config(instance_path: str, environ=None) -> dict:
+def load_config(instance_path: str, environ=None, serving: bool | None = None) -> dict:
     """Build the settings mapping from environment variables.
 
     ``RIGHT_SUPPORT_ENV`` is ``production`` (default), ``development`` or ``testing``.
-    Outside development and testing a ``SECRET_KEY`` of at least 32 characters and a ``PUBLIC_URL``
-    must be given.
+    Outside development and testing an app that serves people needs a ``SECRET_KEY`` of at least 32
+    characters and a ``PUBLIC_URL``. ``serving`` is False for the schema commands (``flask db ...``),
+    which sign nothing and send no links; by default it is worked out from the command line.
     """
     env = os.environ if environ is None else environ
     mode = env.get("RIGHT_SUPPORT_ENV", "production").strip().lower()
     if mode not in {"production", "development", "testing"}:
         raise ConfigError(f"RIGHT_SUPPORT_ENV must be production, development or testing, not {mode!r}")
+    serving = not schema_command() if serving is None else serving
     secret = env.get("SECRET_KEY", "")
     if not secret:
-        if mode == "production":
+        if mode == "production" and serving:
             raise ConfigError(
                 "SECRET_KEY is not set. Set it to a long random string "
                 "(python -c 'import secrets; print(secrets.token_hex(32))')."
             )
         secret = DEVELOPMENT_SECRET
-    if mode == "production" and len(secret) < MIN_SECRET_LENGTH:
+    if mode == "production" and serving and len(secret) < MIN_SECRET_LENGTH:
         raise ConfigError(
             f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters long; this one has {len(secret)}. "
             "Make one with: python -c 'import secrets; print(secrets.token_hex(32))'"
@@ -69,7 +72,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         # The proxies whose X-Forwarded-For the audit trail believes: the setting (and default) that
         # gunicorn.conf.py gives gunicorn for the same front ends.
         "TRUSTED_PROXIES": trusted_proxies(env.get("FORWARDED_ALLOW_IPS", "127.0.0.1")),
-        **mail_settings(instance_path, env, mode),
+        **mail_settings(instance_path, env, mode, serving),
         **limits_and_retention(instance_path, env),
     }
 
@@ -140,12 +143,27 @@ def sign_in_settings(env) -> dict:
     }
 
 
-def mail_settings(instance_path: str, env, mode: str) -> dict:
+def schema_command(argv: list[str] | None = None) -> bool:
+    """Whether this process is the flask command line running ``db ...`` (a migration)."""
+    argv = sys.argv if argv is None else argv
+    program = Path(argv[0]) if argv else Path()
+    if program.name != "flask" and not (program.name == "__main__.py" and program.parent.name == "flask"):
+        return False
+    words, with_value = iter(argv[1:]), {"--app", "-A", "--env-file", "-e"}
+    for word in words:
+        if word in with_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word == "db"
+    return False
+
+
+def mail_settings(instance_path: str, env, mode: str, serving: bool = True) -> dict:
     """SMTP settings (core/mail). With no MAIL_SERVER, development keeps each message as an .eml
     file in instance/mail; production keeps them queued in the database until a server is set."""
     server = env.get("MAIL_SERVER", "").strip()
     public_url = (env.get("PUBLIC_URL") or "").strip().rstrip("/")
-    if mode == "production" and not public_url.startswith(("https://", "http://")):
+    if mode == "production" and serving and not public_url.startswith(("https://", "http://")):
         raise ConfigError("PUBLIC_URL must be set in production to the address people reach the service at, "
                           "like https://rightsupport.example.gov.uk: links in messages start with it.")
     return {

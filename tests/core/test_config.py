@@ -1,8 +1,15 @@
 """Configuration comes from the environment and fails fast when it is unsafe."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from core.config import ConfigError, load_config
+from core.config import ConfigError, load_config, schema_command
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
@@ -114,3 +121,21 @@ def test_gunicorn_preloads_the_app_and_each_worker_gets_its_own_connections(tmp_
 def test_a_response_that_is_not_a_page_gets_a_policy_without_a_script_nonce(client):
     policy = client.get("/healthz").headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy and "nonce" not in policy
+
+
+def test_schema_commands_need_no_serving_secret_or_public_address(tmp_path):
+    """A migration signs nothing and sends no links: ``flask db upgrade`` runs in production with a
+    short or missing SECRET_KEY and no PUBLIC_URL, while the app that serves still refuses them."""
+    assert schema_command(["/srv/.venv/bin/flask", "--app", "wsgi", "db", "upgrade"])
+    assert schema_command(["/usr/lib/python3/flask/__main__.py", "-A", "wsgi", "db", "current"])
+    assert not schema_command(["/srv/.venv/bin/flask", "--app", "wsgi", "run"])
+    assert not schema_command(["/srv/.venv/bin/gunicorn", "wsgi:app"])
+    assert load_config(str(tmp_path), {"SECRET_KEY": "abcd"}, serving=False)["ENV_MODE"] == "production"
+    with pytest.raises(ConfigError, match="at least 32 characters"):
+        load_config(str(tmp_path), {"SECRET_KEY": "abcd", "PUBLIC_URL": "https://rs.example.gov.uk"}, serving=True)
+    env = {**os.environ, "RIGHT_SUPPORT_ENV": "production", "SECRET_KEY": "abcd",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    env.pop("PUBLIC_URL", None)
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
