@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 import pandas as pd
 
 from cohorts.estimators import GROUPS
+from core.timefmt import month_name
 
 COLUMNS = ("section", "measure", "group", "value", "low", "high", "unit")
 
@@ -144,11 +144,6 @@ def variable_name(variable: str) -> str:
         return labels[variable]
     kind, _, level = variable.partition(": ")
     return f"{kind.capitalize()}: {level} (share of DSLs)"
-
-
-def month_name(month: str) -> str:
-    """"2020-09" as "September 2020"."""
-    return date.fromisoformat(month + "-01").strftime("%B %Y")
 
 
 # -- building ---------------------------------------------------------------------------------

@@ -10,10 +10,7 @@ from cohorts.services import dsl_ids_for_emails
 from core.auth import ADMIN, EVALUATOR
 from core.imports import Column, ImportKind, RowError
 from core.timefmt import london_series_to_utc
-from infoline.models import ADVICE, TOPIC_LENGTH, InfolineCall
-
-ID_LENGTH = 100
-EMAIL_LENGTH = 254
+from infoline.models import ADVICE, CALL_ID_LENGTH, EMAIL_LENGTH, TOPIC_LENGTH, InfolineCall
 
 
 class InfolineImport(ImportKind):
@@ -22,7 +19,7 @@ class InfolineImport(ImportKind):
     roles = (ADMIN, EVALUATOR)
     key = ("call_id",)
     columns = (
-        Column("call_id", "text", max_length=ID_LENGTH, description="the call's id in the helpline's system"),
+        Column("call_id", "text", max_length=CALL_ID_LENGTH, description="the call's id in the helpline's system"),
         Column("received_at", "datetime", description="when the call came in (Europe/London time)"),
         Column("advice", "choice", choices=ADVICE,
                description="handled (answered on the call), early-help, mash (told to contact the MASH) or other"),

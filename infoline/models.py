@@ -14,6 +14,8 @@ ADVICE_LABELS = {"handled": "Answered on the call", "early-help": "Sent to Early
                  "mash": "Told to contact the MASH", "other": "Other"}
 ADVICE_SHORT = {"handled": "Handled", "early-help": "Early Help", "mash": "MASH", "other": "Other"}
 TOPIC_LENGTH = 100
+CALL_ID_LENGTH = 100
+EMAIL_LENGTH = 254
 
 
 class InfolineTopic(db.Model):
@@ -40,10 +42,10 @@ class InfolineCall(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The call's id in the helpline's phone system (imported calls); null for calls entered here.
-    call_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    call_id: Mapped[str | None] = mapped_column(String(CALL_ID_LENGTH), unique=True)
     received_at: Mapped[dt.datetime] = mapped_column(index=True)  # UTC
     advice: Mapped[str] = mapped_column(String(12))
-    caller_email: Mapped[str | None] = mapped_column(String(254))  # trimmed, lower-case
+    caller_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))  # trimmed, lower-case
     school_urn: Mapped[int | None] = mapped_column(Integer, index=True)
     topic: Mapped[str | None] = mapped_column(String(TOPIC_LENGTH))
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
